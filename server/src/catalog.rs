@@ -1,0 +1,248 @@
+//! Publishing and curating versions: the rules that span several statements, each run in one
+//! transaction so that a client sees success only after everything is committed.
+
+use std::cmp::Ordering;
+
+use chrono::Utc;
+use mcpreg_api::admin::{MAX_STATUS_MESSAGE_LEN, StatusChange, StatusChangeResult};
+use mcpreg_api::problem::FieldIssue;
+use mcpreg_api::registry::{ServerResponse, Status};
+use mcpreg_api::server_json::{self, ValidServerJson};
+use mcpreg_api::version::compare_for_latest;
+use mcpreg_api::{ServerName, Version};
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+use crate::db::{self, audit, namespaces, versions};
+use crate::error::{ApiError, ApiResult};
+
+/// Validates a document, turning its problems into a 422 that lists each with its path.
+pub fn validate(document: Value) -> ApiResult<ValidServerJson> {
+    server_json::validate(document).map_err(|errors| {
+        let n = errors.len();
+        ApiError::unprocessable(
+            "invalid_server_json",
+            format!(
+                "server.json is invalid: {n} problem{} found; each is listed in `errors` with its path",
+                if n == 1 { "" } else { "s" }
+            ),
+            errors,
+        )
+    })
+}
+
+/// Publishes a validated server.json as a new, immutable version.
+pub async fn publish(
+    pool: &PgPool,
+    actor: &str,
+    valid: ValidServerJson,
+) -> ApiResult<ServerResponse> {
+    let name = valid.name.as_str();
+    let namespace = valid.name.namespace();
+    let document = serde_json::to_string(&valid.document).map_err(anyhow::Error::from)?;
+
+    let mut tx = pool.begin().await?;
+
+    // The namespace: created on first publish, and never twice in different case.
+    match namespaces::find_case_insensitive(&mut *tx, namespace.as_str()).await? {
+        Some(existing) if existing != namespace.as_str() => {
+            return Err(ApiError::conflict(
+                "name_conflict",
+                format!(
+                    "namespace `{namespace}` differs only in case from the existing namespace `{existing}`"
+                ),
+            ));
+        }
+        Some(_) => {}
+        None => {
+            namespaces::insert(&mut *tx, namespace.as_str(), None, actor).await?;
+            audit::record(
+                &mut *tx,
+                actor,
+                "namespace.create",
+                namespace.as_str(),
+                json!({"implicit": true}),
+            )
+            .await?;
+        }
+    }
+
+    let server = match versions::lock_server_ci(&mut *tx, name).await? {
+        Some(server) => server,
+        None => match versions::insert_server(&mut *tx, name, namespace.as_str()).await? {
+            Some(server) => server,
+            // A concurrent first publish of the same server committed in between.
+            None => versions::lock_server_ci(&mut *tx, name)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("server {name} vanished during publish"))?,
+        },
+    };
+    if server.name != name {
+        return Err(ApiError::conflict(
+            "name_conflict",
+            format!(
+                "server name `{name}` differs only in case from the existing server `{}`",
+                server.name
+            ),
+        ));
+    }
+
+    let now = Utc::now();
+    let existing = versions::facts(&mut *tx, server.id).await?;
+    if existing.iter().any(|v| v.version == valid.version.as_str()) {
+        return Err(version_exists(&valid.name, &valid.version));
+    }
+    let current_latest = existing.iter().find(|v| v.is_latest);
+    let becomes_latest = match current_latest {
+        None => true,
+        Some(current) => {
+            let current_version = Version::parse(&current.version).map_err(|e| {
+                anyhow::anyhow!("stored version {} is invalid: {e}", current.version)
+            })?;
+            compare_for_latest(&valid.version, now, &current_version, current.published_at)
+                == Ordering::Greater
+        }
+    };
+    if becomes_latest {
+        versions::clear_latest(&mut *tx, server.id).await?;
+    }
+    let row = versions::insert_version(
+        &mut *tx,
+        &versions::NewVersion {
+            server_id: server.id,
+            server_name: name,
+            version: valid.version.as_str(),
+            document: &document,
+            schema_url: valid.schema_url,
+            published_by: actor,
+            is_latest: becomes_latest,
+            published_at: now,
+        },
+    )
+    .await?
+    .ok_or_else(|| version_exists(&valid.name, &valid.version))?;
+    audit::record(
+        &mut *tx,
+        actor,
+        "version.publish",
+        &format!("{name}@{}", valid.version),
+        json!({"schema": valid.schema_url, "isLatest": becomes_latest}),
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(server.name = name, server.version = %valid.version, actor, "version published");
+    Ok(row.into_response().map_err(anyhow::Error::from)?)
+}
+
+fn version_exists(name: &ServerName, version: &Version) -> ApiError {
+    ApiError::conflict(
+        "version_exists",
+        format!(
+            "{name} version {version} is already published; versions are immutable, publish a new version"
+        ),
+    )
+}
+
+/// Changes the status of one version, or of every version when `version` is `None`, and moves
+/// "latest" to the highest version that is not deleted.
+pub async fn change_status(
+    pool: &PgPool,
+    actor: &str,
+    name: &ServerName,
+    version: Option<&str>,
+    change: StatusChange,
+) -> ApiResult<StatusChangeResult> {
+    let message = change.status_message.as_deref().filter(|m| !m.is_empty());
+    if let Some(m) = message {
+        if change.status == Status::Active {
+            return Err(ApiError::invalid_parameters(
+                "a status message explains a deprecation or deletion; it cannot be set with status active",
+                vec![FieldIssue::new(
+                    "statusMessage",
+                    "must be absent when status is active",
+                    "parameter",
+                )],
+            ));
+        }
+        if m.chars().count() > MAX_STATUS_MESSAGE_LEN {
+            return Err(ApiError::invalid_parameters(
+                "status message too long",
+                vec![FieldIssue::new(
+                    "statusMessage",
+                    format!("at most {MAX_STATUS_MESSAGE_LEN} characters"),
+                    "parameter",
+                )],
+            ));
+        }
+    }
+
+    let mut tx = pool.begin().await?;
+    let server = versions::lock_server_ci(&mut *tx, name.as_str())
+        .await?
+        .filter(|s| s.name == name.as_str())
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "server_not_found",
+                format!("server {name} is not in the registry"),
+            )
+        })?;
+    let facts = versions::facts(&mut *tx, server.id).await?;
+    if let Some(v) = version {
+        if !facts.iter().any(|f| f.version == v) {
+            return Err(ApiError::not_found(
+                "version_not_found",
+                format!("server {name} has no version {v}"),
+            ));
+        }
+    }
+    let changed =
+        versions::set_status(&mut *tx, server.id, version, change.status, message).await?;
+    if !changed.is_empty() {
+        recompute_latest(&mut tx, server.id).await?;
+        audit::record(
+            &mut *tx,
+            actor,
+            "version.status",
+            name.as_str(),
+            json!({"versions": changed, "status": change.status, "statusMessage": message}),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(StatusChangeResult {
+        name: name.to_string(),
+        versions: changed,
+        status: change.status,
+    })
+}
+
+/// Marks as latest the highest version that is not deleted (or, when all are, the highest of
+/// all, so that `include_deleted=true` still resolves `latest`), as the official registry does.
+async fn recompute_latest(tx: &mut sqlx::PgConnection, server_id: i64) -> ApiResult<()> {
+    let facts = versions::facts(&mut *tx, server_id).await?;
+    let parsed: Vec<(&versions::VersionFacts, Version)> = facts
+        .iter()
+        .filter_map(|f| Version::parse(&f.version).ok().map(|v| (f, v)))
+        .collect();
+    let best = |candidates: Vec<&(&versions::VersionFacts, Version)>| {
+        candidates
+            .into_iter()
+            .max_by(|(fa, va), (fb, vb)| {
+                compare_for_latest(va, fa.published_at, vb, fb.published_at)
+            })
+            .map(|(f, _)| f.id)
+    };
+    let live: Vec<_> = parsed
+        .iter()
+        .filter(|(f, _)| f.status != "deleted")
+        .collect();
+    let winner = if live.is_empty() {
+        best(parsed.iter().collect())
+    } else {
+        best(live)
+    };
+    if let Some(id) = winner {
+        db::versions::set_latest(&mut *tx, server_id, id).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,100 @@
+//! Database access: one small function per statement, each taking an executor so that the
+//! caller owns the transaction. Dynamic queries (list filters) are built with sea-query.
+
+pub mod audit;
+pub mod namespaces;
+pub mod tokens;
+pub mod versions;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, PgPool};
+
+use crate::embedded_pg::EmbeddedPostgres;
+
+/// The migrations in `migrations/`, embedded at build time.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
+
+/// Where the registry's data lives: a given database, or the private cluster.
+pub struct Database {
+    /// The connection pool.
+    pub pool: PgPool,
+    /// The private cluster, when one is in use; stop it on shutdown.
+    pub embedded: Option<EmbeddedPostgres>,
+}
+
+/// How to reach the database.
+#[derive(Debug, Clone)]
+pub enum DatabaseLocation {
+    /// `DATABASE_URL`.
+    Url(SecretString),
+    /// The private cluster under this data directory.
+    Embedded(PathBuf),
+}
+
+impl DatabaseLocation {
+    /// `DATABASE_URL` when given, the private cluster under `data_dir` otherwise.
+    pub fn new(url: Option<SecretString>, data_dir: &Path) -> Self {
+        match url {
+            Some(url) if !url.expose_secret().is_empty() => DatabaseLocation::Url(url),
+            _ => DatabaseLocation::Embedded(data_dir.to_owned()),
+        }
+    }
+}
+
+impl Database {
+    /// Connects (starting the private cluster if that is where the data lives).
+    pub async fn open(location: &DatabaseLocation, max_connections: u32) -> anyhow::Result<Self> {
+        let (options, embedded) = match location {
+            DatabaseLocation::Url(url) => {
+                let options: PgConnectOptions = url
+                    .expose_secret()
+                    .parse()
+                    .context("DATABASE_URL is not a valid PostgreSQL URL")?;
+                (options, None)
+            }
+            DatabaseLocation::Embedded(dir) => {
+                let cluster = EmbeddedPostgres::start(dir).await?;
+                (cluster.connect_options(), Some(cluster))
+            }
+        };
+        let options = options
+            .application_name("mcpreg")
+            .disable_statement_logging();
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await
+            .context("cannot connect to the database")?;
+        Ok(Self { pool, embedded })
+    }
+
+    /// Applies pending migrations (under PostgreSQL's advisory lock, so replicas may race).
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .context("cannot apply database migrations")
+    }
+
+    /// Closes the pool and stops the private cluster if this process started it.
+    pub async fn close(self) -> anyhow::Result<()> {
+        self.pool.close().await;
+        if let Some(cluster) = self.embedded {
+            cluster.stop().await?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether an error is the violation of the named unique constraint.
+pub fn is_unique_violation(e: &sqlx::Error, constraint: &str) -> bool {
+    e.as_database_error()
+        .is_some_and(|d| d.is_unique_violation() && d.constraint() == Some(constraint))
+}

@@ -1,0 +1,125 @@
+//! Registry API tokens. Only the SHA-256 of a token is stored: a token is high-entropy random
+//! data, so a fast hash is enough, and looking a token up by its hash is the comparison (the
+//! database never sees the token, and nothing compares secrets byte by byte in user space).
+
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use mcpreg_api::admin::Role;
+use rand::RngCore;
+use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
+use sqlx::PgExecutor;
+
+/// Every mcpreg API token starts with this, so that secret scanners can recognise a leaked one.
+pub const TOKEN_PREFIX: &str = "mcpreg_";
+
+/// A stored token, without the secret.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TokenRow {
+    /// Row id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// Its role, as stored.
+    pub role: String,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// When it stops working, if ever.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// When it was last used (to the minute).
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+impl TokenRow {
+    /// Its role.
+    pub fn role(&self) -> Option<Role> {
+        Role::parse(&self.role)
+    }
+}
+
+/// A new random token: the prefix and 32 random bytes, base64url.
+pub fn generate() -> SecretString {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    SecretString::from(format!("{TOKEN_PREFIX}{encoded}"))
+}
+
+/// The stored form of a token.
+pub fn hash(token: &SecretString) -> Vec<u8> {
+    Sha256::digest(token.expose_secret().as_bytes()).to_vec()
+}
+
+const COLUMNS: &str = "id, name, role, created_at, expires_at, revoked_at, last_used_at";
+
+/// Stores a new token; `None` when a live token already has that name.
+pub async fn insert(
+    db: impl PgExecutor<'_>,
+    name: &str,
+    role: Role,
+    token: &SecretString,
+    expires_at: Option<DateTime<Utc>>,
+) -> Result<Option<TokenRow>, sqlx::Error> {
+    let result = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "insert into api_tokens (name, role, token_sha256, expires_at) values ($1, $2, $3, $4)
+         returning {COLUMNS}"
+    )))
+    .bind(name)
+    .bind(role.as_str())
+    .bind(hash(token))
+    .bind(expires_at)
+    .fetch_one(db)
+    .await;
+    match result {
+        Ok(row) => Ok(Some(row)),
+        Err(e) if super::is_unique_violation(&e, "api_tokens_live_name") => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The token with this secret, whatever its state (the caller decides what revoked or expired means).
+pub async fn find(
+    db: impl PgExecutor<'_>,
+    token: &SecretString,
+) -> Result<Option<TokenRow>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from api_tokens where token_sha256 = $1"
+    )))
+    .bind(hash(token))
+    .fetch_optional(db)
+    .await
+}
+
+/// Notes a use, at most once a minute per token so that reads do not each cost a write.
+pub async fn touch(db: impl PgExecutor<'_>, id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update api_tokens set last_used_at = now()
+         where id = $1 and (last_used_at is null or last_used_at < now() - interval '1 minute')",
+    )
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Every token, newest first.
+pub async fn list(db: impl PgExecutor<'_>) -> Result<Vec<TokenRow>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from api_tokens order by created_at desc, id desc"
+    )))
+    .fetch_all(db)
+    .await
+}
+
+/// Revokes the live token with this name; `false` when there is none.
+pub async fn revoke(db: impl PgExecutor<'_>, name: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update api_tokens set revoked_at = now() where name = $1 and revoked_at is null",
+    )
+    .bind(name)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}

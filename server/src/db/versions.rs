@@ -1,0 +1,428 @@
+//! Servers and their versions.
+
+use chrono::{DateTime, Utc};
+use mcpreg_api::registry::{OfficialMeta, ResponseMeta, ServerResponse, Status};
+use sea_query::extension::postgres::PgExpr;
+use sea_query::{Expr, ExprTrait, Iden, LikeExpr, Order, PostgresQueryBuilder, Query};
+use sea_query_sqlx::SqlxBinder;
+use serde_json::value::RawValue;
+use sqlx::PgExecutor;
+
+/// The columns every read returns.
+const COLUMNS: &str =
+    "server_name, version, document, status, status_message, is_latest, published_at, updated_at";
+
+/// A stored version, as read.
+#[derive(Debug, sqlx::FromRow)]
+pub struct VersionRow {
+    /// Server name.
+    pub server_name: String,
+    /// Version string.
+    pub version: String,
+    /// The server.json text as published.
+    pub document: String,
+    /// Lifecycle status.
+    pub status: String,
+    /// Why the status was set.
+    pub status_message: Option<String>,
+    /// Whether this is the server's latest version.
+    pub is_latest: bool,
+    /// When it was published.
+    pub published_at: DateTime<Utc>,
+    /// When its registry metadata last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl VersionRow {
+    /// The row's status (rows are constrained by the schema to the three values).
+    pub fn status(&self) -> Status {
+        Status::parse(&self.status).unwrap_or(Status::Deleted)
+    }
+
+    /// The official API's view of the row.
+    pub fn into_response(self) -> Result<ServerResponse, serde_json::Error> {
+        let status = self.status();
+        Ok(ServerResponse {
+            server: RawValue::from_string(self.document)?,
+            meta: ResponseMeta {
+                official: OfficialMeta {
+                    status,
+                    status_message: self.status_message,
+                    published_at: self.published_at,
+                    updated_at: self.updated_at,
+                    is_latest: self.is_latest,
+                },
+            },
+        })
+    }
+}
+
+#[derive(Iden)]
+enum ServerVersions {
+    Table,
+    ServerName,
+    Version,
+    Document,
+    Status,
+    StatusMessage,
+    IsLatest,
+    PublishedAt,
+    UpdatedAt,
+}
+
+/// Where a page starts: strictly after this server name (and version).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    /// Server name of the last item of the previous page.
+    pub server_name: String,
+    /// Its version; `None` for a cursor that names only a server.
+    pub version: Option<String>,
+}
+
+impl Cursor {
+    /// Parses the official cursor form `name:version` (or a bare `name`).
+    pub fn parse(s: &str) -> Self {
+        match s.split_once(':') {
+            Some((name, version)) => Cursor {
+                server_name: name.to_owned(),
+                version: Some(version.to_owned()),
+            },
+            None => Cursor {
+                server_name: s.to_owned(),
+                version: None,
+            },
+        }
+    }
+
+    /// The cursor that continues after `row`.
+    pub fn after(row: &VersionRow) -> String {
+        format!("{}:{}", row.server_name, row.version)
+    }
+}
+
+/// Filters of `GET /v0.1/servers`.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    /// Continue after this item.
+    pub cursor: Option<Cursor>,
+    /// Page size (1–100).
+    pub limit: u32,
+    /// Case-insensitive substring of the server name.
+    pub search: Option<String>,
+    /// Only versions whose metadata changed strictly after this instant.
+    pub updated_since: Option<DateTime<Utc>>,
+    /// Only each server's latest version.
+    pub latest_only: bool,
+    /// Only this exact version.
+    pub version: Option<String>,
+    /// Include versions whose status is `deleted`.
+    pub include_deleted: bool,
+}
+
+fn escape_like(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('%');
+    for c in s.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+/// One page of versions in (name, version) order; returns up to `limit + 1` rows so the caller
+/// knows whether another page follows. Keyset pagination: the cost does not grow with depth.
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    filter: &ListFilter,
+) -> Result<Vec<VersionRow>, sqlx::Error> {
+    use ServerVersions as V;
+    let mut q = Query::select();
+    q.columns([
+        V::ServerName,
+        V::Version,
+        V::Document,
+        V::Status,
+        V::StatusMessage,
+        V::IsLatest,
+        V::PublishedAt,
+        V::UpdatedAt,
+    ])
+    .from(V::Table);
+    if filter.latest_only {
+        q.and_where(Expr::col(V::IsLatest).eq(true));
+    }
+    if let Some(version) = &filter.version {
+        q.and_where(Expr::col(V::Version).eq(version.as_str()));
+    }
+    if !filter.include_deleted {
+        q.and_where(Expr::col(V::Status).ne("deleted"));
+    }
+    if let Some(search) = filter.search.as_deref().filter(|s| !s.is_empty()) {
+        q.and_where(
+            Expr::col(V::ServerName).ilike(LikeExpr::new(escape_like(search)).escape('\\')),
+        );
+    }
+    if let Some(since) = filter.updated_since {
+        q.and_where(Expr::col(V::UpdatedAt).gt(since));
+    }
+    match &filter.cursor {
+        Some(Cursor {
+            server_name,
+            version: Some(version),
+        }) => {
+            q.and_where(
+                Expr::tuple([
+                    Expr::col(V::ServerName).into(),
+                    Expr::col(V::Version).into(),
+                ])
+                .gt(Expr::tuple([
+                    Expr::val(server_name.as_str()).into(),
+                    Expr::val(version.as_str()).into(),
+                ])),
+            );
+        }
+        Some(Cursor {
+            server_name,
+            version: None,
+        }) => {
+            q.and_where(Expr::col(V::ServerName).gt(server_name.as_str()));
+        }
+        None => {}
+    }
+    q.order_by(V::ServerName, Order::Asc)
+        .order_by(V::Version, Order::Asc)
+        .limit(u64::from(filter.limit) + 1);
+    let (sql, values) = q.build_sqlx(PostgresQueryBuilder);
+    sqlx::query_as_with(sqlx::AssertSqlSafe(sql), values)
+        .fetch_all(db)
+        .await
+}
+
+/// One version by exact version string.
+pub async fn get(
+    db: impl PgExecutor<'_>,
+    server_name: &str,
+    version: &str,
+) -> Result<Option<VersionRow>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from server_versions where server_name = $1 and version = $2"
+    )))
+    .bind(server_name)
+    .bind(version)
+    .fetch_optional(db)
+    .await
+}
+
+/// The server's latest version.
+pub async fn get_latest(
+    db: impl PgExecutor<'_>,
+    server_name: &str,
+) -> Result<Option<VersionRow>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from server_versions where server_name = $1 and is_latest"
+    )))
+    .bind(server_name)
+    .fetch_optional(db)
+    .await
+}
+
+/// Every version of a server, newest publication first.
+pub async fn list_for_server(
+    db: impl PgExecutor<'_>,
+    server_name: &str,
+    include_deleted: bool,
+) -> Result<Vec<VersionRow>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from server_versions where server_name = $1 and ($2 or status <> 'deleted')
+         order by published_at desc, id desc"
+    )))
+    .bind(server_name)
+    .bind(include_deleted)
+    .fetch_all(db)
+    .await
+}
+
+/// A server row, locked for the rest of the transaction.
+#[derive(Debug, sqlx::FromRow)]
+pub struct ServerRow {
+    /// Its id.
+    pub id: i64,
+    /// Its name as stored.
+    pub name: String,
+}
+
+/// Finds a server by name ignoring case, and locks it: publishes and status changes of one
+/// server are serialised, so "latest" is decided on a stable set of versions.
+pub async fn lock_server_ci(
+    db: impl PgExecutor<'_>,
+    name: &str,
+) -> Result<Option<ServerRow>, sqlx::Error> {
+    sqlx::query_as("select id, name from servers where lower(name) = lower($1) for update")
+        .bind(name)
+        .fetch_optional(db)
+        .await
+}
+
+/// Inserts a server (its namespace must exist); `None` when a concurrent insert won the race.
+pub async fn insert_server(
+    db: impl PgExecutor<'_>,
+    name: &str,
+    namespace: &str,
+) -> Result<Option<ServerRow>, sqlx::Error> {
+    sqlx::query_as(
+        "insert into servers (name, namespace) values ($1, $2) on conflict do nothing returning id, name",
+    )
+    .bind(name)
+    .bind(namespace)
+    .fetch_optional(db)
+    .await
+}
+
+/// A version's ordering facts.
+#[derive(Debug, sqlx::FromRow)]
+pub struct VersionFacts {
+    /// Row id.
+    pub id: i64,
+    /// Version string.
+    pub version: String,
+    /// When it was published.
+    pub published_at: DateTime<Utc>,
+    /// Lifecycle status.
+    pub status: String,
+    /// Whether it is currently marked latest.
+    pub is_latest: bool,
+}
+
+/// Every version of a locked server with what ordering needs.
+pub async fn facts(
+    db: impl PgExecutor<'_>,
+    server_id: i64,
+) -> Result<Vec<VersionFacts>, sqlx::Error> {
+    sqlx::query_as(
+        "select id, version, published_at, status, is_latest from server_versions where server_id = $1",
+    )
+    .bind(server_id)
+    .fetch_all(db)
+    .await
+}
+
+/// A new version to store.
+pub struct NewVersion<'a> {
+    /// The server's id.
+    pub server_id: i64,
+    /// The server's name.
+    pub server_name: &'a str,
+    /// The version string.
+    pub version: &'a str,
+    /// The document text.
+    pub document: &'a str,
+    /// The `$schema` it was validated against.
+    pub schema_url: &'a str,
+    /// Who published it.
+    pub published_by: &'a str,
+    /// Whether it becomes the latest.
+    pub is_latest: bool,
+    /// Publication time (the same instant that decided "latest").
+    pub published_at: DateTime<Utc>,
+}
+
+/// Inserts a version; `None` when that version already exists.
+pub async fn insert_version(
+    db: impl PgExecutor<'_>,
+    v: &NewVersion<'_>,
+) -> Result<Option<VersionRow>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "insert into server_versions
+            (server_id, server_name, version, document, schema_url, published_by, is_latest,
+             published_at, updated_at, status_changed_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $8, $8)
+         on conflict on constraint server_versions_name_version_key do nothing
+         returning {COLUMNS}"
+    )))
+    .bind(v.server_id)
+    .bind(v.server_name)
+    .bind(v.version)
+    .bind(v.document)
+    .bind(v.schema_url)
+    .bind(v.published_by)
+    .bind(v.is_latest)
+    .bind(v.published_at)
+    .fetch_optional(db)
+    .await
+}
+
+/// Moves the latest mark of a server to the version with row id `winner`.
+pub async fn set_latest(
+    db: impl PgExecutor<'_>,
+    server_id: i64,
+    winner: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update server_versions set is_latest = (id = $2), updated_at = now()
+         where server_id = $1 and (is_latest or id = $2) and is_latest <> (id = $2)",
+    )
+    .bind(server_id)
+    .bind(winner)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Clears the latest mark of a server (before a new version takes it).
+pub async fn clear_latest(db: impl PgExecutor<'_>, server_id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("update server_versions set is_latest = false, updated_at = now() where server_id = $1 and is_latest")
+        .bind(server_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Sets the status of a server's versions (one, or all when `version` is `None`), touching
+/// only rows that change; returns the versions that changed.
+pub async fn set_status(
+    db: impl PgExecutor<'_>,
+    server_id: i64,
+    version: Option<&str>,
+    status: Status,
+    message: Option<&str>,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "update server_versions
+            set status_changed_at = case when status <> $3 then now() else status_changed_at end,
+                status = $3, status_message = $4, updated_at = now()
+          where server_id = $1 and ($2::text is null or version = $2)
+            and (status <> $3 or status_message is distinct from $4)
+          returning version",
+    )
+    .bind(server_id)
+    .bind(version)
+    .bind(status.as_str())
+    .bind(message)
+    .fetch_all(db)
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_forms() {
+        assert_eq!(
+            Cursor::parse("com.a/b:1.0.0:x"),
+            Cursor {
+                server_name: "com.a/b".into(),
+                version: Some("1.0.0:x".into())
+            }
+        );
+        assert_eq!(Cursor::parse("com.a/b").version, None);
+    }
+
+    #[test]
+    fn like_patterns_are_literal() {
+        assert_eq!(escape_like("a_b%c\\"), "%a\\_b\\%c\\\\%");
+    }
+}

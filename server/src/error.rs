@@ -1,0 +1,155 @@
+//! The API's one error type and its one translation into `application/problem+json`.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use mcpreg_api::problem::{FieldIssue, PROBLEM_JSON, Problem};
+
+/// Every way a request can fail. Expected failures carry what the client needs to fix them;
+/// unexpected ones ([`ApiError::Internal`]) are logged once and answered with an opaque 500.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The client's request is wrong; `problem` says what and where.
+    #[error("{}", .0.detail)]
+    Client(Box<Problem>, Option<HeaderValue>),
+    /// The database cannot take more work right now.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else: a bug or an outage. Never shown to the client.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// Shorthand for handler results.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    fn client(status: StatusCode, code: &str, detail: impl Into<String>) -> Self {
+        let title = status.canonical_reason().unwrap_or("Error");
+        ApiError::Client(
+            Box::new(Problem::new(status.as_u16(), code, title, detail)),
+            None,
+        )
+    }
+
+    /// 400: the request is malformed.
+    pub fn bad_request(code: &str, detail: impl Into<String>) -> Self {
+        Self::client(StatusCode::BAD_REQUEST, code, detail)
+    }
+
+    /// 400 with the location of each problem.
+    pub fn invalid_parameters(detail: impl Into<String>, errors: Vec<FieldIssue>) -> Self {
+        Self::bad_request("invalid_parameter", detail).with_errors(errors)
+    }
+
+    /// 422: the request is well-formed but its content breaks the rules.
+    pub fn unprocessable(code: &str, detail: impl Into<String>, errors: Vec<FieldIssue>) -> Self {
+        Self::client(StatusCode::UNPROCESSABLE_ENTITY, code, detail).with_errors(errors)
+    }
+
+    /// 404.
+    pub fn not_found(code: &str, detail: impl Into<String>) -> Self {
+        Self::client(StatusCode::NOT_FOUND, code, detail)
+    }
+
+    /// 409: the request conflicts with what the registry holds.
+    pub fn conflict(code: &str, detail: impl Into<String>) -> Self {
+        Self::client(StatusCode::CONFLICT, code, detail)
+    }
+
+    /// 401 with a `WWW-Authenticate` challenge naming what failed (RFC 6750).
+    pub fn unauthorized(code: &str, detail: impl Into<String>) -> Self {
+        let detail = detail.into();
+        let challenge = if code == "missing_credentials" {
+            "Bearer realm=\"mcpreg\"".to_owned()
+        } else {
+            format!(
+                "Bearer realm=\"mcpreg\", error=\"invalid_token\", error_description=\"{}\"",
+                detail.replace(['"', '\\'], "'")
+            )
+        };
+        let mut err = Self::client(StatusCode::UNAUTHORIZED, code, detail);
+        if let ApiError::Client(_, header) = &mut err {
+            *header = HeaderValue::from_str(&challenge).ok();
+        }
+        err
+    }
+
+    /// 403 naming the permission that is missing.
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::client(StatusCode::FORBIDDEN, "forbidden", detail)
+    }
+
+    /// Attaches the list of problems to a client error.
+    pub fn with_errors(mut self, errors: Vec<FieldIssue>) -> Self {
+        if let ApiError::Client(problem, _) = &mut self {
+            problem.errors = errors;
+        }
+        self
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => {
+                ApiError::Unavailable(e.to_string())
+            }
+            other => ApiError::Internal(other.into()),
+        }
+    }
+}
+
+/// Writes a problem as a response.
+pub fn problem_response(
+    problem: &Problem,
+    extra: Option<(header::HeaderName, HeaderValue)>,
+) -> Response {
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json::to_vec(problem).unwrap_or_else(|_| b"{}".to_vec());
+    let mut response = (status, body).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    if let Some((name, value)) = extra {
+        response.headers_mut().insert(name, value);
+    }
+    response
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            ApiError::Client(problem, challenge) => {
+                problem_response(&problem, challenge.map(|v| (header::WWW_AUTHENTICATE, v)))
+            }
+            ApiError::Unavailable(reason) => {
+                tracing::warn!(error = %reason, "database unavailable");
+                let mut response = problem_response(
+                    &Problem::new(
+                        503,
+                        "unavailable",
+                        "Service Unavailable",
+                        "the registry's database is busy or unreachable; retry shortly",
+                    ),
+                    None,
+                );
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                response
+            }
+            ApiError::Internal(error) => {
+                tracing::error!(error = format!("{error:#}"), "request failed unexpectedly");
+                problem_response(
+                    &Problem::new(
+                        500,
+                        "internal",
+                        "Internal Server Error",
+                        "the registry failed unexpectedly; the error was logged",
+                    ),
+                    None,
+                )
+            }
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! mcpreg-server: the registry service.
+//!
+//! `main.rs` is a thin command line over this library so that integration tests can build the
+//! router and reach the database functions directly.
+
+pub mod app;
+pub mod auth;
+pub mod catalog;
+pub mod config;
+pub mod db;
+pub mod embedded_pg;
+pub mod error;
+pub mod extract;
+pub mod router;
+pub mod routes;

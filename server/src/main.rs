@@ -1,0 +1,230 @@
+//! The `mcpreg-server` binary.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::Utc;
+use clap::Parser;
+use mcpreg_server::app::AppState;
+use mcpreg_server::config::{
+    Cli, Command, DatabaseArgs, LogFormat, ServeArgs, TokenCommand, TokenCreateArgs,
+};
+use mcpreg_server::db::{Database, tokens};
+use secrecy::ExposeSecret;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    let result = match cli.command {
+        Command::Serve(args) => serve(args).await,
+        Command::Migrate(db) => migrate(db).await,
+        Command::Token { command } => token(command).await,
+        Command::Openapi => openapi(),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("mcpreg-server: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_env("MCPREG_LOG")
+        .or_else(|_| EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let db = Database::open(&args.db.location(), args.db.db_max_connections).await?;
+    let result = run(&args, &db).await;
+    // Whatever happened, stop the private cluster if this process started it.
+    let closed = db.close().await;
+    result.and(closed)
+}
+
+async fn run(args: &ServeArgs, db: &Database) -> anyhow::Result<()> {
+    if !args.no_migrate {
+        db.migrate().await?;
+    }
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let address = listener.local_addr()?;
+    let state = AppState {
+        pool: db.pool.clone(),
+    };
+    let app = mcpreg_server::router::router(state, args.limits());
+    tracing::info!(address = %address, url = format!("http://{address}"), "listening");
+    let grace = Duration::from_secs(args.shutdown_grace_secs);
+    let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing requests in flight");
+        let _ = signalled_tx.send(());
+    });
+    tokio::select! {
+        result = server => result.context("server failed")?,
+        () = async {
+            let _ = signalled_rx.await;
+            tokio::time::sleep(grace).await;
+        } => tracing::warn!(grace_secs = grace.as_secs(), "requests still in flight after the grace period; stopping"),
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+async fn migrate(db_args: DatabaseArgs) -> anyhow::Result<()> {
+    let db = Database::open(&db_args.location(), 2).await?;
+    let result = db.migrate().await;
+    db.close().await?;
+    result?;
+    eprintln!("migrations applied");
+    Ok(())
+}
+
+async fn with_db<T>(
+    db_args: &DatabaseArgs,
+    f: impl AsyncFnOnce(&Database) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let db = Database::open(&db_args.location(), 2).await?;
+    let result = match db.migrate().await {
+        Ok(()) => f(&db).await,
+        Err(e) => Err(e),
+    };
+    db.close().await?;
+    result
+}
+
+async fn token(command: TokenCommand) -> anyhow::Result<()> {
+    match command {
+        TokenCommand::Create(args) => token_create(args).await,
+        TokenCommand::List(db_args) => {
+            with_db(&db_args, async |db| {
+                let rows = tokens::list(&db.pool).await?;
+                println!(
+                    "{:<24} {:<10} {:<8} {:<25} {:<25}",
+                    "NAME", "ROLE", "STATE", "CREATED", "EXPIRES"
+                );
+                for t in rows {
+                    let state = if t.revoked_at.is_some() {
+                        "revoked"
+                    } else if t.expires_at.is_some_and(|e| e <= Utc::now()) {
+                        "expired"
+                    } else {
+                        "live"
+                    };
+                    println!(
+                        "{:<24} {:<10} {:<8} {:<25} {:<25}",
+                        t.name,
+                        t.role,
+                        state,
+                        t.created_at
+                            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                        t.expires_at
+                            .map(|e| e.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                            .unwrap_or_else(|| "never".into())
+                    );
+                }
+                Ok(())
+            })
+            .await
+        }
+        TokenCommand::Revoke { name, db } => {
+            with_db(&db, async |db| {
+                let mut tx = db.pool.begin().await?;
+                if !tokens::revoke(&mut *tx, &name).await? {
+                    anyhow::bail!("no live token named `{name}`");
+                }
+                mcpreg_server::db::audit::record(
+                    &mut *tx,
+                    "cli:mcpreg-server",
+                    "token.revoke",
+                    &name,
+                    serde_json::json!({}),
+                )
+                .await?;
+                tx.commit().await?;
+                eprintln!("revoked token `{name}`");
+                Ok(())
+            })
+            .await
+        }
+    }
+}
+
+async fn token_create(args: TokenCreateArgs) -> anyhow::Result<()> {
+    with_db(&args.db, async |db| {
+        let secret = tokens::generate();
+        let expires_at = args
+            .expires_in_days
+            .map(|d| Utc::now() + chrono::Duration::days(i64::from(d)));
+        let mut tx = db.pool.begin().await?;
+        let row = tokens::insert(&mut *tx, &args.name, args.role, &secret, expires_at)
+            .await?
+            .with_context(|| {
+                format!(
+                    "a live token named `{}` exists; revoke it first or choose another name",
+                    args.name
+                )
+            })?;
+        mcpreg_server::db::audit::record(
+            &mut *tx,
+            "cli:mcpreg-server",
+            "token.create",
+            &row.name,
+            serde_json::json!({"role": row.role, "expiresAt": row.expires_at}),
+        )
+        .await?;
+        tx.commit().await?;
+        eprintln!(
+            "Created API token `{}` with role {}{}. It is shown once; store it now:",
+            row.name,
+            row.role,
+            row.expires_at
+                .map(|e| format!(
+                    ", expiring {}",
+                    e.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                ))
+                .unwrap_or_default()
+        );
+        println!("{}", secret.expose_secret());
+        Ok(())
+    })
+    .await
+}
+
+fn openapi() -> anyhow::Result<()> {
+    let doc = mcpreg_server::router::openapi();
+    println!("{}", doc.to_pretty_json()?);
+    Ok(())
+}

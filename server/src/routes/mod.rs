@@ -1,0 +1,16 @@
+//! HTTP handlers, one file per resource. `crate::router` lists every route.
+
+pub mod namespaces;
+pub mod official;
+pub mod ops;
+pub mod publish;
+pub mod status;
+
+/// OpenAPI tag of the official MCP registry API.
+pub const TAG_OFFICIAL: &str = "official";
+/// OpenAPI tag of the publishing endpoints.
+pub const TAG_PUBLISH: &str = "publish";
+/// OpenAPI tag of the administration endpoints.
+pub const TAG_ADMIN: &str = "admin";
+/// OpenAPI tag of the operations endpoints.
+pub const TAG_OPS: &str = "operations";

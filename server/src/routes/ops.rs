@@ -1,0 +1,64 @@
+//! Liveness, readiness and "who am I".
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::State;
+use mcpreg_api::admin::Caller as CallerView;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+
+/// A health answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`.
+    pub status: &'static str,
+}
+
+/// Liveness: the process serves requests. Does not touch the database.
+#[utoipa::path(get, path = "/healthz", tag = super::TAG_OPS, responses((status = 200, body = Health)))]
+pub async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+/// Readiness: the database answers within two seconds.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = super::TAG_OPS,
+    responses(
+        (status = 200, body = Health),
+        (status = 503, description = "Database unreachable", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Health>> {
+    let ping = sqlx::query_scalar::<_, i32>("select 1").fetch_one(&state.pool);
+    match tokio::time::timeout(Duration::from_secs(2), ping).await {
+        Ok(Ok(_)) => Ok(Json(Health { status: "ok" })),
+        Ok(Err(e)) => Err(ApiError::Unavailable(e.to_string())),
+        Err(_) => Err(ApiError::Unavailable("readiness check timed out".into())),
+    }
+}
+
+/// The caller's identity as the registry sees it.
+#[utoipa::path(
+    get,
+    path = "/whoami",
+    tag = super::TAG_ADMIN,
+    security(("apiToken" = [])),
+    responses(
+        (status = 200, body = CallerView),
+        (status = 401, description = "Missing or bad credentials", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn whoami(caller: Caller) -> Json<CallerView> {
+    Json(CallerView {
+        name: caller.name,
+        role: caller.role,
+        expires_at: caller.expires_at,
+    })
+}

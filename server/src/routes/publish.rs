@@ -1,0 +1,82 @@
+//! Publishing server.json documents.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use mcpreg_api::admin::{Role, ValidationReport};
+use mcpreg_api::registry::ServerResponse;
+use mcpreg_api::server_json;
+use serde_json::Value;
+
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::catalog;
+use crate::error::ApiResult;
+use crate::extract::JsonBody;
+
+/// Publish a new version of a server from its server.json.
+///
+/// The document is validated against the JSON Schema its `$schema` names and the registry's
+/// rules; every problem comes back at once with its path. Versions are immutable: publishing an
+/// existing version again is a 409.
+#[utoipa::path(
+    post,
+    path = "/publish",
+    tag = super::TAG_PUBLISH,
+    request_body(content = Object, description = "A server.json document", content_type = "application/json"),
+    security(("apiToken" = [])),
+    responses(
+        (status = 201, description = "Published", body = ServerResponse),
+        (status = 400, description = "Malformed JSON", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or bad credentials", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Insufficient role", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Version already published, or a name differing only in case exists", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Body is not JSON", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid server.json; `errors` lists each problem with its path", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn publish(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(document): JsonBody<Value>,
+) -> ApiResult<(StatusCode, Json<ServerResponse>)> {
+    caller.require(Role::Admin)?;
+    let valid = catalog::validate(document)?;
+    let published = catalog::publish(&state.pool, &caller.actor(), valid).await?;
+    Ok((StatusCode::CREATED, Json(published)))
+}
+
+/// Validate a server.json without publishing it.
+///
+/// Always 200 for a JSON body: the report says whether the document may be published and lists
+/// every problem with its path, as the official registry's `/validate` does.
+#[utoipa::path(
+    post,
+    path = "/validate",
+    tag = super::TAG_PUBLISH,
+    request_body(content = Object, description = "A server.json document", content_type = "application/json"),
+    responses(
+        (status = 200, description = "The validation report", body = ValidationReport),
+        (status = 400, description = "Malformed JSON", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn validate(JsonBody(document): JsonBody<Value>) -> Json<ValidationReport> {
+    let schema = document
+        .get("$schema")
+        .and_then(Value::as_str)
+        .and_then(server_json::schema_for_url)
+        .map(|s| s.url.to_owned());
+    Json(match server_json::validate(document) {
+        Ok(_) => ValidationReport {
+            valid: true,
+            schema,
+            errors: Vec::new(),
+        },
+        Err(errors) => ValidationReport {
+            valid: false,
+            schema,
+            errors,
+        },
+    })
+}
