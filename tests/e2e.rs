@@ -1,1 +1,404 @@
+//! End to end: the real `mcpreg-server` binary (with its embedded PostgreSQL default, or a
+//! database by URL) driven by the real `mcpreg` CLI.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "in tests a failed unwrap is a failed test, with its location"
+)]
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use mcpreg_tests::{ServerProcess, TestDb, binary, fixture, mcpreg};
+use serde_json::{Value, json};
+
+/// A temporary directory the unprivileged PostgreSQL user can enter, whatever the umask.
+fn open_tempdir() -> tempfile::TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix("mcpreg-e2e")
+        .tempdir()
+        .unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    dir
+}
+
+fn create_token(data_dir: &Path) -> String {
+    let out = std::process::Command::new(binary("mcpreg-server"))
+        .args([
+            "token",
+            "create",
+            "--name",
+            "e2e",
+            "--role",
+            "admin",
+            "--data-dir",
+        ])
+        .arg(data_dir)
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let token = stdout.split_whitespace().last().unwrap().to_owned();
+    assert!(token.starts_with("mcpreg_"), "{stdout}");
+    token
+}
+
+fn json_out(run: &mcpreg_tests::CliRun) -> Value {
+    serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", run.stdout, run.stderr))
+}
+
+#[test]
+fn one_command_registry_with_embedded_postgres_driven_by_the_cli() {
+    let data = open_tempdir();
+    let data_dir = data.path().join("data");
+    let data_arg = data_dir.to_str().unwrap();
+    let mut server = ServerProcess::start(&["--data-dir", data_arg], &[]);
+    let url = server.url.clone();
+    // Tokens are made with the server running, on the same data directory.
+    let token = create_token(&data_dir);
+    let t = Some(token.as_str());
+
+    let example =
+        fixture("mcp-registry/examples/generic-server-json.02.basic-server-with-npm-package.json");
+    let example = example.to_str().unwrap();
+    let run = mcpreg(&url, t, &["publish", example]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("published io.modelcontextprotocol.anonymous/brave-search@1.0.2 (latest)"),
+        "{}",
+        run.stdout
+    );
+
+    // Exit codes a script can rely on.
+    assert_eq!(
+        mcpreg(&url, t, &["publish", example]).code,
+        3,
+        "same version again is refused"
+    );
+    let no_token = mcpreg(&url, None, &["publish", example]);
+    assert_eq!(no_token.code, 5, "{}", no_token.stderr);
+    assert!(no_token.stderr.contains("API token"), "{}", no_token.stderr);
+    let invalid = data.path().join("invalid.json");
+    std::fs::write(&invalid, r#"{"$schema": "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json", "name": "nodomain", "version": "latest", "description": "x"}"#).unwrap();
+    let run = mcpreg(&url, t, &["publish", invalid.to_str().unwrap()]);
+    assert_eq!(run.code, 3);
+    assert!(
+        run.stderr.contains("name:") && run.stderr.contains("version:"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        mcpreg(&url, t, &["server", "show", "com.example/none"]).code,
+        4
+    );
+    assert_eq!(mcpreg(&url, t, &["no-such-command"]).code, 2);
+
+    let list = mcpreg(&url, None, &["server", "list", "--output", "json"]);
+    assert_eq!(list.code, 0, "{}", list.stderr);
+    assert_eq!(
+        json_out(&list)[0]["server"]["name"],
+        "io.modelcontextprotocol.anonymous/brave-search"
+    );
+    let table = mcpreg(&url, None, &["server", "list"]);
+    assert!(
+        table.stdout.contains("brave-search") && table.stdout.contains("1.0.2"),
+        "{}",
+        table.stdout
+    );
+    let show = mcpreg(
+        &url,
+        None,
+        &[
+            "server",
+            "show",
+            "io.modelcontextprotocol.anonymous/brave-search@1.0.2",
+            "-o",
+            "json",
+        ],
+    );
+    assert_eq!(
+        json_out(&show)["_meta"]["io.modelcontextprotocol.registry/official"]["isLatest"],
+        true
+    );
+
+    // Import: every document reported, a reject does not stop the rest.
+    let mut docs: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(fixture("mcp-registry/seed.json")).unwrap())
+            .unwrap();
+    docs.insert(1, json!({"$schema": "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json", "name": "io.github.x/bad", "version": "^1", "description": "bad"}));
+    let import_file = data.path().join("import.json");
+    std::fs::write(&import_file, serde_json::to_vec(&docs).unwrap()).unwrap();
+    let run = mcpreg(
+        &url,
+        t,
+        &["import", import_file.to_str().unwrap(), "-o", "json"],
+    );
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let report = json_out(&run);
+    assert_eq!(
+        (report["accepted"].as_u64(), report["rejected"].as_u64()),
+        (Some(4), Some(1)),
+        "{report:#}"
+    );
+    assert!(
+        run.stderr.contains("rejected io.github.x/bad@^1"),
+        "{}",
+        run.stderr
+    );
+    let again = mcpreg(
+        &url,
+        t,
+        &["import", import_file.to_str().unwrap(), "-o", "json"],
+    );
+    assert_eq!(json_out(&again)["unchanged"], 4);
+    let versions = mcpreg(
+        &url,
+        None,
+        &[
+            "server",
+            "versions",
+            "io.github.domdomegg/airtable-mcp-server",
+            "-o",
+            "json",
+        ],
+    );
+    let versions = json_out(&versions);
+    assert_eq!(versions.as_array().unwrap().len(), 2);
+    assert_eq!(versions[0]["server"]["version"], "1.7.3");
+    assert_eq!(
+        versions[0]["_meta"]["io.modelcontextprotocol.registry/official"]["isLatest"],
+        true
+    );
+
+    // Status.
+    let run = mcpreg(
+        &url,
+        t,
+        &[
+            "status",
+            "io.github.domdomegg/airtable-mcp-server@1.7.2",
+            "--set",
+            "deprecated",
+            "--message",
+            "upgrade to 1.7.3",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = mcpreg(
+        &url,
+        None,
+        &["status", "io.github.domdomegg/airtable-mcp-server"],
+    );
+    assert!(
+        run.stdout.contains("deprecated") && run.stdout.contains("upgrade to 1.7.3"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        mcpreg(
+            &url,
+            None,
+            &[
+                "status",
+                "io.github.domdomegg/airtable-mcp-server",
+                "--set",
+                "deleted"
+            ]
+        )
+        .code,
+        5
+    );
+
+    // Graceful stop, then the next start reuses the cluster and its data.
+    assert!(server.stop(), "{}", server.log_text());
+    assert!(
+        !data_dir.join("pg").join("postmaster.pid").exists(),
+        "the private cluster was stopped"
+    );
+    let server = ServerProcess::start(&["--data-dir", data_arg], &[]);
+    let list = mcpreg(&server.url, None, &["server", "list", "-o", "json"]);
+    assert_eq!(json_out(&list).as_array().unwrap().len(), 4);
+    assert!(
+        !server
+            .log_text()
+            .contains("creating the private PostgreSQL cluster")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mirror_another_registry_incrementally() {
+    let source_db = TestDb::new().await;
+    let target_db = TestDb::new().await;
+    let source_token = source_db.token("src", mcpreg_api::admin::Role::Admin).await;
+    let target_token = target_db.token("dst", mcpreg_api::admin::Role::Admin).await;
+    let source = ServerProcess::start(&[], &[("DATABASE_URL", &source_db.url)]);
+    let target = ServerProcess::start(&[], &[("DATABASE_URL", &target_db.url)]);
+    let seed = fixture("mcp-registry/seed.json");
+    assert_eq!(
+        mcpreg(
+            &source.url,
+            Some(&source_token),
+            &["import", seed.to_str().unwrap()]
+        )
+        .code,
+        0
+    );
+
+    let state_dir = open_tempdir();
+    let state = state_dir.path().join("mirror.json");
+    let mirror = |full: bool| {
+        let mut args = vec![
+            "import",
+            "--from",
+            &source.url,
+            "--state",
+            state.to_str().unwrap(),
+            "-o",
+            "json",
+        ];
+        if full {
+            args.push("--full");
+        }
+        let run = mcpreg(&target.url, Some(&target_token), &args);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        json_out(&run)
+    };
+    let first = mirror(false);
+    assert_eq!(first["accepted"], 4, "{first:#}");
+    assert!(state.exists());
+
+    // Upstream changes: one new version, one deprecation. The next run sees only those.
+    let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(&seed).unwrap()).unwrap();
+    let mut new_version = doc[3].take();
+    new_version["version"] = json!("1.0.7");
+    let file = state_dir.path().join("new.json");
+    std::fs::write(&file, serde_json::to_vec(&new_version).unwrap()).unwrap();
+    assert_eq!(
+        mcpreg(
+            &source.url,
+            Some(&source_token),
+            &["publish", file.to_str().unwrap()]
+        )
+        .code,
+        0
+    );
+    let run = mcpreg(
+        &source.url,
+        Some(&source_token),
+        &[
+            "status",
+            "io.github.domdomegg/time-mcp-nuget",
+            "--set",
+            "deprecated",
+            "--message",
+            "moved",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let second = mirror(false);
+    let changed: Vec<String> = second["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            format!(
+                "{}@{} {}",
+                d["name"].as_str().unwrap(),
+                d["version"].as_str().unwrap(),
+                d["result"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            "io.github.domdomegg/time-mcp-nuget@1.0.8 unchanged",
+            "io.github.domdomegg/time-mcp-pypi@1.0.6 unchanged",
+            "io.github.domdomegg/time-mcp-pypi@1.0.7 accepted",
+        ],
+        "only what changed upstream (the old latest of time-mcp-pypi lost its latest mark)"
+    );
+    let status = mcpreg(
+        &target.url,
+        None,
+        &[
+            "server",
+            "show",
+            "io.github.domdomegg/time-mcp-nuget",
+            "-o",
+            "json",
+        ],
+    );
+    let meta = &json_out(&status)["_meta"]["io.modelcontextprotocol.registry/official"];
+    assert_eq!(
+        (meta["status"].as_str(), meta["statusMessage"].as_str()),
+        (Some("deprecated"), Some("moved"))
+    );
+    assert_eq!(
+        mirror(false)["documents"],
+        json!([]),
+        "nothing changed since"
+    );
+    assert_eq!(
+        mirror(true)["unchanged"],
+        5,
+        "--full walks everything again"
+    );
+}
+
+#[test]
+fn missing_postgres_binaries_get_one_clear_line() {
+    let empty = open_tempdir();
+    let out = std::process::Command::new(binary("mcpreg-server"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--pg-bin-dir"])
+        .arg(empty.path())
+        .arg("--data-dir")
+        .arg(empty.path().join("data"))
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let last = stderr.lines().last().unwrap_or("");
+    assert!(
+        last.contains("initdb") && last.contains("DATABASE_URL"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_unreachable_data_dir_is_explained_when_running_as_root() {
+    let outer = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(outer.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    let out = std::process::Command::new(binary("mcpreg-server"))
+        .args(["token", "list", "--data-dir"])
+        .arg(outer.path().join("data"))
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if rustix::process::geteuid().is_root() {
+        // PostgreSQL runs as an unprivileged user, who cannot enter a root-only directory.
+        assert_eq!(out.status.code(), Some(1), "{stderr} {:?}", outer.path());
+        assert!(
+            stderr.contains("cannot enter") && stderr.contains("--data-dir"),
+            "{stderr}"
+        );
+    } else {
+        // The cluster runs as the calling user, who owns the directory.
+        assert!(out.status.success(), "{stderr}");
+        let _ = std::process::Command::new("pg_ctl")
+            .arg("-D")
+            .arg(outer.path().join("data/pg"))
+            .arg("stop")
+            .output();
+    }
+}

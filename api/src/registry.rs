@@ -73,7 +73,7 @@ pub struct ResponseMeta {
 }
 
 /// One server version: the server.json exactly as published, and the registry's metadata.
-#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ServerResponse {
     /// The server.json document, byte-for-byte as stored.
     #[schema(value_type = Object)]
@@ -116,7 +116,7 @@ pub struct ListMetadata {
 }
 
 /// A page of server versions.
-#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ServerList {
     /// The server versions on this page.
     pub servers: Vec<ServerResponse>,

@@ -1,1 +1,148 @@
-fn main() {}
+//! `mcpreg`: the command line for the mcpreg registry — for admins who curate, CI that
+//! publishes, and developers who look up what is approved.
+
+mod client;
+mod commands;
+mod output;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use reqwest::StatusCode;
+
+use crate::client::{ApiFailure, Client};
+use crate::output::Output;
+
+/// Exit codes a script can rely on.
+pub mod exit {
+    /// Success.
+    pub const OK: u8 = 0;
+    /// Failure: the registry could not be reached, or failed.
+    pub const FAILURE: u8 = 1;
+    /// Wrong usage (clap's own code).
+    pub const USAGE: u8 = 2;
+    /// The registry refused the input (invalid document, conflict); for `import`, some documents were rejected.
+    pub const REJECTED: u8 = 3;
+    /// What was asked for does not exist.
+    pub const NOT_FOUND: u8 = 4;
+    /// Missing, bad or insufficient credentials.
+    pub const AUTH: u8 = 5;
+}
+
+/// mcpreg: curate, publish and look up approved MCP servers.
+#[derive(Debug, Parser)]
+#[command(name = "mcpreg", version, about, after_help = EXIT_CODES)]
+struct Cli {
+    /// The registry's URL.
+    #[arg(
+        long,
+        env = "MCPREG_URL",
+        default_value = "http://127.0.0.1:8080",
+        global = true
+    )]
+    url: String,
+    /// A registry API token (needed to write).
+    #[arg(long, env = "MCPREG_TOKEN", hide_env_values = true, global = true)]
+    token: Option<String>,
+    /// How to print results.
+    #[arg(long, short, value_enum, default_value_t = Output::Table, global = true)]
+    output: Output,
+    /// Seconds to wait for each answer from the registry.
+    #[arg(long, default_value_t = 30, global = true)]
+    timeout: u64,
+    #[command(subcommand)]
+    command: Command,
+}
+
+const EXIT_CODES: &str = "Exit codes: 0 ok, 1 failure, 2 usage, 3 rejected by the registry, 4 not found, 5 credentials missing or insufficient.";
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Look up servers and their versions.
+    Server {
+        #[command(subcommand)]
+        command: commands::server::ServerCommand,
+    },
+    /// Publish a version from a server.json file.
+    Publish(commands::publish::Args),
+    /// Show or change the status (active, deprecated, deleted) of a server or version.
+    Status(commands::status::Args),
+    /// Import server.json documents from a file, or mirror another registry.
+    Import(commands::import::Args),
+    /// List or create namespaces.
+    Namespace {
+        #[command(subcommand)]
+        command: commands::namespace::NamespaceCommand,
+    },
+    /// Show who the registry takes you for.
+    Whoami,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("mcpreg: {e:#}");
+            ExitCode::from(exit_code(&e))
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<u8> {
+    let client = Client::new(&cli.url, cli.token, Duration::from_secs(cli.timeout))?;
+    match cli.command {
+        Command::Server { command } => commands::server::run(&client, cli.output, command).await,
+        Command::Publish(args) => commands::publish::run(&client, cli.output, args).await,
+        Command::Status(args) => commands::status::run(&client, cli.output, args).await,
+        Command::Import(args) => commands::import::run(&client, cli.output, args).await,
+        Command::Namespace { command } => {
+            commands::namespace::run(&client, cli.output, command).await
+        }
+        Command::Whoami => commands::whoami(&client, cli.output).await,
+    }
+}
+
+/// The exit code for an error.
+fn exit_code(e: &anyhow::Error) -> u8 {
+    match e.downcast_ref::<ApiFailure>() {
+        Some(f) => status_exit_code(f.status),
+        None if e.downcast_ref::<commands::Rejected>().is_some() => exit::REJECTED,
+        None => exit::FAILURE,
+    }
+}
+
+/// The exit code for an HTTP status the registry answered with.
+pub fn status_exit_code(status: StatusCode) -> u8 {
+    match status {
+        StatusCode::NOT_FOUND => exit::NOT_FOUND,
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => exit::AUTH,
+        s if s.is_client_error() => exit::REJECTED,
+        _ => exit::FAILURE,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn exit_codes_follow_statuses() {
+        assert_eq!(status_exit_code(StatusCode::NOT_FOUND), exit::NOT_FOUND);
+        assert_eq!(status_exit_code(StatusCode::FORBIDDEN), exit::AUTH);
+        assert_eq!(status_exit_code(StatusCode::CONFLICT), exit::REJECTED);
+        assert_eq!(
+            status_exit_code(StatusCode::UNPROCESSABLE_ENTITY),
+            exit::REJECTED
+        );
+        assert_eq!(status_exit_code(StatusCode::BAD_GATEWAY), exit::FAILURE);
+    }
+}

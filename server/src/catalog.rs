@@ -187,13 +187,13 @@ pub async fn change_status(
             )
         })?;
     let facts = versions::facts(&mut *tx, server.id).await?;
-    if let Some(v) = version {
-        if !facts.iter().any(|f| f.version == v) {
-            return Err(ApiError::not_found(
-                "version_not_found",
-                format!("server {name} has no version {v}"),
-            ));
-        }
+    if let Some(v) = version
+        && !facts.iter().any(|f| f.version == v)
+    {
+        return Err(ApiError::not_found(
+            "version_not_found",
+            format!("server {name} has no version {v}"),
+        ));
     }
     let changed =
         versions::set_status(&mut *tx, server.id, version, change.status, message).await?;
@@ -242,7 +242,7 @@ async fn recompute_latest(tx: &mut sqlx::PgConnection, server_id: i64) -> ApiRes
         best(live)
     };
     if let Some(id) = winner {
-        db::versions::set_latest(&mut *tx, server_id, id).await?;
+        db::versions::set_latest(tx, server_id, id).await?;
     }
     Ok(())
 }

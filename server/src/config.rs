@@ -76,6 +76,10 @@ pub struct DatabaseArgs {
     /// Directory of the private PostgreSQL cluster (used when DATABASE_URL is not set).
     #[arg(long, env = "MCPREG_DATA_DIR", default_value = "./mcpreg-data")]
     pub data_dir: PathBuf,
+    /// Directory of PostgreSQL's `initdb` and `pg_ctl` for the private cluster (default: searched
+    /// in PATH, `pg_config --bindir` and /usr/lib/postgresql/*/bin).
+    #[arg(long, env = "MCPREG_PG_BIN_DIR")]
+    pub pg_bin_dir: Option<PathBuf>,
     /// Most database connections this process opens.
     #[arg(long, env = "MCPREG_DB_MAX_CONNECTIONS", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub db_max_connections: u32,
@@ -84,7 +88,11 @@ pub struct DatabaseArgs {
 impl DatabaseArgs {
     /// Where the data is.
     pub fn location(&self) -> DatabaseLocation {
-        DatabaseLocation::new(self.database_url.clone(), &self.data_dir)
+        DatabaseLocation::new(
+            self.database_url.clone(),
+            &self.data_dir,
+            self.pg_bin_dir.as_deref(),
+        )
     }
 }
 

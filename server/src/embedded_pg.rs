@@ -31,6 +31,11 @@ pub enum EmbeddedError {
         "PostgreSQL server binaries (initdb, pg_ctl) were not found in PATH, `pg_config --bindir` or /usr/lib/postgresql/*/bin: install PostgreSQL (e.g. `apt-get install postgresql`) or set DATABASE_URL to an existing database"
     )]
     BinariesNotFound,
+    /// The configured binary directory lacks them.
+    #[error(
+        "PostgreSQL server binaries (initdb, pg_ctl) are not in {0} (--pg-bin-dir): point it at a PostgreSQL `bin` directory, or set DATABASE_URL to an existing database"
+    )]
+    BinariesNotInDir(PathBuf),
     /// A file system step failed.
     #[error("{what} {path}: {source}")]
     Io {
@@ -101,8 +106,14 @@ impl EmbeddedPostgres {
     /// Creates the cluster under `data_dir` if there is none, and starts it if it is not running.
     /// A cluster that was already running (another process on the same data directory) is used
     /// as it is and left running by [`EmbeddedPostgres::stop`].
-    pub async fn start(data_dir: &Path) -> Result<Self, EmbeddedError> {
-        let bin_dir = find_binaries().await?;
+    ///
+    /// `bin_dir`, when given, is the only place where PostgreSQL's binaries are looked for.
+    pub async fn start(data_dir: &Path, bin_dir: Option<&Path>) -> Result<Self, EmbeddedError> {
+        let bin_dir = match bin_dir {
+            Some(dir) if has_tools(dir) => dir.to_owned(),
+            Some(dir) => return Err(EmbeddedError::BinariesNotInDir(dir.to_owned())),
+            None => find_binaries().await?,
+        };
         fs::create_dir_all(data_dir).map_err(io("cannot create data directory", data_dir))?;
         let root = fs::canonicalize(data_dir).map_err(io("cannot resolve", data_dir))?;
         let run_as = if rustix::process::geteuid().is_root() {
@@ -350,13 +361,16 @@ fn tail(path: &Path, lines: usize) -> String {
     all[all.len().saturating_sub(lines)..].join("\n")
 }
 
+fn has_tools(dir: &Path) -> bool {
+    dir.join("initdb").is_file() && dir.join("pg_ctl").is_file()
+}
+
 /// Finds the directory holding `initdb` and `pg_ctl`.
 async fn find_binaries() -> Result<PathBuf, EmbeddedError> {
-    let has_tools = |dir: &Path| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file();
-    if let Some(path) = std::env::var_os("PATH") {
-        if let Some(dir) = std::env::split_paths(&path).find(|d| has_tools(d)) {
-            return Ok(dir);
-        }
+    if let Some(path) = std::env::var_os("PATH")
+        && let Some(dir) = std::env::split_paths(&path).find(|d| has_tools(d))
+    {
+        return Ok(dir);
     }
     if let Ok(out) = Command::new("pg_config").arg("--bindir").output().await {
         let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());

@@ -79,8 +79,8 @@ fn official_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(official::list_servers))
         .routes(routes!(official::list_versions))
         .routes(routes!(official::get_version))
-        .routes(routes!(publish::publish))
-        .routes(routes!(publish::validate))
+        .routes(routes!(publish::official_publish))
+        .routes(routes!(publish::official_validate))
 }
 
 /// The routes and the OpenAPI document, before middleware.

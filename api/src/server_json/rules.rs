@@ -65,19 +65,21 @@ pub(super) fn check(doc: &Value, issues: &mut Vec<FieldIssue>) -> Option<(Server
             );
         }
     }
-    if let Some(title) = string(doc, "title") {
-        if !title.is_empty() && title.trim().is_empty() {
-            issue(issues, "title", "`title` cannot be only whitespace");
-        }
+    if let Some(title) = string(doc, "title")
+        && !title.is_empty()
+        && title.trim().is_empty()
+    {
+        issue(issues, "title", "`title` cannot be only whitespace");
     }
-    if let Some(url) = doc.get("repository").and_then(|r| string(r, "url")) {
-        if !url.is_empty() && url::Url::parse(url).is_err() {
-            issue(
-                issues,
-                "repository.url",
-                format!("`{url}` is not an absolute URL"),
-            );
-        }
+    if let Some(url) = doc.get("repository").and_then(|r| string(r, "url"))
+        && !url.is_empty()
+        && url::Url::parse(url).is_err()
+    {
+        issue(
+            issues,
+            "repository.url",
+            format!("`{url}` is not an absolute URL"),
+        );
     }
     if let Some(meta) = doc.get("_meta") {
         check_meta(meta, issues);
@@ -105,32 +107,31 @@ fn required_string<'a>(doc: &'a Value, key: &str, issues: &mut Vec<FieldIssue>) 
 }
 
 fn check_package(at: &str, package: &Value, issues: &mut Vec<FieldIssue>) {
-    if let Some(identifier) = string(package, "identifier") {
-        if identifier.contains(char::is_whitespace) {
-            issue(
-                issues,
-                field(at, "identifier"),
-                "package identifier cannot contain spaces",
-            );
-        }
+    if let Some(identifier) = string(package, "identifier")
+        && identifier.contains(char::is_whitespace)
+    {
+        issue(
+            issues,
+            field(at, "identifier"),
+            "package identifier cannot contain spaces",
+        );
     }
-    if let Some(v) = string(package, "version") {
-        if let Err(e) = Version::parse(v) {
-            issue(issues, field(at, "version"), format!("package {e}"));
-        }
+    if let Some(v) = string(package, "version")
+        && let Err(e) = Version::parse(v)
+    {
+        issue(issues, field(at, "version"), format!("package {e}"));
     }
-    if let Some(digest) = string(package, "fileSha256") {
-        if digest.len() != 64
+    if let Some(digest) = string(package, "fileSha256")
+        && (digest.len() != 64
             || !digest
                 .bytes()
-                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-        {
-            issue(
-                issues,
-                field(at, "fileSha256"),
-                "`fileSha256` must be 64 lowercase hexadecimal characters (a SHA-256 digest)",
-            );
-        }
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+    {
+        issue(
+            issues,
+            field(at, "fileSha256"),
+            "`fileSha256` must be 64 lowercase hexadecimal characters (a SHA-256 digest)",
+        );
     }
     if let Some(base) = string(package, "registryBaseUrl") {
         check_https_url(
@@ -187,16 +188,16 @@ fn check_package(at: &str, package: &Value, issues: &mut Vec<FieldIssue>) {
 
 fn check_remote(at: &str, remote: &Value, issues: &mut Vec<FieldIssue>) {
     let kind = string(remote, "type");
-    if let Some(kind) = kind {
-        if !matches!(kind, "streamable-http" | "sse") {
-            issue(
-                issues,
-                field(at, "type"),
-                format!(
-                    "unsupported transport type for remotes: {kind} (only streamable-http and sse are supported)"
-                ),
-            );
-        }
+    if let Some(kind) = kind
+        && !matches!(kind, "streamable-http" | "sse")
+    {
+        issue(
+            issues,
+            field(at, "type"),
+            format!(
+                "unsupported transport type for remotes: {kind} (only streamable-http and sse are supported)"
+            ),
+        );
     }
     match string(remote, "url") {
         None | Some("") => issue(

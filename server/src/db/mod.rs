@@ -33,15 +33,23 @@ pub enum DatabaseLocation {
     /// `DATABASE_URL`.
     Url(SecretString),
     /// The private cluster under this data directory.
-    Embedded(PathBuf),
+    Embedded {
+        /// The data directory.
+        data_dir: PathBuf,
+        /// Where PostgreSQL's binaries are, when not searched for.
+        bin_dir: Option<PathBuf>,
+    },
 }
 
 impl DatabaseLocation {
     /// `DATABASE_URL` when given, the private cluster under `data_dir` otherwise.
-    pub fn new(url: Option<SecretString>, data_dir: &Path) -> Self {
+    pub fn new(url: Option<SecretString>, data_dir: &Path, bin_dir: Option<&Path>) -> Self {
         match url {
             Some(url) if !url.expose_secret().is_empty() => DatabaseLocation::Url(url),
-            _ => DatabaseLocation::Embedded(data_dir.to_owned()),
+            _ => DatabaseLocation::Embedded {
+                data_dir: data_dir.to_owned(),
+                bin_dir: bin_dir.map(Path::to_owned),
+            },
         }
     }
 }
@@ -57,8 +65,8 @@ impl Database {
                     .context("DATABASE_URL is not a valid PostgreSQL URL")?;
                 (options, None)
             }
-            DatabaseLocation::Embedded(dir) => {
-                let cluster = EmbeddedPostgres::start(dir).await?;
+            DatabaseLocation::Embedded { data_dir, bin_dir } => {
+                let cluster = EmbeddedPostgres::start(data_dir, bin_dir.as_deref()).await?;
                 (cluster.connect_options(), Some(cluster))
             }
         };

@@ -138,6 +138,13 @@ pub async fn list(
     db: impl PgExecutor<'_>,
     filter: &ListFilter,
 ) -> Result<Vec<VersionRow>, sqlx::Error> {
+    let (sql, values) = list_query(filter);
+    sqlx::query_as_with(sqlx::AssertSqlSafe(sql), values)
+        .fetch_all(db)
+        .await
+}
+
+fn list_query(filter: &ListFilter) -> (String, sea_query_sqlx::SqlxValues) {
     use ServerVersions as V;
     let mut q = Query::select();
     q.columns([
@@ -162,7 +169,9 @@ pub async fn list(
     }
     if let Some(search) = filter.search.as_deref().filter(|s| !s.is_empty()) {
         q.and_where(
-            Expr::col(V::ServerName).ilike(LikeExpr::new(escape_like(search)).escape('\\')),
+            // Backslash is PostgreSQL's default LIKE escape; sea-query's explicit ESCAPE renders
+            // as invalid SQL (`ILIKE ($1 ESCAPE …)`).
+            Expr::col(V::ServerName).ilike(LikeExpr::new(escape_like(search))),
         );
     }
     if let Some(since) = filter.updated_since {
@@ -174,13 +183,9 @@ pub async fn list(
             version: Some(version),
         }) => {
             q.and_where(
-                Expr::tuple([
-                    Expr::col(V::ServerName).into(),
-                    Expr::col(V::Version).into(),
-                ])
-                .gt(Expr::tuple([
-                    Expr::val(server_name.as_str()).into(),
-                    Expr::val(version.as_str()).into(),
+                Expr::tuple([Expr::col(V::ServerName), Expr::col(V::Version)]).gt(Expr::tuple([
+                    Expr::val(server_name.as_str()),
+                    Expr::val(version.as_str()),
                 ])),
             );
         }
@@ -195,10 +200,7 @@ pub async fn list(
     q.order_by(V::ServerName, Order::Asc)
         .order_by(V::Version, Order::Asc)
         .limit(u64::from(filter.limit) + 1);
-    let (sql, values) = q.build_sqlx(PostgresQueryBuilder);
-    sqlx::query_as_with(sqlx::AssertSqlSafe(sql), values)
-        .fetch_all(db)
-        .await
+    q.build_sqlx(PostgresQueryBuilder)
 }
 
 /// One version by exact version string.
@@ -354,20 +356,25 @@ pub async fn insert_version(
     .await
 }
 
-/// Moves the latest mark of a server to the version with row id `winner`.
+/// Moves the latest mark of a server to the version with row id `winner`. Two statements: the
+/// unique index on the mark is checked row by row, so the old mark must go first.
 pub async fn set_latest(
-    db: impl PgExecutor<'_>,
+    tx: &mut sqlx::PgConnection,
     server_id: i64,
     winner: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "update server_versions set is_latest = (id = $2), updated_at = now()
-         where server_id = $1 and (is_latest or id = $2) and is_latest <> (id = $2)",
+        "update server_versions set is_latest = false, updated_at = now()
+          where server_id = $1 and is_latest and id <> $2",
     )
     .bind(server_id)
     .bind(winner)
-    .execute(db)
+    .execute(&mut *tx)
     .await?;
+    sqlx::query("update server_versions set is_latest = true, updated_at = now() where id = $1 and not is_latest")
+        .bind(winner)
+        .execute(&mut *tx)
+        .await?;
     Ok(())
 }
 
@@ -419,6 +426,18 @@ mod tests {
             }
         );
         assert_eq!(Cursor::parse("com.a/b").version, None);
+    }
+
+    #[test]
+    fn list_sql() {
+        let filter = ListFilter {
+            search: Some("x".into()),
+            limit: 5,
+            ..Default::default()
+        };
+        let (sql, _) = list_query(&filter);
+        assert!(str::contains(&sql, "ILIKE"), "{sql}");
+        assert!(!str::contains(&sql, "ESCAPE"), "{sql}");
     }
 
     #[test]

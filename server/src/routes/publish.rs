@@ -80,3 +80,39 @@ pub async fn validate(JsonBody(document): JsonBody<Value>) -> Json<ValidationRep
         },
     })
 }
+
+/// Publish through the official registry's path, so that its publisher tooling can target
+/// mcpreg; the same rules and credentials as `POST /api/v1/publish`.
+#[utoipa::path(
+    post,
+    path = "/publish",
+    operation_id = "official_publish",
+    tag = super::TAG_OFFICIAL,
+    request_body(content = Object, description = "A server.json document", content_type = "application/json"),
+    security(("apiToken" = [])),
+    responses(
+        (status = 201, description = "Published", body = ServerResponse),
+        (status = 401, description = "Missing or bad credentials", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid server.json", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn official_publish(
+    state: State<AppState>,
+    caller: Caller,
+    body: JsonBody<Value>,
+) -> ApiResult<(StatusCode, Json<ServerResponse>)> {
+    publish(state, caller, body).await
+}
+
+/// Validate through the official registry's path; the same as `POST /api/v1/validate`.
+#[utoipa::path(
+    post,
+    path = "/validate",
+    operation_id = "official_validate",
+    tag = super::TAG_OFFICIAL,
+    request_body(content = Object, description = "A server.json document", content_type = "application/json"),
+    responses((status = 200, description = "The validation report", body = ValidationReport))
+)]
+pub async fn official_validate(body: JsonBody<Value>) -> Json<ValidationReport> {
+    validate(body).await
+}

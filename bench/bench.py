@@ -1,0 +1,620 @@
+#!/usr/bin/env python3
+"""Helpers of bench/run.sh (Python standard library only).
+
+Subcommands:
+  load     publish N servers x 3 versions through POST /api/v1/publish, report throughput
+  prepare  write the wrk path files (random latest lookups, list pages at random depths) and
+           check that the list API returns what the precomputed cursors expect
+  wrk      run one wrk scenario, with CPU accounting of the server, PostgreSQL and wrk
+  report   turn the scenario results into results/latest.md and results/latest.json
+"""
+
+import argparse
+import datetime
+import http.client
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
+
+SCHEMA = "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json"
+VERSIONS = ["1.0.0", "1.1.0", "2.0.0"]
+NAMESPACES = 100
+PAGE = 50
+
+# ---------------------------------------------------------------------------------------------
+# Dataset
+
+
+def server_name(i):
+    """`com.example.team042/server-00042`: 100 namespaces, so that name order != load order."""
+    return f"com.example.team{i % NAMESPACES:03d}/server-{i:05d}"
+
+
+def all_names(n):
+    return [server_name(i) for i in range(1, n + 1)]
+
+
+def document(i, version):
+    """A realistic ~1 KB server.json."""
+    name = server_name(i)
+    team = f"team{i % NAMESPACES:03d}"
+    slug = f"server-{i:05d}"
+    doc = {
+        "$schema": SCHEMA,
+        "name": name,
+        "title": f"Bench Server {i}",
+        "description": f"Bench server {i}: reads and updates {team} tickets, docs and dashboards over MCP",
+        "version": version,
+        "websiteUrl": f"https://{team}.example.com/mcp/{slug}",
+        "repository": {
+            "url": f"https://github.com/example-{team}/{slug}",
+            "source": "github",
+            "id": f"{i:08d}-b7e2-4c1d-9a3e-{i:012d}",
+        },
+        "packages": [
+            {
+                "registryType": "npm",
+                "registryBaseUrl": "https://registry.npmjs.org",
+                "identifier": f"@example-{team}/{slug}",
+                "version": version,
+                "transport": {"type": "stdio"},
+                "packageArguments": [
+                    {
+                        "type": "named",
+                        "name": "--region",
+                        "description": "Data region of the tenant",
+                        "default": "eu-west-1",
+                        "isRequired": False,
+                    }
+                ],
+                "environmentVariables": [
+                    {
+                        "name": f"{team.upper()}_API_TOKEN",
+                        "description": f"API token for the {team} ticket service, from the admin console",
+                        "isRequired": True,
+                        "isSecret": True,
+                        "format": "string",
+                    },
+                    {
+                        "name": "LOG_LEVEL",
+                        "description": "Log verbosity",
+                        "default": "info",
+                        "choices": ["debug", "info", "warn", "error"],
+                    },
+                ],
+            }
+        ],
+    }
+    if i % 3 == 0:
+        doc["remotes"] = [
+            {
+                "type": "streamable-http",
+                "url": f"https://mcp.{team}.example.com/{slug}/mcp",
+                "headers": [
+                    {
+                        "name": "Authorization",
+                        "description": "Bearer token for the hosted server",
+                        "isRequired": True,
+                        "isSecret": True,
+                    }
+                ],
+            }
+        ]
+    return doc
+
+
+def encoded(name):
+    return urllib.parse.quote(name, safe="")
+
+
+# ---------------------------------------------------------------------------------------------
+# HTTP
+
+
+class Client:
+    """One keep-alive connection per thread."""
+
+    def __init__(self, host, port):
+        self.host, self.port = host, port
+        self.local = threading.local()
+
+    def conn(self):
+        c = getattr(self.local, "conn", None)
+        if c is None:
+            c = http.client.HTTPConnection(self.host, self.port, timeout=60)
+            self.local.conn = c
+        return c
+
+    def request(self, method, path, body=None, headers=None):
+        for attempt in range(2):
+            c = self.conn()
+            try:
+                c.request(method, path, body=body, headers=headers or {})
+                r = c.getresponse()
+                data = r.read()
+                return r.status, data
+            except (http.client.HTTPException, ConnectionError, OSError):
+                c.close()
+                self.local.conn = None
+                if attempt == 1:
+                    raise
+        raise AssertionError("unreachable")
+
+
+def split_url(url):
+    u = urllib.parse.urlsplit(url)
+    return u.hostname, u.port
+
+
+# ---------------------------------------------------------------------------------------------
+# load
+
+
+def cmd_load(a):
+    host, port = split_url(a.url)
+    client = Client(host, port)
+    headers = {"Authorization": f"Bearer {a.token}", "Content-Type": "application/json"}
+    sizes = []
+    passes = []
+    total_start = time.monotonic()
+    for version in VERSIONS:
+        bodies = [json.dumps(document(i, version), separators=(",", ":")).encode() for i in range(1, a.servers + 1)]
+        sizes.extend(len(b) for b in bodies[:100])
+        failures = []
+        lat = []
+        lock = threading.Lock()
+
+        def publish(body):
+            t0 = time.monotonic()
+            status, data = client.request("POST", "/api/v1/publish", body, headers)
+            dt = time.monotonic() - t0
+            with lock:
+                lat.append(dt)
+                if status != 201:
+                    failures.append((status, data[:300]))
+
+        start = time.monotonic()
+        with ThreadPoolExecutor(max_workers=a.concurrency) as pool:
+            list(pool.map(publish, bodies))
+        elapsed = time.monotonic() - start
+        if failures:
+            print(f"load: {len(failures)} publishes of {version} failed, e.g. {failures[0]}", file=sys.stderr)
+            sys.exit(1)
+        lat.sort()
+        p = {
+            "version": version,
+            "requests": len(bodies),
+            "seconds": round(elapsed, 2),
+            "rps": round(len(bodies) / elapsed, 1),
+            "p50_ms": round(lat[len(lat) // 2] * 1000, 2),
+            "p99_ms": round(lat[int(len(lat) * 0.99)] * 1000, 2),
+        }
+        passes.append(p)
+        print(f"load: published {p['requests']} x {version} in {p['seconds']} s = {p['rps']} publishes/s "
+              f"(p50 {p['p50_ms']} ms, p99 {p['p99_ms']} ms)", file=sys.stderr)
+    total = time.monotonic() - total_start
+    n = a.servers * len(VERSIONS)
+    result = {
+        "servers": a.servers,
+        "versions_per_server": len(VERSIONS),
+        "publishes": n,
+        "concurrency": a.concurrency,
+        "seconds": round(total, 2),
+        "rps": round(n / total, 1),
+        "avg_document_bytes": round(sum(sizes) / len(sizes)),
+        "passes": passes,
+    }
+    print(f"load: {n} publishes in {result['seconds']} s = {result['rps']} publishes/s "
+          f"(concurrency {a.concurrency}, documents ~{result['avg_document_bytes']} bytes)", file=sys.stderr)
+    with open(a.out, "w") as f:
+        json.dump(result, f, indent=2)
+
+
+# ---------------------------------------------------------------------------------------------
+# prepare
+
+
+def list_path(cursor):
+    path = f"/v0.1/servers?limit={PAGE}&version=latest"
+    if cursor is not None:
+        path += "&cursor=" + encoded(cursor)
+    return path
+
+
+def cmd_prepare(a):
+    host, port = split_url(a.url)
+    client = Client(host, port)
+    rng = random.Random(a.seed)
+    names = all_names(a.servers)
+    ordered = sorted(names, key=lambda s: s.encode())  # the C collation: byte order
+    latest = VERSIONS[-1]
+
+    # (a) latest lookups of random servers.
+    with open(os.path.join(a.dir, "lookup.paths"), "w") as f:
+        for _ in range(a.samples):
+            f.write(f"/v0.1/servers/{encoded(rng.choice(names))}/versions/latest\n")
+    status, data = client.request("GET", f"/v0.1/servers/{encoded(names[0])}/versions/latest")
+    doc = json.loads(data)
+    if status != 200 or doc["server"]["version"] != latest or not doc["_meta"]["io.modelcontextprotocol.registry/official"]["isLatest"]:
+        sys.exit(f"prepare: latest lookup of {names[0]} gave {status}: {data[:300]!r}")
+
+    # Walk the whole list once: it must hold every server once, in byte order, latest only.
+    walked, cursor, pages = [], None, 0
+    t0 = time.monotonic()
+    while True:
+        status, data = client.request("GET", list_path(cursor))
+        if status != 200:
+            sys.exit(f"prepare: list page after {cursor!r} gave {status}: {data[:300]!r}")
+        body = json.loads(data)
+        pages += 1
+        for s in body["servers"]:
+            walked.append((s["server"]["name"], s["server"]["version"]))
+        cursor = body["metadata"].get("nextCursor")
+        if not cursor:
+            break
+    walk_s = time.monotonic() - t0
+    if [n for n, _ in walked] != ordered or any(v != latest for _, v in walked):
+        sys.exit(f"prepare: walking the list gave {len(walked)} items, not the {len(ordered)} servers in name order at {latest}")
+    print(f"prepare: walked {pages} list pages ({len(walked)} servers) in {walk_s:.2f} s; order and count verified",
+          file=sys.stderr)
+
+    # (b) list pages at random depths: a cursor `name:version` names the item before the page.
+    # Offsets are uniform over every position that still leaves a full page after it; offset 0
+    # is the first page (no cursor).
+    offsets = [rng.randint(0, len(ordered) - PAGE) for _ in range(a.samples)]
+    cursors = [None if o == 0 else f"{ordered[o - 1]}:{latest}" for o in offsets]
+    with open(os.path.join(a.dir, "list.paths"), "w") as f:
+        for c in cursors:
+            f.write(list_path(c) + "\n")
+    # Check a sample (and the deepest full page) against the API: a full page, starting where expected.
+    checks = list(range(0, len(offsets), max(1, len(offsets) // 50)))
+    deepest = len(ordered) - PAGE
+    for o, c in [(offsets[k], cursors[k]) for k in checks] + [(deepest, f"{ordered[deepest - 1]}:{latest}")]:
+        status, data = client.request("GET", list_path(c))
+        body = json.loads(data)
+        got = [s["server"]["name"] for s in body.get("servers", [])]
+        if status != 200 or got != ordered[o:o + PAGE]:
+            sys.exit(f"prepare: page after cursor {c!r} (offset {o}) gave {status}, {len(got)} items, "
+                     f"first {got[:1]}, expected {ordered[o:o + 1]}")
+    print(f"prepare: {a.samples} lookup paths, {a.samples} list cursors (depths 0..{deepest}); "
+          f"{len(checks) + 1} cursors verified to give full pages", file=sys.stderr)
+
+    # (c) health.
+    with open(os.path.join(a.dir, "healthz.paths"), "w") as f:
+        f.write("/healthz\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# wrk with CPU accounting
+
+CLK = os.sysconf("SC_CLK_TCK")
+
+
+def proc_cpu(pid):
+    """utime + stime of a process, in seconds (0 if gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return 0.0
+
+
+def children(ppid):
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if int(fields[1]) == ppid:
+                out.append(int(d))
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            pass
+    return out
+
+
+def total_cpu():
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    idle = v[3] + v[4]
+    return sum(v[:8]) / CLK, (sum(v[:8]) - idle) / CLK
+
+
+def snapshot(server_pid, postmaster_pid):
+    pg = {postmaster_pid: proc_cpu(postmaster_pid)}
+    for c in children(postmaster_pid):
+        pg[c] = proc_cpu(c)
+    return {"server": proc_cpu(server_pid), "pg": pg, "total": total_cpu()}
+
+
+def pg_cpu_delta(before, after):
+    # Backends that existed before and after, plus ones born during the run (counted from 0).
+    # A backend that exited during the run is lost; the pool keeps its connections, so none do.
+    return sum(t - before["pg"].get(pid, 0.0) for pid, t in after["pg"].items())
+
+
+def run_wrk(a, duration):
+    cmd = ["wrk", f"-t{a.threads}", f"-c{a.connections}", f"-d{duration}", "--latency",
+           "-s", a.script, a.url, "--", a.paths]
+    before_ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before = snapshot(a.server_pid, a.postmaster_pid)
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    after = snapshot(a.server_pid, a.postmaster_pid)
+    after_ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if p.returncode != 0:
+        sys.exit(f"wrk failed ({p.returncode}): {p.stderr}{p.stdout}")
+    wall = after["total"][0] - before["total"][0]  # summed over all cores
+    ncpu = os.cpu_count() or 1
+    elapsed = wall / ncpu
+    cpu = {
+        "server": after["server"] - before["server"],
+        "postgres": pg_cpu_delta(before, after),
+        "wrk": (after_ru.ru_utime + after_ru.ru_stime) - (before_ru.ru_utime + before_ru.ru_stime),
+        "machine_busy": after["total"][1] - before["total"][1],
+    }
+    # Everything else on the machine during the run (kernel threads, other people's builds).
+    cpu["other"] = max(0.0, cpu["machine_busy"] - cpu["server"] - cpu["postgres"] - cpu["wrk"])
+    # As a share of one core (100 % = one core busy for the whole run; the machine has ncpu).
+    shares = {k: round(100 * v / elapsed, 1) for k, v in cpu.items()}
+    return p.stdout, shares
+
+
+def wait_idle(a):
+    """Waits (up to --idle-wait seconds) until the machine is quiet, so that other work on it
+    (builds, tests) does not skew the measurement; returns the busy share seen last."""
+    deadline = time.monotonic() + a.idle_wait
+    told = False
+    while True:
+        t0, b0 = total_cpu()
+        time.sleep(1)
+        t1, b1 = total_cpu()
+        busy = 100 * (b1 - b0) / max(t1 - t0, 1e-9) * (os.cpu_count() or 1)  # % of one core
+        if busy <= a.idle_threshold or time.monotonic() >= deadline:
+            if told or busy > a.idle_threshold:
+                print(f"{a.scenario:>8}: machine {'quiet' if busy <= a.idle_threshold else 'still busy'} "
+                      f"({busy:.0f} % of one core busy)", file=sys.stderr)
+            return round(busy, 1)
+        if not told:
+            print(f"{a.scenario:>8}: waiting up to {a.idle_wait} s for other work on the machine to end "
+                  f"({busy:.0f} % of one core busy)", file=sys.stderr)
+            told = True
+
+
+def cmd_wrk(a):
+    idle_before = wait_idle(a)
+    if a.warmup and a.warmup != "0" and a.warmup != "0s":
+        run_wrk(a, a.warmup)
+    out, cpu = run_wrk(a, a.duration)
+    line = next((l for l in out.splitlines() if l.startswith("BENCH_RESULT ")), None)
+    if line is None:
+        sys.exit(f"wrk printed no BENCH_RESULT line:\n{out}")
+    r = json.loads(line[len("BENCH_RESULT "):])
+    r["scenario"] = a.scenario
+    r["cpu_percent_of_one_core"] = cpu
+    r["wrk_args"] = f"-t{a.threads} -c{a.connections} -d{a.duration}"
+    r["busy_before_percent_of_one_core"] = idle_before
+    with open(a.out, "w") as f:
+        json.dump(r, f, indent=2)
+    with open(a.out.replace(".json", ".wrk.txt"), "w") as f:
+        f.write(out)
+    e = r["errors"]
+    bad = r["non2xx"] + e["connect"] + e["read"] + e["write"] + e["timeout"]
+    print(f"{a.scenario:>8}: {r['rps']:>9.1f} req/s  p50 {r['p50_ms']:.2f} ms  p90 {r['p90_ms']:.2f} ms  "
+          f"p99 {r['p99_ms']:.2f} ms  max {r['max_ms']:.2f} ms  non-2xx {r['non2xx']}  socket errors "
+          f"{e['connect'] + e['read'] + e['write'] + e['timeout']}  | CPU (% of one core): server "
+          f"{cpu['server']}, postgres {cpu['postgres']}, wrk {cpu['wrk']}, other {cpu['other']}, machine {cpu['machine_busy']}",
+          file=sys.stderr)
+    sys.exit(1 if bad else 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# report
+
+TARGETS = {
+    "lookup": {"rps": 15000, "p99_ms": 10.0, "text": ">= 15,000 req/s, p99 < 10 ms"},
+    "list": {"p99_ms": 20.0, "text": "p99 < 20 ms at any depth"},
+}
+TITLES = {
+    "lookup": "GET /v0.1/servers/{name}/versions/latest (random name)",
+    "list": "GET /v0.1/servers?limit=50&version=latest&cursor=… (random depth)",
+    "healthz": "GET /healthz",
+}
+
+
+def target_met(name, r):
+    t = TARGETS.get(name)
+    if not t:
+        return None
+    ok = True
+    if "rps" in t:
+        ok = ok and r["rps"] >= t["rps"]
+    if "p99_ms" in t:
+        ok = ok and r["p99_ms"] < t["p99_ms"]
+    return ok
+
+
+def git(*args):
+    try:
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        return subprocess.run(["git", "-C", root, *args], capture_output=True, text=True, check=True).stdout.strip()
+    except (subprocess.CalledProcessError, FileNotFoundError):
+        return ""
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown"
+
+
+def cmd_report(a):
+    with open(a.load) as f:
+        load = json.load(f)
+    scenarios = []
+    for name in a.scenarios.split(","):
+        path = os.path.join(a.dir, f"{name}.json")
+        if os.path.exists(path):
+            with open(path) as f:
+                scenarios.append(json.load(f))
+    commit = git("rev-parse", "--short=12", "HEAD")
+    dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+    with open("/proc/meminfo") as f:
+        mem_kb = int(f.readline().split()[1])
+    try:
+        pg_version = subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip()
+    except FileNotFoundError:
+        pg_version = "unknown"
+    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
+    wrk_version = (wrk_version.stdout + wrk_version.stderr).split(" Copyright")[0].strip() or "wrk"
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    result = {
+        "date": now.isoformat().replace("+00:00", "Z"),
+        "git_commit": commit + ("-dirty" if dirty else ""),
+        "machine": {
+            "nproc": os.cpu_count(),
+            "cpu_model": cpu_model(),
+            "memory_gib": round(mem_kb / 1024 / 1024, 1),
+            "kernel": os.uname().release,
+            "note": "wrk, the server and PostgreSQL share these cores",
+        },
+        "software": {"postgresql": pg_version, "wrk": wrk_version},
+        "server_options": a.server_options,
+        "dataset": {
+            "servers": load["servers"],
+            "versions_per_server": load["versions_per_server"],
+            "server_versions": load["publishes"],
+            "avg_document_bytes": load["avg_document_bytes"],
+        },
+        "load": load,
+        "scenarios": {
+            s["scenario"]: {k: v for k, v in s.items() if k != "scenario"} | {"target_met": target_met(s["scenario"], s)}
+            for s in scenarios
+        },
+    }
+    with open(os.path.join(a.results, "latest.json"), "w") as f:
+        json.dump(result, f, indent=2)
+        f.write("\n")
+
+    m = result["machine"]
+    lines = [
+        "# mcpreg benchmark: latest run",
+        "",
+        "Written by `bench/run.sh`; see `bench/README.md` for what is measured and the targets.",
+        "",
+        "| | |",
+        "| --- | --- |",
+        f"| date | {result['date']} |",
+        f"| git commit | `{result['git_commit']}` (the binary is built from the work tree) |",
+        f"| machine | {m['nproc']} CPUs ({m['cpu_model']}), {m['memory_gib']} GiB, Linux {m['kernel']} |",
+        f"| software | {pg_version}; {wrk_version} |",
+        f"| server | `mcpreg-server serve {a.server_options}` (private PostgreSQL cluster, default settings) |",
+        f"| dataset | {load['servers']:,} servers × {load['versions_per_server']} versions = "
+        f"{load['publishes']:,} server versions, documents ~{load['avg_document_bytes']} bytes |",
+        f"| load | {load['publishes']:,} publishes in {load['seconds']} s = **{load['rps']:,} publishes/s** "
+        f"({load['concurrency']} concurrent clients) |",
+        f"| wrk | `{scenarios[0]['wrk_args'] if scenarios else ''}` per scenario, after a `{a.warmup}` warm-up; "
+        "wrk shares the cores with the server and PostgreSQL |",
+        "",
+        "| scenario | req/s | p50 ms | p90 ms | p99 ms | max ms | non-2xx | socket errors | target | met |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+    ]
+    for s in scenarios:
+        e = s["errors"]
+        met = target_met(s["scenario"], s)
+        lines.append(
+            f"| {TITLES.get(s['scenario'], s['scenario'])} | {s['rps']:,.0f} | {s['p50_ms']:.2f} | {s['p90_ms']:.2f} | "
+            f"{s['p99_ms']:.2f} | {s['max_ms']:.2f} | {s['non2xx']} | {e['connect'] + e['read'] + e['write'] + e['timeout']} | "
+            f"{TARGETS.get(s['scenario'], {}).get('text', '—')} | {'—' if met is None else ('yes' if met else '**no**')} |")
+    lines += [
+        "",
+        "CPU during each measured run, in % of one core (the machine has "
+        f"{m['nproc']}, so {100 * m['nproc']} % is everything):",
+        "",
+        "| scenario | server | PostgreSQL | wrk | other processes | whole machine |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for s in scenarios:
+        c = s["cpu_percent_of_one_core"]
+        lines.append(f"| {s['scenario']} | {c['server']} | {c['postgres']} | {c['wrk']} | {c['other']} | {c['machine_busy']} |")
+    noisy = [s["scenario"] for s in scenarios if s["cpu_percent_of_one_core"]["other"] > 20]
+    if noisy:
+        lines += ["", f"**Warning:** other processes used more than 20 % of a core during {', '.join(noisy)}: "
+                  "those numbers are understated; run again on a quiet machine."]
+    lines += [
+        "",
+        "Load (publish) passes:",
+        "",
+        "| version | publishes | seconds | publishes/s | p50 ms | p99 ms |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for p in load["passes"]:
+        lines.append(f"| {p['version']} | {p['requests']:,} | {p['seconds']} | {p['rps']:,} | {p['p50_ms']} | {p['p99_ms']} |")
+    lines.append("")
+    with open(os.path.join(a.results, "latest.md"), "w") as f:
+        f.write("\n".join(lines))
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+
+    p = sub.add_parser("load")
+    p.add_argument("--url", required=True)
+    p.add_argument("--token", required=True)
+    p.add_argument("--servers", type=int, default=10000)
+    p.add_argument("--concurrency", type=int, default=12)
+    p.add_argument("--out", required=True)
+
+    p = sub.add_parser("prepare")
+    p.add_argument("--url", required=True)
+    p.add_argument("--servers", type=int, default=10000)
+    p.add_argument("--samples", type=int, default=5000)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--dir", required=True)
+
+    p = sub.add_parser("wrk")
+    p.add_argument("--scenario", required=True)
+    p.add_argument("--url", required=True)
+    p.add_argument("--paths", required=True)
+    p.add_argument("--script", required=True)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--connections", type=int, default=32)
+    p.add_argument("--duration", default="20s")
+    p.add_argument("--warmup", default="3s")
+    p.add_argument("--idle-wait", type=int, default=300)
+    p.add_argument("--idle-threshold", type=float, default=15.0)
+    p.add_argument("--server-pid", type=int, required=True)
+    p.add_argument("--postmaster-pid", type=int, required=True)
+    p.add_argument("--out", required=True)
+
+    p = sub.add_parser("report")
+    p.add_argument("--load", required=True)
+    p.add_argument("--dir", required=True)
+    p.add_argument("--scenarios", default="lookup,list,healthz")
+    p.add_argument("--results", required=True)
+    p.add_argument("--warmup", default="3s")
+    p.add_argument("--server-options", default="")
+
+    a = ap.parse_args()
+    {"load": cmd_load, "prepare": cmd_prepare, "wrk": cmd_wrk, "report": cmd_report}[a.cmd](a)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+//! One typed HTTP client over the registry's API, shared by every command.
+
+use std::time::Duration;
+
+use mcpreg_api::Problem;
+use reqwest::{Method, StatusCode, Url};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// A request the registry answered with an error.
+#[derive(Debug, thiserror::Error)]
+#[error("{problem}")]
+pub struct ApiFailure {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The problem document (synthesised when the body was not one).
+    pub problem: Problem,
+}
+
+/// The registry's API.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: Url,
+    token: Option<String>,
+}
+
+impl Client {
+    /// A client for the registry at `base`, authenticating with `token` when given.
+    pub fn new(base: &str, token: Option<String>, timeout: Duration) -> anyhow::Result<Self> {
+        let mut base =
+            Url::parse(base).map_err(|e| anyhow::anyhow!("invalid registry URL `{base}`: {e}"))?;
+        if !matches!(base.scheme(), "http" | "https") {
+            anyhow::bail!(
+                "the registry URL must be http or https, not `{}`",
+                base.scheme()
+            );
+        }
+        if !base.path().ends_with('/') {
+            let path = format!("{}/", base.path());
+            base.set_path(&path);
+        }
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("mcpreg-cli/", env!("CARGO_PKG_VERSION")))
+            .timeout(timeout)
+            .build()?;
+        Ok(Self {
+            http,
+            base,
+            token: token.filter(|t| !t.is_empty()),
+        })
+    }
+
+    /// Joins path segments onto the base URL, percent-encoding each (`/` in a server name
+    /// becomes `%2F`, as the official API expects).
+    pub fn url(&self, segments: &[&str]) -> Url {
+        let mut url = self.base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty();
+            path.extend(segments);
+        }
+        url
+    }
+
+    /// Sends a request and decodes a JSON answer, or fails with the registry's problem.
+    pub async fn send<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&(impl Serialize + ?Sized)>,
+    ) -> anyhow::Result<T> {
+        let mut request = self.http.request(method.clone(), url.clone());
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.map_err(|e| {
+            anyhow::anyhow!(
+                "cannot reach the registry at {}: {}",
+                self.base,
+                root_cause(&e)
+            )
+        })?;
+        let status = response.status();
+        let bytes = response.bytes().await?;
+        if status.is_success() {
+            return serde_json::from_slice(&bytes).map_err(|e| {
+                anyhow::anyhow!(
+                    "the registry's answer to {method} {url} is not what this CLI expects: {e}"
+                )
+            });
+        }
+        let problem = serde_json::from_slice::<Problem>(&bytes).unwrap_or_else(|_| {
+            Problem::new(
+                status.as_u16(),
+                "http_error",
+                status.canonical_reason().unwrap_or("Error"),
+                String::from_utf8_lossy(&bytes)
+                    .chars()
+                    .take(500)
+                    .collect::<String>(),
+            )
+        });
+        Err(ApiFailure { status, problem }.into())
+    }
+
+    /// `GET` a JSON document.
+    pub async fn get<T: DeserializeOwned>(&self, url: Url) -> anyhow::Result<T> {
+        self.send(Method::GET, url, None::<&()>).await
+    }
+}
+
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}

@@ -1,0 +1,162 @@
+//! `mcpreg server list|show|versions`.
+
+use clap::Subcommand;
+use mcpreg_api::registry::{ServerList, ServerResponse};
+
+use crate::client::Client;
+use crate::exit;
+use crate::output::{self, Output};
+
+/// Server subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ServerCommand {
+    /// List servers (their latest versions, unless --all-versions).
+    List {
+        /// Only servers whose name contains this (case-insensitive).
+        #[arg(long)]
+        search: Option<String>,
+        /// Every version, not only the latest.
+        #[arg(long)]
+        all_versions: bool,
+        /// Include deleted versions.
+        #[arg(long)]
+        include_deleted: bool,
+        /// Stop after this many entries (default: all).
+        #[arg(long)]
+        max: Option<usize>,
+    },
+    /// Show one version (the latest unless --version).
+    Show {
+        /// The server's name, e.g. `com.acme/github` (or `NAME@VERSION`).
+        name: String,
+        /// The version.
+        #[arg(long)]
+        version: Option<String>,
+        /// Show it even when deleted.
+        #[arg(long)]
+        include_deleted: bool,
+    },
+    /// List every version of a server.
+    Versions {
+        /// The server's name.
+        name: String,
+        /// Include deleted versions.
+        #[arg(long)]
+        include_deleted: bool,
+    },
+}
+
+/// Runs a server subcommand.
+pub async fn run(client: &Client, out: Output, command: ServerCommand) -> anyhow::Result<u8> {
+    match command {
+        ServerCommand::List {
+            search,
+            all_versions,
+            include_deleted,
+            max,
+        } => {
+            let mut all = Vec::new();
+            let mut cursor: Option<String> = None;
+            loop {
+                let mut url = client.url(&["v0.1", "servers"]);
+                {
+                    let mut q = url.query_pairs_mut();
+                    q.append_pair("limit", "100");
+                    if !all_versions {
+                        q.append_pair("version", "latest");
+                    }
+                    if include_deleted {
+                        q.append_pair("include_deleted", "true");
+                    }
+                    if let Some(s) = &search {
+                        q.append_pair("search", s);
+                    }
+                    if let Some(c) = &cursor {
+                        q.append_pair("cursor", c);
+                    }
+                }
+                let page: ServerList = client.get(url).await?;
+                all.extend(page.servers);
+                cursor = page.metadata.next_cursor;
+                if cursor.is_none() || max.is_some_and(|m| all.len() >= m) {
+                    break;
+                }
+            }
+            if let Some(m) = max {
+                all.truncate(m);
+            }
+            print_list(out, all)
+        }
+        ServerCommand::Show {
+            name,
+            version,
+            include_deleted,
+        } => {
+            let (name, at_version) = super::split_name_version(&name);
+            let version = version.as_deref().or(at_version).unwrap_or("latest");
+            let mut url = client.url(&["v0.1", "servers", name, "versions", version]);
+            if include_deleted {
+                url.query_pairs_mut().append_pair("include_deleted", "true");
+            }
+            let found: ServerResponse = client.get(url).await?;
+            match out {
+                Output::Json => output::json(&found)?,
+                Output::Table => {
+                    print_list(Output::Table, vec![found.clone()])?;
+                    println!("{}", serde_json::to_string_pretty(&found.server_value())?);
+                }
+            }
+            Ok(exit::OK)
+        }
+        ServerCommand::Versions {
+            name,
+            include_deleted,
+        } => {
+            let mut url = client.url(&["v0.1", "servers", &name, "versions"]);
+            if include_deleted {
+                url.query_pairs_mut().append_pair("include_deleted", "true");
+            }
+            let list: ServerList = client.get(url).await?;
+            print_list(out, list.servers)
+        }
+    }
+}
+
+fn print_list(out: Output, servers: Vec<ServerResponse>) -> anyhow::Result<u8> {
+    match out {
+        Output::Json => output::json(&servers)?,
+        Output::Table => {
+            let rows = servers
+                .iter()
+                .map(|s| {
+                    let (name, version) = s.name_and_version();
+                    let m = &s.meta.official;
+                    vec![
+                        name,
+                        version,
+                        m.status.to_string(),
+                        if m.is_latest {
+                            "yes".into()
+                        } else {
+                            String::new()
+                        },
+                        m.published_at.format("%Y-%m-%d %H:%M").to_string(),
+                        m.status_message.clone().unwrap_or_default(),
+                    ]
+                })
+                .collect();
+            output::table(
+                &[
+                    "NAME",
+                    "VERSION",
+                    "STATUS",
+                    "LATEST",
+                    "PUBLISHED",
+                    "MESSAGE",
+                ],
+                rows,
+            );
+        }
+    }
+    Ok(exit::OK)
+}
