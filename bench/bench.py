@@ -295,6 +295,8 @@ def cmd_prepare(a):
 # wrk with CPU accounting
 
 CLK = os.sysconf("SC_CLK_TCK")
+# CPU of other processes during a run (% of one core) above which the run counts as disturbed.
+OTHER_LIMIT = 20.0
 
 
 def proc_cpu(pid):
@@ -323,10 +325,12 @@ def children(ppid):
 
 
 def total_cpu():
+    """(all, busy, user+nice+system, irq+softirq, steal) CPU seconds of the machine so far."""
     with open("/proc/stat") as f:
         v = [int(x) for x in f.readline().split()[1:]]
     idle = v[3] + v[4]
-    return sum(v[:8]) / CLK, (sum(v[:8]) - idle) / CLK
+    return (sum(v[:8]) / CLK, (sum(v[:8]) - idle) / CLK, (v[0] + v[1] + v[2]) / CLK,
+            (v[5] + v[6]) / CLK, v[7] / CLK)
 
 
 def snapshot(server_pid, postmaster_pid):
@@ -361,8 +365,12 @@ def run_wrk(a, duration):
         "wrk": (after_ru.ru_utime + after_ru.ru_stime) - (before_ru.ru_utime + before_ru.ru_stime),
         "machine_busy": after["total"][1] - before["total"][1],
     }
-    # Everything else on the machine during the run (kernel threads, other people's builds).
-    cpu["other"] = max(0.0, cpu["machine_busy"] - cpu["server"] - cpu["postgres"] - cpu["wrk"])
+    # Interrupt handling (the loopback network's softirqs run there, charged to no process), time
+    # taken by the hypervisor (steal), and other processes (kernel threads, other people's builds).
+    cpu["irq"] = after["total"][3] - before["total"][3]
+    cpu["steal"] = after["total"][4] - before["total"][4]
+    processes = after["total"][2] - before["total"][2]
+    cpu["other"] = max(0.0, processes - cpu["server"] - cpu["postgres"] - cpu["wrk"])
     # As a share of one core (100 % = one core busy for the whole run; the machine has ncpu).
     shares = {k: round(100 * v / elapsed, 1) for k, v in cpu.items()}
     return p.stdout, shares
@@ -374,9 +382,9 @@ def wait_idle(a):
     deadline = time.monotonic() + a.idle_wait
     told = False
     while True:
-        t0, b0 = total_cpu()
+        t0, b0 = total_cpu()[:2]
         time.sleep(1)
-        t1, b1 = total_cpu()
+        t1, b1 = total_cpu()[:2]
         busy = 100 * (b1 - b0) / max(t1 - t0, 1e-9) * (os.cpu_count() or 1)  # % of one core
         if busy <= a.idle_threshold or time.monotonic() >= deadline:
             if told or busy > a.idle_threshold:
@@ -390,10 +398,22 @@ def wait_idle(a):
 
 
 def cmd_wrk(a):
-    idle_before = wait_idle(a)
-    if a.warmup and a.warmup != "0" and a.warmup != "0s":
-        run_wrk(a, a.warmup)
-    out, cpu = run_wrk(a, a.duration)
+    # On a shared machine (a developer's, CI's) other work may start during a run: such a run is
+    # repeated (up to --retries times) and the least disturbed one is kept.
+    best = None
+    for attempt in range(1 + a.retries):
+        idle_before = wait_idle(a)
+        if a.warmup and a.warmup != "0" and a.warmup != "0s":
+            run_wrk(a, a.warmup)
+        out, cpu = run_wrk(a, a.duration)
+        if best is None or cpu["other"] < best[1]["other"]:
+            best = (out, cpu, idle_before, attempt + 1)
+        if cpu["other"] <= OTHER_LIMIT:
+            break
+        if attempt < a.retries:
+            print(f"{a.scenario:>8}: other processes used {cpu['other']} % of a core during the run; running it again",
+                  file=sys.stderr)
+    out, cpu, idle_before, attempts = best
     line = next((l for l in out.splitlines() if l.startswith("BENCH_RESULT ")), None)
     if line is None:
         sys.exit(f"wrk printed no BENCH_RESULT line:\n{out}")
@@ -402,6 +422,7 @@ def cmd_wrk(a):
     r["cpu_percent_of_one_core"] = cpu
     r["wrk_args"] = f"-t{a.threads} -c{a.connections} -d{a.duration}"
     r["busy_before_percent_of_one_core"] = idle_before
+    r["attempts"] = attempts
     with open(a.out, "w") as f:
         json.dump(r, f, indent=2)
     with open(a.out.replace(".json", ".wrk.txt"), "w") as f:
@@ -411,7 +432,8 @@ def cmd_wrk(a):
     print(f"{a.scenario:>8}: {r['rps']:>9.1f} req/s  p50 {r['p50_ms']:.2f} ms  p90 {r['p90_ms']:.2f} ms  "
           f"p99 {r['p99_ms']:.2f} ms  max {r['max_ms']:.2f} ms  non-2xx {r['non2xx']}  socket errors "
           f"{e['connect'] + e['read'] + e['write'] + e['timeout']}  | CPU (% of one core): server "
-          f"{cpu['server']}, postgres {cpu['postgres']}, wrk {cpu['wrk']}, other {cpu['other']}, machine {cpu['machine_busy']}",
+          f"{cpu['server']}, postgres {cpu['postgres']}, wrk {cpu['wrk']}, irq {cpu['irq']}, steal {cpu['steal']}, "
+          f"other {cpu['other']}, machine {cpu['machine_busy']}",
           file=sys.stderr)
     sys.exit(1 if bad else 0)
 
@@ -544,15 +566,19 @@ def cmd_report(a):
         "CPU during each measured run, in % of one core (the machine has "
         f"{m['nproc']}, so {100 * m['nproc']} % is everything):",
         "",
-        "| scenario | server | PostgreSQL | wrk | other processes | whole machine |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        "| scenario | server | PostgreSQL | wrk | interrupts (loopback network) | steal | other processes | whole machine | runs |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for s in scenarios:
         c = s["cpu_percent_of_one_core"]
-        lines.append(f"| {s['scenario']} | {c['server']} | {c['postgres']} | {c['wrk']} | {c['other']} | {c['machine_busy']} |")
-    noisy = [s["scenario"] for s in scenarios if s["cpu_percent_of_one_core"]["other"] > 20]
+        lines.append(f"| {s['scenario']} | {c['server']} | {c['postgres']} | {c['wrk']} | {c['irq']} | {c['steal']} | "
+                     f"{c['other']} | {c['machine_busy']} | {s.get('attempts', 1)} |")
+    lines += ["", "A scenario whose run was disturbed by other processes (over "
+              f"{OTHER_LIMIT:.0f} % of a core) is run again, up to 3 runs; `runs` counts them and the least "
+              "disturbed is kept."]
+    noisy = [s["scenario"] for s in scenarios if s["cpu_percent_of_one_core"]["other"] > OTHER_LIMIT]
     if noisy:
-        lines += ["", f"**Warning:** other processes used more than 20 % of a core during {', '.join(noisy)}: "
+        lines += ["", f"**Warning:** other processes used more than {OTHER_LIMIT:.0f} % of a core during {', '.join(noisy)}: "
                   "those numbers are understated; run again on a quiet machine."]
     lines += [
         "",
@@ -600,6 +626,7 @@ def main():
     p.add_argument("--warmup", default="3s")
     p.add_argument("--idle-wait", type=int, default=300)
     p.add_argument("--idle-threshold", type=float, default=15.0)
+    p.add_argument("--retries", type=int, default=2)
     p.add_argument("--server-pid", type=int, required=True)
     p.add_argument("--postmaster-pid", type=int, required=True)
     p.add_argument("--out", required=True)

@@ -15,6 +15,8 @@
 #   BENCH_DB_MAX_CONNECTIONS=16 the server's --db-max-connections
 #   BENCH_IDLE_WAIT=300         before each scenario, wait up to this many seconds for the
 #                               machine to be quiet (other builds skew the numbers)
+#   BENCH_RETRIES=2             run a scenario again (keeping the least disturbed run) when other
+#                               processes used more than 20 % of a core during it
 #   BENCH_SKIP_BUILD=1          use the binary already in target/bench-build
 #   BENCH_KEEP=1                keep bench/work/run-* (data dir, logs, wrk output) afterwards
 set -euo pipefail
@@ -135,7 +137,7 @@ IFS=, read -ra SCENARIO_LIST <<<"$SCENARIOS"
 for s in "${SCENARIO_LIST[@]}"; do
   log "scenario $s: wrk -t$THREADS -c$CONNECTIONS -d$DURATION (after a $WARMUP warm-up)"
   if ! $PY wrk --scenario "$s" --url "$URL" --paths "$WORK/$s.paths" --script "$BENCH_DIR/paths.lua" \
-      --threads "$THREADS" --connections "$CONNECTIONS" --duration "$DURATION" --warmup "$WARMUP" --idle-wait "${BENCH_IDLE_WAIT:-300}" \
+      --threads "$THREADS" --connections "$CONNECTIONS" --duration "$DURATION" --warmup "$WARMUP" --idle-wait "${BENCH_IDLE_WAIT:-300}" --retries "${BENCH_RETRIES:-2}" \
       --server-pid "$SERVER_PID" --postmaster-pid "$POSTMASTER_PID" --out "$WORK/$s.json"; then
     log "scenario $s FAILED: non-2xx responses or socket errors (see above)"
     FAILED=1

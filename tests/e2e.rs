@@ -402,3 +402,77 @@ fn an_unreachable_data_dir_is_explained_when_running_as_root() {
             .output();
     }
 }
+
+/// Two replicas on one database: a change made through one is seen by the other's cache within
+/// a second (PostgreSQL LISTEN/NOTIFY), not after its TTL.
+#[tokio::test(flavor = "multi_thread")]
+async fn replicas_see_each_others_changes_within_a_second() {
+    let db = TestDb::new().await;
+    let token = db.token("admin", mcpreg_api::admin::Role::Admin).await;
+    let a = ServerProcess::start(&[], &[("DATABASE_URL", &db.url)]);
+    let b = ServerProcess::start(&[], &[("DATABASE_URL", &db.url)]);
+    let http = reqwest::Client::new();
+    let publish = |url: String, version: &'static str| {
+        let http = http.clone();
+        let token = token.clone();
+        async move {
+            let doc = json!({"$schema": "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json",
+                "name": "com.example/replicated", "description": "x", "version": version});
+            let r = http
+                .post(format!("{url}/api/v1/publish"))
+                .bearer_auth(token)
+                .json(&doc)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 201);
+        }
+    };
+    let latest = |url: String| {
+        let http = http.clone();
+        async move {
+            let r = http
+                .get(format!(
+                    "{url}/v0.1/servers/com.example%2Freplicated/versions/latest"
+                ))
+                .send()
+                .await
+                .unwrap();
+            let cache = r
+                .headers()
+                .get("x-mcpreg-cache")
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default();
+            let body: Value = r.json().await.unwrap();
+            (
+                body["server"]["version"].as_str().unwrap_or("").to_owned(),
+                cache,
+            )
+        }
+    };
+    publish(a.url.clone(), "1.0.0").await;
+    // B's listener connects shortly after start; until then it serves without cache.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (v, cache) = latest(b.url.clone()).await;
+        assert_eq!(v, "1.0.0");
+        if cache == "hit" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "B never cached");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    publish(a.url.clone(), "2.0.0").await;
+    let changed = std::time::Instant::now();
+    loop {
+        let (v, _) = latest(b.url.clone()).await;
+        if v == "2.0.0" {
+            break;
+        }
+        assert!(
+            changed.elapsed() < std::time::Duration::from_secs(1),
+            "B still serves 1.0.0 after a second"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}

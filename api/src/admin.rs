@@ -81,22 +81,21 @@ pub struct ValidationReport {
     pub errors: Vec<FieldIssue>,
 }
 
-/// Who is calling, as the registry sees it.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Caller {
-    /// The token or subject name.
-    pub name: String,
-    /// The role it holds.
-    pub role: Role,
-    /// When its credential expires, if it does.
-    #[serde(default)]
-    pub expires_at: Option<DateTime<Utc>>,
-}
-
 /// What a credential may do. Issue-by-issue the registry grows finer rights; today every write
 /// needs `admin`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Curates the registry: publishes, changes status, manages namespaces and tokens.

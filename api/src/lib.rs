@@ -4,6 +4,7 @@
 //! newtypes with a fallible constructor (`ServerName::parse`, `Version::parse`), so code that holds
 //! one never has to check it again.
 
+pub mod access;
 pub mod admin;
 pub mod name;
 pub mod problem;

@@ -51,6 +51,29 @@ impl Client {
         })
     }
 
+    /// The registry's URL, as credentials are stored under.
+    pub fn registry_key(&self) -> &str {
+        self.base.as_str().trim_end_matches('/')
+    }
+
+    /// Whether the client sends credentials.
+    pub fn has_token(&self) -> bool {
+        self.token.is_some()
+    }
+
+    /// The same registry with other credentials.
+    pub fn with_token(&self, token: String) -> Self {
+        Self {
+            token: Some(token),
+            ..self.clone()
+        }
+    }
+
+    /// A plain HTTP client with the CLI's settings, for talking to identity providers.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     /// Joins path segments onto the base URL, percent-encoding each (`/` in a server name
     /// becomes `%2F`, as the official API expects).
     pub fn url(&self, segments: &[&str]) -> Url {
@@ -62,14 +85,14 @@ impl Client {
         url
     }
 
-    /// Sends a request and decodes a JSON answer, or fails with the registry's problem.
-    pub async fn send<T: DeserializeOwned>(
+    /// Sends a request; returns the body of a successful answer, or fails with the registry's problem.
+    async fn exchange(
         &self,
         method: Method,
         url: Url,
         body: Option<&(impl Serialize + ?Sized)>,
-    ) -> anyhow::Result<T> {
-        let mut request = self.http.request(method.clone(), url.clone());
+    ) -> anyhow::Result<Vec<u8>> {
+        let mut request = self.http.request(method, url);
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
         }
@@ -86,11 +109,7 @@ impl Client {
         let status = response.status();
         let bytes = response.bytes().await?;
         if status.is_success() {
-            return serde_json::from_slice(&bytes).map_err(|e| {
-                anyhow::anyhow!(
-                    "the registry's answer to {method} {url} is not what this CLI expects: {e}"
-                )
-            });
+            return Ok(bytes.to_vec());
         }
         let problem = serde_json::from_slice::<Problem>(&bytes).unwrap_or_else(|_| {
             Problem::new(
@@ -104,6 +123,25 @@ impl Client {
             )
         });
         Err(ApiFailure { status, problem }.into())
+    }
+
+    /// Sends a request and decodes a JSON answer, or fails with the registry's problem.
+    pub async fn send<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&(impl Serialize + ?Sized)>,
+    ) -> anyhow::Result<T> {
+        let what = format!("{method} {url}");
+        let bytes = self.exchange(method, url, body).await?;
+        serde_json::from_slice(&bytes).map_err(|e| {
+            anyhow::anyhow!("the registry's answer to {what} is not what this CLI expects: {e}")
+        })
+    }
+
+    /// Sends a request whose successful answer has no body (204).
+    pub async fn send_no_content(&self, method: Method, url: Url) -> anyhow::Result<()> {
+        self.exchange(method, url, None::<&()>).await.map(|_| ())
     }
 
     /// `GET` a JSON document.

@@ -1,8 +1,10 @@
 //! `mcpreg`: the command line for the mcpreg registry — for admins who curate, CI that
 //! publishes, and developers who look up what is approved.
 
+mod ci;
 mod client;
 mod commands;
+mod credentials;
 mod output;
 
 use std::process::ExitCode;
@@ -75,8 +77,29 @@ enum Command {
         #[command(subcommand)]
         command: commands::namespace::NamespaceCommand,
     },
-    /// Show who the registry takes you for.
+    /// Sign in with the company's identity provider (OAuth device flow).
+    Login(commands::auth::LoginArgs),
+    /// Forget the stored sign-in for this registry.
+    Logout,
+    /// Show who the registry takes you for: subject, roles, groups, expiry.
     Whoami,
+    /// Manage registry API tokens for robot accounts.
+    Token {
+        #[command(subcommand)]
+        command: commands::token::TokenCommand,
+    },
+    /// Manage the CI workflows trusted to publish a namespace.
+    TrustedPublisher {
+        #[command(subcommand)]
+        command: commands::trusted_publisher::TrustedPublisherCommand,
+    },
+    /// Make a key-based signature over a file (offline).
+    Sign(commands::sign::Args),
+    /// Sigstore tools: verify a bundle offline (sigstore-conformance protocol).
+    Sigstore {
+        #[command(subcommand)]
+        command: commands::sigstore::SigstoreCommand,
+    },
 }
 
 #[tokio::main]
@@ -92,8 +115,28 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<u8> {
-    let client = Client::new(&cli.url, cli.token, Duration::from_secs(cli.timeout))?;
+    let anonymous = Client::new(&cli.url, None, Duration::from_secs(cli.timeout))?;
     match cli.command {
+        Command::Login(args) => return commands::auth::login(&anonymous, args).await,
+        Command::Logout => return commands::auth::logout(&anonymous),
+        // Offline: no registry, no credentials.
+        Command::Sign(args) => return commands::sign::run(args),
+        Command::Sigstore { command } => return commands::sigstore::run(cli.output, command),
+        _ => {}
+    }
+    // Credentials: --token / MCPREG_TOKEN, else the stored sign-in (refreshed when expired).
+    let token = match cli.token.filter(|t| !t.is_empty()) {
+        Some(t) => Some(t),
+        None => credentials::access_token(anonymous.registry_key(), anonymous.http()).await?,
+    };
+    let client = match token {
+        Some(t) => anonymous.with_token(t),
+        None => anonymous,
+    };
+    match cli.command {
+        Command::Login(_) | Command::Logout | Command::Sign(_) | Command::Sigstore { .. } => {
+            Ok(exit::OK)
+        }
         Command::Server { command } => commands::server::run(&client, cli.output, command).await,
         Command::Publish(args) => commands::publish::run(&client, cli.output, args).await,
         Command::Status(args) => commands::status::run(&client, cli.output, args).await,
@@ -101,7 +144,11 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Namespace { command } => {
             commands::namespace::run(&client, cli.output, command).await
         }
-        Command::Whoami => commands::whoami(&client, cli.output).await,
+        Command::Whoami => commands::auth::whoami(&client, cli.output).await,
+        Command::Token { command } => commands::token::run(&client, cli.output, command).await,
+        Command::TrustedPublisher { command } => {
+            commands::trusted_publisher::run(&client, cli.output, command).await
+        }
     }
 }
 

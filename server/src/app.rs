@@ -1,6 +1,11 @@
 //! Shared state of the service.
 
+use std::sync::Arc;
+
 use sqlx::PgPool;
+
+use crate::auth::SharedAuthenticator;
+use crate::read_cache::ReadCache;
 
 /// What every handler can reach. Cheap to clone; all state lives in PostgreSQL, so replicas
 /// are interchangeable.
@@ -8,4 +13,10 @@ use sqlx::PgPool;
 pub struct AppState {
     /// The database pool.
     pub pool: PgPool,
+    /// Verifies credentials.
+    pub auth: SharedAuthenticator,
+    /// The registry's public base URL, when configured (else derived from `Host`).
+    pub public_url: Option<String>,
+    /// Answers of the official read API, invalidated on every catalog change.
+    pub cache: Arc<ReadCache>,
 }

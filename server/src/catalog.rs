@@ -129,6 +129,7 @@ pub async fn publish(
         json!({"schema": valid.schema_url, "isLatest": becomes_latest}),
     )
     .await?;
+    crate::read_cache::notify_change(&mut *tx, name).await?;
     tx.commit().await?;
     tracing::info!(server.name = name, server.version = %valid.version, actor, "version published");
     Ok(row.into_response().map_err(anyhow::Error::from)?)
@@ -199,6 +200,7 @@ pub async fn change_status(
         versions::set_status(&mut *tx, server.id, version, change.status, message).await?;
     if !changed.is_empty() {
         recompute_latest(&mut tx, server.id).await?;
+        crate::read_cache::notify_change(&mut *tx, name.as_str()).await?;
         audit::record(
             &mut *tx,
             actor,

@@ -118,6 +118,13 @@ pub struct ServeArgs {
     /// Longest a request may take, in seconds.
     #[arg(long, env = "MCPREG_REQUEST_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600))]
     pub request_timeout_secs: u64,
+    /// Access configuration file (TOML): OIDC issuers, role mappings, trusted publishing. Without
+    /// it, only registry API tokens are accepted and the catalog is readable anonymously.
+    #[arg(long, env = "MCPREG_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// The registry's public base URL (for OAuth protected-resource metadata); default: from `Host`.
+    #[arg(long, env = "MCPREG_PUBLIC_URL")]
+    pub public_url: Option<url::Url>,
     /// Longest a graceful shutdown waits for requests in flight, in seconds.
     #[arg(long, env = "MCPREG_SHUTDOWN_GRACE_SECS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(0..=600))]
     pub shutdown_grace_secs: u64,
@@ -139,9 +146,12 @@ pub struct TokenCreateArgs {
     /// A name for the token, unique among live tokens (e.g. `ci-github`).
     #[arg(long, value_parser = parse_token_name)]
     pub name: String,
-    /// Its role. Until per-namespace rights arrive, only `admin` can write.
+    /// Its role: admin, publisher (with --namespace), reviewer, auditor or reader.
     #[arg(long, value_parser = parse_role)]
     pub role: Role,
+    /// For a publisher: a namespace it may publish to (repeat for several).
+    #[arg(long = "namespace", value_parser = parse_namespace)]
+    pub namespaces: Vec<String>,
     /// Expire after this many days (default: never).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub expires_in_days: Option<u32>,
@@ -156,17 +166,14 @@ fn parse_role(s: &str) -> Result<Role, String> {
     })
 }
 
+fn parse_namespace(s: &str) -> Result<String, String> {
+    mcpreg_api::NamespaceName::parse(s)
+        .map(|n| n.to_string())
+        .map_err(|e| e.to_string())
+}
+
 fn parse_token_name(s: &str) -> Result<String, String> {
-    if s.is_empty() || s.len() > 64 {
-        return Err("a token name is 1 to 64 characters".into());
-    }
-    if !s
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-    {
-        return Err("a token name may hold only ASCII letters, digits, `-`, `_` and `.`".into());
-    }
-    Ok(s.to_owned())
+    crate::routes::tokens::check_token_name(s).map(|()| s.to_owned())
 }
 
 #[cfg(test)]

@@ -64,7 +64,15 @@ impl ApiError {
         } else {
             format!(
                 "Bearer realm=\"mcpreg\", error=\"invalid_token\", error_description=\"{}\"",
-                detail.replace(['"', '\\'], "'")
+                // A header value must be visible ASCII; quotes would end the parameter.
+                detail
+                    .chars()
+                    .map(|c| match c {
+                        '"' | '\\' => '\'',
+                        ' '..='~' => c,
+                        _ => '?',
+                    })
+                    .collect::<String>()
             )
         };
         let mut err = Self::client(StatusCode::UNAUTHORIZED, code, detail);

@@ -11,5 +11,6 @@ pub mod db;
 pub mod embedded_pg;
 pub mod error;
 pub mod extract;
+pub mod read_cache;
 pub mod router;
 pub mod routes;

@@ -7,6 +7,8 @@ use anyhow::Context;
 use chrono::Utc;
 use clap::Parser;
 use mcpreg_server::app::AppState;
+use mcpreg_server::auth::Authenticator;
+use mcpreg_server::auth::config::AccessConfig;
 use mcpreg_server::config::{
     Cli, Command, DatabaseArgs, LogFormat, ServeArgs, TokenCommand, TokenCreateArgs,
 };
@@ -47,14 +49,25 @@ fn init_logging(format: LogFormat) {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    // A configuration mistake stops the start before anything else happens.
+    let access = match &args.config {
+        Some(path) => AccessConfig::load(path)?,
+        None => AccessConfig::default(),
+    };
+    tracing::info!(
+        oidc_issuers = access.oidc.issuers.len(),
+        ci_issuers = access.trusted_publishing.issuers.len(),
+        anonymous_reads = access.anonymous_reads,
+        "access configured"
+    );
     let db = Database::open(&args.db.location(), args.db.db_max_connections).await?;
-    let result = run(&args, &db).await;
+    let result = run(&args, &db, access).await;
     // Whatever happened, stop the private cluster if this process started it.
     let closed = db.close().await;
     result.and(closed)
 }
 
-async fn run(args: &ServeArgs, db: &Database) -> anyhow::Result<()> {
+async fn run(args: &ServeArgs, db: &Database, access: AccessConfig) -> anyhow::Result<()> {
     if !args.no_migrate {
         db.migrate().await?;
     }
@@ -62,8 +75,16 @@ async fn run(args: &ServeArgs, db: &Database) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let address = listener.local_addr()?;
+    let cache = mcpreg_server::read_cache::ReadCache::new();
+    tokio::spawn(mcpreg_server::read_cache::listen(
+        db.pool.clone(),
+        cache.clone(),
+    ));
     let state = AppState {
+        cache,
         pool: db.pool.clone(),
+        auth: std::sync::Arc::new(Authenticator::new(access)),
+        public_url: args.public_url.as_ref().map(|u| u.to_string()),
     };
     let app = mcpreg_server::router::router(state, args.limits());
     tracing::info!(address = %address, url = format!("http://{address}"), "listening");
@@ -188,15 +209,43 @@ async fn token_create(args: TokenCreateArgs) -> anyhow::Result<()> {
         let expires_at = args
             .expires_in_days
             .map(|d| Utc::now() + chrono::Duration::days(i64::from(d)));
+        match (args.role, args.namespaces.is_empty()) {
+            (mcpreg_api::admin::Role::Publisher, true) => {
+                anyhow::bail!("a publisher token needs at least one --namespace")
+            }
+            (mcpreg_api::admin::Role::Publisher, false) | (_, true) => {}
+            (_, false) => anyhow::bail!("--namespace scopes only publisher tokens"),
+        }
         let mut tx = db.pool.begin().await?;
-        let row = tokens::insert(&mut *tx, &args.name, args.role, &secret, expires_at)
-            .await?
-            .with_context(|| {
-                format!(
-                    "a live token named `{}` exists; revoke it first or choose another name",
-                    args.name
-                )
-            })?;
+        for ns in &args.namespaces {
+            if mcpreg_server::db::namespaces::get(&mut *tx, ns)
+                .await?
+                .is_none()
+            {
+                mcpreg_server::db::namespaces::insert(&mut *tx, ns, None, "cli:mcpreg-server")
+                    .await?;
+            }
+        }
+        let row = tokens::insert(
+            &mut *tx,
+            &tokens::NewToken {
+                name: &args.name,
+                role: args.role,
+                namespaces: &args.namespaces,
+                server_name: None,
+                kind: "api",
+                expires_at,
+                created_by: "cli:mcpreg-server",
+            },
+            &secret,
+        )
+        .await?
+        .with_context(|| {
+            format!(
+                "a live token named `{}` exists; revoke it first or choose another name",
+                args.name
+            )
+        })?;
         mcpreg_server::db::audit::record(
             &mut *tx,
             "cli:mcpreg-server",

@@ -23,7 +23,9 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::app::AppState;
 use crate::error::{ApiError, problem_response};
-use crate::routes::{namespaces, official, ops, publish, status};
+use crate::routes::{
+    audit, auth, namespaces, official, ops, publish, status, tokens, trusted_publishers,
+};
 
 /// Limits that protect the service from oversized or slow requests.
 #[derive(Debug, Clone, Copy)]
@@ -92,12 +94,23 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(status::set_version_status))
         .routes(routes!(namespaces::list, namespaces::create))
         .routes(routes!(namespaces::get))
-        .routes(routes!(ops::whoami));
+        .routes(routes!(auth::whoami))
+        .routes(routes!(auth::settings))
+        .routes(routes!(auth::exchange))
+        .routes(routes!(tokens::list, tokens::create))
+        .routes(routes!(tokens::revoke))
+        .routes(routes!(
+            trusted_publishers::list,
+            trusted_publishers::create
+        ))
+        .routes(routes!(trusted_publishers::delete))
+        .routes(routes!(audit::list));
     let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/v0.1", official_routes())
         .nest("/api/v1", native)
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
+        .routes(routes!(auth::protected_resource))
         .split_for_parts();
     // `/v0` serves the same handlers; documenting it twice would duplicate operation ids.
     let v0 = Router::new()

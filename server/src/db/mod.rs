@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod namespaces;
 pub mod tokens;
+pub mod trusted_publishers;
 pub mod versions;
 
 use std::path::{Path, PathBuf};

@@ -30,6 +30,14 @@ pub struct TokenRow {
     pub revoked_at: Option<DateTime<Utc>>,
     /// When it was last used (to the minute).
     pub last_used_at: Option<DateTime<Utc>>,
+    /// For publishers: the namespaces it may publish to.
+    pub namespaces: Vec<String>,
+    /// When set, the only server it may publish.
+    pub server_name: Option<String>,
+    /// `api` or `trusted_publishing`.
+    pub kind: String,
+    /// Who made it.
+    pub created_by: String,
 }
 
 impl TokenRow {
@@ -52,24 +60,45 @@ pub fn hash(token: &SecretString) -> Vec<u8> {
     Sha256::digest(token.expose_secret().as_bytes()).to_vec()
 }
 
-const COLUMNS: &str = "id, name, role, created_at, expires_at, revoked_at, last_used_at";
+const COLUMNS: &str = "id, name, role, created_at, expires_at, revoked_at, last_used_at, namespaces, server_name, kind, created_by";
+
+/// A token to store.
+pub struct NewToken<'a> {
+    /// Its name.
+    pub name: &'a str,
+    /// Its role.
+    pub role: Role,
+    /// For publishers: the namespaces.
+    pub namespaces: &'a [String],
+    /// When set, the only server it may publish.
+    pub server_name: Option<&'a str>,
+    /// `api` or `trusted_publishing`.
+    pub kind: &'a str,
+    /// When it stops working.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Who makes it.
+    pub created_by: &'a str,
+}
 
 /// Stores a new token; `None` when a live token already has that name.
 pub async fn insert(
     db: impl PgExecutor<'_>,
-    name: &str,
-    role: Role,
+    new: &NewToken<'_>,
     token: &SecretString,
-    expires_at: Option<DateTime<Utc>>,
 ) -> Result<Option<TokenRow>, sqlx::Error> {
     let result = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "insert into api_tokens (name, role, token_sha256, expires_at) values ($1, $2, $3, $4)
+        "insert into api_tokens (name, role, token_sha256, expires_at, namespaces, server_name, kind, created_by)
+         values ($1, $2, $3, $4, $5, $6, $7, $8)
          returning {COLUMNS}"
     )))
-    .bind(name)
-    .bind(role.as_str())
+    .bind(new.name)
+    .bind(new.role.as_str())
     .bind(hash(token))
-    .bind(expires_at)
+    .bind(new.expires_at)
+    .bind(new.namespaces)
+    .bind(new.server_name)
+    .bind(new.kind)
+    .bind(new.created_by)
     .fetch_one(db)
     .await;
     match result {
@@ -104,10 +133,10 @@ pub async fn touch(db: impl PgExecutor<'_>, id: i64) -> Result<(), sqlx::Error> 
     Ok(())
 }
 
-/// Every token, newest first.
+/// Every token made by an admin (not the short-lived trusted-publishing ones), newest first.
 pub async fn list(db: impl PgExecutor<'_>) -> Result<Vec<TokenRow>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from api_tokens order by created_at desc, id desc"
+        "select {COLUMNS} from api_tokens where kind = 'api' order by created_at desc, id desc"
     )))
     .fetch_all(db)
     .await

@@ -1,10 +1,14 @@
 //! HTTP handlers, one file per resource. `crate::router` lists every route.
 
+pub mod audit;
+pub mod auth;
 pub mod namespaces;
 pub mod official;
 pub mod ops;
 pub mod publish;
 pub mod status;
+pub mod tokens;
+pub mod trusted_publishers;
 
 /// OpenAPI tag of the official MCP registry API.
 pub const TAG_OFFICIAL: &str = "official";

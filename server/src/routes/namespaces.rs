@@ -3,11 +3,11 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use mcpreg_api::admin::{Namespace, NamespaceList, NewNamespace, Role};
+use mcpreg_api::admin::{Namespace, NamespaceList, NewNamespace};
 use serde_json::json;
 
 use crate::app::AppState;
-use crate::auth::Caller;
+use crate::auth::{Caller, Permission, Reader};
 use crate::db::{audit, namespaces};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::JsonBody;
@@ -19,10 +19,14 @@ const MAX_DESCRIPTION: usize = 1000;
 #[utoipa::path(
     get,
     path = "/namespaces",
+    operation_id = "list_namespaces",
     tag = super::TAG_ADMIN,
     responses((status = 200, description = "All namespaces", body = NamespaceList))
 )]
-pub async fn list(State(state): State<AppState>) -> ApiResult<Json<NamespaceList>> {
+pub async fn list(
+    State(state): State<AppState>,
+    _reader: Reader,
+) -> ApiResult<Json<NamespaceList>> {
     Ok(Json(NamespaceList {
         namespaces: namespaces::list(&state.pool).await?,
     }))
@@ -32,6 +36,7 @@ pub async fn list(State(state): State<AppState>) -> ApiResult<Json<NamespaceList
 #[utoipa::path(
     get,
     path = "/namespaces/{name}",
+    operation_id = "get_namespace",
     tag = super::TAG_ADMIN,
     params(("name" = String, Path, description = "The namespace, e.g. `com.acme`")),
     responses(
@@ -41,6 +46,7 @@ pub async fn list(State(state): State<AppState>) -> ApiResult<Json<NamespaceList
 )]
 pub async fn get(
     State(state): State<AppState>,
+    _reader: Reader,
     Path(name): Path<String>,
 ) -> ApiResult<Json<Namespace>> {
     namespaces::get(&state.pool, &name)
@@ -61,6 +67,7 @@ pub async fn get(
 #[utoipa::path(
     post,
     path = "/namespaces",
+    operation_id = "create_namespace",
     tag = super::TAG_ADMIN,
     request_body = NewNamespace,
     security(("apiToken" = [])),
@@ -77,7 +84,7 @@ pub async fn create(
     caller: Caller,
     JsonBody(new): JsonBody<NewNamespace>,
 ) -> ApiResult<(StatusCode, Json<Namespace>)> {
-    caller.require(Role::Admin)?;
+    caller.require(Permission::Admin)?;
     if new
         .description
         .as_ref()

@@ -1,14 +1,17 @@
 //! The official MCP registry API, read side: what VS Code and GitHub Copilot call.
 //! Served under `/v0.1` (documented) and `/v0` (the same handlers).
 
-use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::body::Bytes;
+use axum::extract::{OriginalUri, Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use mcpreg_api::registry::{ListMetadata, ServerList, ServerResponse, Status};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::app::AppState;
+use crate::auth::Reader;
 use crate::db::versions::{self, Cursor, ListFilter, VersionRow};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{parse_bool, query_issue};
@@ -146,6 +149,41 @@ fn clip(s: &str) -> String {
     s.chars().take(60).collect()
 }
 
+/// Says whether an answer came from this replica's cache (`hit`) or the database (`miss`).
+pub const CACHE_HEADER: &str = "x-mcpreg-cache";
+
+/// Answers from the replica's cache when it can, else computes, stores and answers. Called after
+/// the caller's access was checked: the answers do not depend on who asks.
+async fn cached<T: serde::Serialize>(
+    state: &AppState,
+    uri: &OriginalUri,
+    compute: impl Future<Output = ApiResult<T>>,
+) -> ApiResult<Response> {
+    let key = uri.0.to_string();
+    let (body, hit) = match state.cache.get(&key).await {
+        Some(body) => (body, true),
+        None => {
+            let generation = state.cache.generation();
+            let value = compute.await?;
+            let body =
+                Bytes::from(serde_json::to_vec(&value).map_err(|e| ApiError::Internal(e.into()))?);
+            state.cache.put(key, generation, body.clone()).await;
+            (body, false)
+        }
+    };
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(
+        CACHE_HEADER,
+        HeaderValue::from_static(if hit { "hit" } else { "miss" }),
+    );
+    Ok(response)
+}
+
 fn to_responses(rows: Vec<VersionRow>) -> ApiResult<Vec<ServerResponse>> {
     rows.into_iter()
         .map(|r| r.into_response().map_err(|e| ApiError::Internal(e.into())))
@@ -166,9 +204,15 @@ fn to_responses(rows: Vec<VersionRow>) -> ApiResult<Vec<ServerResponse>> {
 )]
 pub async fn list_servers(
     State(state): State<AppState>,
+    _reader: Reader,
+    uri: OriginalUri,
     Query(params): Query<ListParams>,
-) -> ApiResult<Json<ServerList>> {
+) -> ApiResult<Response> {
     let filter = params.into_filter()?;
+    cached(&state, &uri, list_page(&state, filter)).await
+}
+
+async fn list_page(state: &AppState, filter: ListFilter) -> ApiResult<ServerList> {
     let mut rows = versions::list(&state.pool, &filter).await?;
     let next_cursor = if rows.len() > filter.limit as usize {
         rows.truncate(filter.limit as usize);
@@ -177,13 +221,13 @@ pub async fn list_servers(
         None
     };
     let servers = to_responses(rows)?;
-    Ok(Json(ServerList {
+    Ok(ServerList {
         metadata: ListMetadata {
             next_cursor,
             count: servers.len(),
         },
         servers,
-    }))
+    })
 }
 
 fn include_deleted(q: &IncludeDeleted) -> ApiResult<bool> {
@@ -215,22 +259,32 @@ fn server_not_found(name: &str) -> ApiError {
 )]
 pub async fn list_versions(
     State(state): State<AppState>,
+    _reader: Reader,
+    uri: OriginalUri,
     Path(name): Path<String>,
     Query(q): Query<IncludeDeleted>,
-) -> ApiResult<Json<ServerList>> {
+) -> ApiResult<Response> {
     let include_deleted = include_deleted(&q)?;
+    cached(&state, &uri, versions_of(&state, name, include_deleted)).await
+}
+
+async fn versions_of(
+    state: &AppState,
+    name: String,
+    include_deleted: bool,
+) -> ApiResult<ServerList> {
     let rows = versions::list_for_server(&state.pool, &name, include_deleted).await?;
     if rows.is_empty() {
         return Err(server_not_found(&name));
     }
     let servers = to_responses(rows)?;
-    Ok(Json(ServerList {
+    Ok(ServerList {
         metadata: ListMetadata {
             next_cursor: None,
             count: servers.len(),
         },
         servers,
-    }))
+    })
 }
 
 /// Get one version of a server, or its latest with `latest`.
@@ -250,20 +304,35 @@ pub async fn list_versions(
 )]
 pub async fn get_version(
     State(state): State<AppState>,
+    _reader: Reader,
+    uri: OriginalUri,
     Path((name, version)): Path<(String, String)>,
     Query(q): Query<IncludeDeleted>,
-) -> ApiResult<Json<ServerResponse>> {
+) -> ApiResult<Response> {
     let include_deleted = include_deleted(&q)?;
+    cached(
+        &state,
+        &uri,
+        one_version(&state, name, version, include_deleted),
+    )
+    .await
+}
+
+async fn one_version(
+    state: &AppState,
+    name: String,
+    version: String,
+    include_deleted: bool,
+) -> ApiResult<ServerResponse> {
     let row = if version == "latest" {
         versions::get_latest(&state.pool, &name).await?
     } else {
         versions::get(&state.pool, &name, &version).await?
     };
     match row {
-        Some(row) if include_deleted || row.status() != Status::Deleted => Ok(Json(
-            row.into_response()
-                .map_err(|e| ApiError::Internal(e.into()))?,
-        )),
+        Some(row) if include_deleted || row.status() != Status::Deleted => row
+            .into_response()
+            .map_err(|e| ApiError::Internal(e.into())),
         Some(_) => Err(ApiError::not_found(
             "version_deleted",
             format!(

@@ -4,12 +4,10 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::extract::State;
-use mcpreg_api::admin::Caller as CallerView;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::app::AppState;
-use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 
 /// A health answer.
@@ -42,23 +40,4 @@ pub async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Health>> {
         Ok(Err(e)) => Err(ApiError::Unavailable(e.to_string())),
         Err(_) => Err(ApiError::Unavailable("readiness check timed out".into())),
     }
-}
-
-/// The caller's identity as the registry sees it.
-#[utoipa::path(
-    get,
-    path = "/whoami",
-    tag = super::TAG_ADMIN,
-    security(("apiToken" = [])),
-    responses(
-        (status = 200, body = CallerView),
-        (status = 401, description = "Missing or bad credentials", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn whoami(caller: Caller) -> Json<CallerView> {
-    Json(CallerView {
-        name: caller.name,
-        role: caller.role,
-        expires_at: caller.expires_at,
-    })
 }

@@ -3,13 +3,13 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use mcpreg_api::admin::{Role, ValidationReport};
+use mcpreg_api::admin::ValidationReport;
 use mcpreg_api::registry::ServerResponse;
 use mcpreg_api::server_json;
 use serde_json::Value;
 
 use crate::app::AppState;
-use crate::auth::Caller;
+use crate::auth::{Caller, Permission};
 use crate::catalog;
 use crate::error::ApiResult;
 use crate::extract::JsonBody;
@@ -41,9 +41,11 @@ pub async fn publish(
     caller: Caller,
     JsonBody(document): JsonBody<Value>,
 ) -> ApiResult<(StatusCode, Json<ServerResponse>)> {
-    caller.require(Role::Admin)?;
     let valid = catalog::validate(document)?;
+    caller.require(Permission::Publish(&valid.name))?;
     let published = catalog::publish(&state.pool, &caller.actor(), valid).await?;
+    // This replica's readers see the change at once; the others when the notification arrives.
+    state.cache.invalidate().await;
     Ok((StatusCode::CREATED, Json(published)))
 }
 

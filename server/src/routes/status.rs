@@ -3,10 +3,10 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use mcpreg_api::ServerName;
-use mcpreg_api::admin::{Role, StatusChange, StatusChangeResult};
+use mcpreg_api::admin::{StatusChange, StatusChangeResult};
 
 use crate::app::AppState;
-use crate::auth::Caller;
+use crate::auth::{Caller, Permission};
 use crate::catalog;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::JsonBody;
@@ -46,11 +46,11 @@ pub async fn set_server_status(
     Path(name): Path<String>,
     JsonBody(change): JsonBody<StatusChange>,
 ) -> ApiResult<Json<StatusChangeResult>> {
-    caller.require(Role::Admin)?;
     let name = parse_name(&name)?;
-    Ok(Json(
-        catalog::change_status(&state.pool, &caller.actor(), &name, None, change).await?,
-    ))
+    caller.require(Permission::ChangeStatus(&name))?;
+    let result = catalog::change_status(&state.pool, &caller.actor(), &name, None, change).await?;
+    state.cache.invalidate().await;
+    Ok(Json(result))
 }
 
 /// Set the status of one version.
@@ -78,9 +78,10 @@ pub async fn set_version_status(
     Path((name, version)): Path<(String, String)>,
     JsonBody(change): JsonBody<StatusChange>,
 ) -> ApiResult<Json<StatusChangeResult>> {
-    caller.require(Role::Admin)?;
     let name = parse_name(&name)?;
-    Ok(Json(
-        catalog::change_status(&state.pool, &caller.actor(), &name, Some(&version), change).await?,
-    ))
+    caller.require(Permission::ChangeStatus(&name))?;
+    let result =
+        catalog::change_status(&state.pool, &caller.actor(), &name, Some(&version), change).await?;
+    state.cache.invalidate().await;
+    Ok(Json(result))
 }

@@ -1,0 +1,59 @@
+//! The audit trail, for auditors.
+
+use axum::Json;
+use axum::extract::{Query, State};
+use mcpreg_api::access::AuditPage;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::app::AppState;
+use crate::auth::{Caller, Permission};
+use crate::db::audit;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::query_issue;
+
+/// Paging of the audit trail.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditParams {
+    /// Only events older than this id (from `nextBefore`).
+    before: Option<i64>,
+    /// Page size, 1 to 500 (default 100).
+    limit: Option<i64>,
+}
+
+/// Read the audit trail, newest first.
+#[utoipa::path(
+    get,
+    path = "/audit",
+    operation_id = "list_audit_events",
+    tag = super::TAG_ADMIN,
+    params(AuditParams),
+    security(("apiToken" = [])),
+    responses(
+        (status = 200, body = AuditPage),
+        (status = 403, description = "Not an auditor", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<AuditParams>,
+) -> ApiResult<Json<AuditPage>> {
+    caller.require(Permission::Audit)?;
+    let limit = params.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::invalid_parameters(
+            "invalid query parameters",
+            vec![query_issue("limit", "1 to 500")],
+        ));
+    }
+    let events = audit::list(&state.pool, params.before, limit).await?;
+    let next_before = (events.len() as i64 == limit)
+        .then(|| events.last().map(|e| e.id))
+        .flatten();
+    Ok(Json(AuditPage {
+        events,
+        next_before,
+    }))
+}

@@ -1,0 +1,229 @@
+//! Trusted publishers: CI workflows that may publish a namespace without a stored secret.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use mcpreg_api::access::{NewTrustedPublisher, TrustedPublisher, TrustedPublisherList};
+use mcpreg_api::{FieldIssue, ServerName};
+use serde_json::json;
+
+use crate::app::AppState;
+use crate::auth::oidc::issuer_string;
+use crate::auth::{Caller, Permission};
+use crate::db::{audit, namespaces, trusted_publishers};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::JsonBody;
+
+async fn existing_namespace(state: &AppState, namespace: &str) -> ApiResult<()> {
+    namespaces::get(&state.pool, namespace)
+        .await?
+        .map(|_| ())
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "namespace_not_found",
+                format!(
+                    "no namespace `{}`",
+                    namespace.chars().take(100).collect::<String>()
+                ),
+            )
+        })
+}
+
+/// List a namespace's trusted publishers.
+#[utoipa::path(
+    get,
+    path = "/namespaces/{name}/trusted-publishers",
+    operation_id = "list_trusted_publishers",
+    tag = super::TAG_ADMIN,
+    params(("name" = String, Path, description = "The namespace")),
+    security(("apiToken" = [])),
+    responses(
+        (status = 200, body = TrustedPublisherList),
+        (status = 403, description = "Not an admin", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such namespace", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(namespace): Path<String>,
+) -> ApiResult<Json<TrustedPublisherList>> {
+    caller.require(Permission::Admin)?;
+    existing_namespace(&state, &namespace).await?;
+    Ok(Json(TrustedPublisherList {
+        trusted_publishers: trusted_publishers::list(&state.pool, &namespace).await?,
+    }))
+}
+
+/// Trust a CI workflow to publish this namespace (or one server of it).
+#[utoipa::path(
+    post,
+    path = "/namespaces/{name}/trusted-publishers",
+    operation_id = "create_trusted_publisher",
+    tag = super::TAG_ADMIN,
+    params(("name" = String, Path, description = "The namespace")),
+    request_body = NewTrustedPublisher,
+    security(("apiToken" = [])),
+    responses(
+        (status = 201, body = TrustedPublisher),
+        (status = 400, description = "Invalid request", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such namespace", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(namespace): Path<String>,
+    JsonBody(new): JsonBody<NewTrustedPublisher>,
+) -> ApiResult<(StatusCode, Json<TrustedPublisher>)> {
+    caller.require(Permission::Admin)?;
+    existing_namespace(&state, &namespace).await?;
+    let mut problems = Vec::new();
+    if let Some(server) = &new.server {
+        match ServerName::parse(server) {
+            Ok(name) if name.namespace().as_str() == namespace => {}
+            Ok(_) => problems.push(FieldIssue::new(
+                "server",
+                format!("`{server}` is not in namespace `{namespace}`"),
+                "parameter",
+            )),
+            Err(e) => problems.push(FieldIssue::new("server", e.to_string(), "parameter")),
+        }
+    }
+    let trusted: Vec<String> = state
+        .auth
+        .config
+        .trusted_publishing
+        .issuers
+        .iter()
+        .map(|i| issuer_string(&i.issuer))
+        .collect();
+    if !trusted.contains(&new.issuer) {
+        problems.push(FieldIssue::new(
+            "issuer",
+            format!(
+                "`{}` is not a CI issuer this registry trusts (configured: {})",
+                new.issuer,
+                if trusted.is_empty() {
+                    "none".to_owned()
+                } else {
+                    trusted.join(", ")
+                }
+            ),
+            "parameter",
+        ));
+    }
+    let repo_ok = new.repository.split_once('/').is_some_and(|(owner, name)| {
+        let part = |s: &str| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        };
+        part(owner) && part(name)
+    });
+    if !repo_ok {
+        problems.push(FieldIssue::new(
+            "repository",
+            "expected `owner/name`",
+            "parameter",
+        ));
+    }
+    if new.repository_owner_id.is_empty()
+        || !new.repository_owner_id.chars().all(|c| c.is_ascii_digit())
+    {
+        problems.push(FieldIssue::new(
+            "repositoryOwnerId",
+            "expected the numeric id of the owner",
+            "parameter",
+        ));
+    }
+    if new.workflow.is_empty()
+        || new.workflow.contains('/')
+        || !(new.workflow.ends_with(".yml") || new.workflow.ends_with(".yaml"))
+    {
+        problems.push(FieldIssue::new(
+            "workflow",
+            "expected a workflow file name such as `release.yml`",
+            "parameter",
+        ));
+    }
+    if new.environment.as_deref().is_some_and(str::is_empty) {
+        problems.push(FieldIssue::new(
+            "environment",
+            "omit it rather than leaving it empty",
+            "parameter",
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(ApiError::invalid_parameters(
+            "invalid trusted publisher",
+            problems,
+        ));
+    }
+    let actor = caller.actor();
+    let mut tx = state.pool.begin().await?;
+    let created = trusted_publishers::insert(
+        &mut *tx,
+        &trusted_publishers::NewPublisher {
+            namespace: &namespace,
+            server: new.server.as_deref(),
+            issuer: &new.issuer,
+            repository: &new.repository,
+            repository_owner_id: &new.repository_owner_id,
+            workflow: &new.workflow,
+            environment: new.environment.as_deref(),
+            created_by: &actor,
+        },
+    )
+    .await?;
+    audit::record(
+        &mut *tx,
+        &actor,
+        "trusted_publisher.create",
+        &namespace,
+        serde_json::to_value(&created).unwrap_or(json!({})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Stop trusting a CI workflow.
+#[utoipa::path(
+    delete,
+    path = "/namespaces/{name}/trusted-publishers/{id}",
+    operation_id = "delete_trusted_publisher",
+    tag = super::TAG_ADMIN,
+    params(("name" = String, Path, description = "The namespace"), ("id" = i64, Path, description = "The trusted publisher's id")),
+    security(("apiToken" = [])),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 403, description = "Not an admin", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such trusted publisher", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((namespace, id)): Path<(String, i64)>,
+) -> ApiResult<StatusCode> {
+    caller.require(Permission::Admin)?;
+    let mut tx = state.pool.begin().await?;
+    if !trusted_publishers::delete(&mut *tx, &namespace, id).await? {
+        return Err(ApiError::not_found(
+            "trusted_publisher_not_found",
+            format!("namespace has no trusted publisher {id}"),
+        ));
+    }
+    audit::record(
+        &mut *tx,
+        &caller.actor(),
+        "trusted_publisher.delete",
+        &namespace,
+        json!({"id": id}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,986 @@
+//! Identity and access against a real OpenID provider (panva/oidc-provider from npm): JWT access
+//! tokens validated locally, roles from group claims, every bad-credential case, the
+//! authorization matrix of every endpoint × every kind of caller, and trusted publishing.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "in tests a failed unwrap is a failed test, with its location"
+)]
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use base64::Engine;
+use mcpreg_api::admin::Role;
+use mcpreg_tests::{Idp, TestDb};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Value,
+}
+
+async fn call(
+    app: &Router,
+    method: Method,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<&Value>,
+) -> Reply {
+    let mut request = Request::builder().method(method).uri(uri);
+    if let Some(t) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    let request = match body {
+        Some(b) => request
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(serde_json::to_vec(b).unwrap())),
+        None => request.body(Body::empty()),
+    }
+    .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 24)
+        .await
+        .unwrap();
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn server_json(name: &str, version: &str) -> Value {
+    json!({
+        "$schema": "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json",
+        "name": name, "description": "test", "version": version
+    })
+}
+
+fn b64(v: &Value) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap())
+}
+
+/// A token signed with a key the issuer never published.
+fn forged_es256(issuer: &str) -> String {
+    use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(
+        &ECDSA_P256_SHA256_FIXED_SIGNING,
+        &aws_lc_rs::rand::SystemRandom::new(),
+    )
+    .unwrap();
+    let key = jsonwebtoken::EncodingKey::from_ec_der(pkcs8.as_ref());
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+    header.kid = Some("forged-key".into());
+    let claims = json!({"iss": issuer, "aud": "mcpreg", "sub": "mallory", "groups": ["platform-admins"], "exp": chrono::Utc::now().timestamp() + 300});
+    jsonwebtoken::encode(&header, &claims, &key).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn oidc_callers_get_roles_from_their_claims() {
+    let idp = Idp::start();
+    let db = TestDb::new().await;
+    let app = db.app_with(idp.access_config(true));
+
+    let alice = idp.device_login("alice").await;
+    let me = call(&app, Method::GET, "/api/v1/whoami", Some(&alice), None).await;
+    assert_eq!(me.status, StatusCode::OK, "{:#}", me.body);
+    assert_eq!(me.body["subject"], "oidc:alice@127.0.0.1");
+    assert_eq!(me.body["kind"], "oidc");
+    assert_eq!(me.body["roles"], json!(["admin"]));
+    assert_eq!(me.body["groups"], json!(["platform-admins"]));
+
+    let bob = idp.device_login("bob").await;
+    let me = call(&app, Method::GET, "/api/v1/whoami", Some(&bob), None).await;
+    assert_eq!(
+        (me.body["roles"].clone(), me.body["namespaces"].clone()),
+        (json!([]), json!(["com.acme"]))
+    );
+    let ok = call(
+        &app,
+        Method::POST,
+        "/api/v1/publish",
+        Some(&bob),
+        Some(&server_json("com.acme/weather", "1.0.0")),
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::CREATED, "{:#}", ok.body);
+    let refused = call(
+        &app,
+        Method::POST,
+        "/api/v1/publish",
+        Some(&bob),
+        Some(&server_json("com.other/weather", "1.0.0")),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(
+        refused.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("`publisher` role for namespace `com.other`"),
+        "{:#}",
+        refused.body
+    );
+
+    // Machines: a client-credentials token, mapped by its subject.
+    let robot = idp
+        .client_credentials("robot", "robot-secret", "urn:mcpreg")
+        .await;
+    let me = call(&app, Method::GET, "/api/v1/whoami", Some(&robot), None).await;
+    assert_eq!(
+        (me.body["subject"].clone(), me.body["namespaces"].clone()),
+        (json!("oidc:robot@127.0.0.1"), json!(["com.acme"]))
+    );
+
+    // Someone in no mapped group reads what anyone may read, and nothing more.
+    let carol = idp.device_login("carol").await;
+    assert_eq!(
+        call(&app, Method::GET, "/v0.1/servers", Some(&carol), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let refused = call(
+        &app,
+        Method::POST,
+        "/api/v1/namespaces",
+        Some(&carol),
+        Some(&json!({"name": "com.carol"})),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.body["detail"].as_str().unwrap().contains("no role"));
+
+    // The actor recorded for the publish is the person.
+    let actor: String =
+        sqlx::query_scalar("select actor from audit_events where action = 'version.publish'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(actor, "oidc:bob@127.0.0.1");
+
+    // Clients discover the identity provider from the registry (RFC 9728).
+    let meta = call(
+        &app,
+        Method::GET,
+        "/.well-known/oauth-protected-resource",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(meta.body["authorization_servers"], json!([idp.issuer]));
+    let settings = call(&app, Method::GET, "/api/v1/auth/settings", None, None).await;
+    assert_eq!(
+        (
+            settings.body["issuer"].clone(),
+            settings.body["clientId"].clone()
+        ),
+        (json!(idp.issuer), json!("mcpreg-cli"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_bad_credential_is_refused_naming_the_failed_check() {
+    let idp = Idp::start();
+    let other_idp = Idp::start();
+    let db = TestDb::new().await;
+    let app = db.app_with(idp.access_config(true));
+
+    let valid = idp
+        .client_credentials("robot", "robot-secret", "urn:mcpreg")
+        .await;
+    let parts: Vec<&str> = valid.split('.').collect();
+    let mut claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(parts[1])
+            .unwrap(),
+    )
+    .unwrap();
+    claims["sub"] = json!("alice");
+    let tampered = format!("{}.{}.{}", parts[0], b64(&claims), parts[2]);
+    let none = format!(
+        "{}.{}.",
+        b64(&json!({"alg": "none", "typ": "JWT"})),
+        parts[1]
+    );
+    let hs256 = {
+        let key =
+            jsonwebtoken::EncodingKey::from_secret(b"the issuer's public key, as an HMAC secret");
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+        header.kid = jsonwebtoken::decode_header(&valid).unwrap().kid;
+        jsonwebtoken::encode(&header, &claims, &key).unwrap()
+    };
+    let short = idp
+        .client_credentials("robot", "robot-secret", "urn:short")
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+
+    let cases = [
+        (short, "expired_token"),
+        (
+            idp.client_credentials("robot", "robot-secret", "urn:other")
+                .await,
+            "invalid_audience",
+        ),
+        (
+            other_idp
+                .client_credentials("robot", "robot-secret", "urn:mcpreg")
+                .await,
+            "untrusted_issuer",
+        ),
+        (forged_es256(&idp.issuer), "unknown_key"),
+        (none, "unsupported_algorithm"),
+        (hs256, "unsupported_algorithm"),
+        (tampered, "invalid_signature"),
+        ("eyJ.eyJ.sig".to_owned(), "malformed_token"),
+        ("not-a-token".to_owned(), "invalid_token"),
+    ];
+    for (token, code) in cases {
+        let reply = call(&app, Method::GET, "/api/v1/whoami", Some(&token), None).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNAUTHORIZED,
+            "{code}: {:#}",
+            reply.body
+        );
+        assert_eq!(reply.body["code"], code, "{:#}", reply.body);
+        let challenge = reply
+            .headers
+            .get(header::WWW_AUTHENTICATE)
+            .unwrap()
+            .to_str()
+            .unwrap();
+        assert!(
+            challenge.starts_with("Bearer realm=\"mcpreg\", error=\"invalid_token\""),
+            "{challenge}"
+        );
+        assert!(
+            !reply.body.to_string().contains(&token),
+            "a problem must not echo the credential"
+        );
+        // Bad credentials are refused on reads too, even though reads need none.
+        assert_eq!(
+            call(&app, Method::GET, "/v0.1/servers", Some(&token), None)
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        call(&app, Method::GET, "/api/v1/whoami", Some(&valid), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+
+    // Keys were fetched once: unknown `kid`s within the refresh floor do not make the registry
+    // hammer the identity provider.
+    let fetched = idp.jwks_fetches().await;
+    for _ in 0..5 {
+        let reply = call(
+            &app,
+            Method::GET,
+            "/api/v1/whoami",
+            Some(&forged_es256(&idp.issuer)),
+            None,
+        )
+        .await;
+        assert_eq!(reply.body["code"], "unknown_key");
+    }
+    assert_eq!(idp.jwks_fetches().await, fetched);
+    assert_eq!(fetched, 1, "one fetch served every token above");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn anonymous_reads_can_be_switched_off() {
+    let idp = Idp::start();
+    let db = TestDb::new().await;
+    let app = db.app_with(idp.access_config(false));
+    let reply = call(&app, Method::GET, "/v0.1/servers", None, None).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert!(reply.headers.contains_key(header::WWW_AUTHENTICATE));
+    let carol = idp.device_login("carol").await;
+    assert_eq!(
+        call(&app, Method::GET, "/v0.1/servers", Some(&carol), None)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let reader = db.token("reader", Role::Reader).await;
+    assert_eq!(
+        call(&app, Method::GET, "/v0.1/servers", Some(&reader), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(&app, Method::GET, "/api/v1/namespaces", None, None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    // Operations and documentation stay open.
+    assert_eq!(
+        call(&app, Method::GET, "/healthz", None, None).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(&app, Method::GET, "/openapi.json", None, None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn trusted_publishing_gives_ci_a_token_for_one_server() {
+    let idp = Idp::start();
+    let db = TestDb::new().await;
+    let app = db.app_with(idp.access_config(true));
+    let admin = db.token("admin", Role::Admin).await;
+    mcpreg_server::db::namespaces::insert(&db.pool, "com.acme", None, "test")
+        .await
+        .unwrap();
+    let publisher = json!({"issuer": idp.issuer, "repository": "acme/weather", "repositoryOwnerId": "4242", "workflow": "release.yml", "environment": "production"});
+    let added = call(
+        &app,
+        Method::POST,
+        "/api/v1/namespaces/com.acme/trusted-publishers",
+        Some(&admin),
+        Some(&publisher),
+    )
+    .await;
+    assert_eq!(added.status, StatusCode::CREATED, "{:#}", added.body);
+    let bad = call(&app, Method::POST, "/api/v1/namespaces/com.acme/trusted-publishers", Some(&admin),
+        Some(&json!({"issuer": "https://ci.example.com", "repository": "nope", "repositoryOwnerId": "x", "workflow": "a/b"}))).await;
+    let locations: Vec<&str> = bad.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["location"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        locations,
+        ["issuer", "repository", "repositoryOwnerId", "workflow"]
+    );
+
+    let exchange = |token: String, server: &str| {
+        let body = json!({"token": token, "server": server});
+        let app = app.clone();
+        async move {
+            call(
+                &app,
+                Method::POST,
+                "/api/v1/auth/trusted-publishing",
+                None,
+                Some(&body),
+            )
+            .await
+        }
+    };
+    let ci_token = idp.actions_token("gha-release", "mcpreg").await;
+    let exchanged = exchange(ci_token.clone(), "com.acme/weather").await;
+    assert_eq!(exchanged.status, StatusCode::OK, "{:#}", exchanged.body);
+    let token = exchanged.body["token"].as_str().unwrap().to_owned();
+    assert!(token.starts_with("mcpreg_"));
+    let expires =
+        chrono::DateTime::parse_from_rfc3339(exchanged.body["expiresAt"].as_str().unwrap())
+            .unwrap();
+    assert!(expires.timestamp() - chrono::Utc::now().timestamp() <= 900);
+
+    let published = call(
+        &app,
+        Method::POST,
+        "/api/v1/publish",
+        Some(&token),
+        Some(&server_json("com.acme/weather", "1.0.0")),
+    )
+    .await;
+    assert_eq!(
+        published.status,
+        StatusCode::CREATED,
+        "{:#}",
+        published.body
+    );
+    let other = call(
+        &app,
+        Method::POST,
+        "/api/v1/publish",
+        Some(&token),
+        Some(&server_json("com.acme/other", "1.0.0")),
+    )
+    .await;
+    assert_eq!(
+        other.status,
+        StatusCode::FORBIDDEN,
+        "only the server it was exchanged for"
+    );
+    let status = call(
+        &app,
+        Method::PATCH,
+        "/api/v1/servers/com.acme%2Fweather/status",
+        Some(&token),
+        Some(&json!({"status": "deprecated"})),
+    )
+    .await;
+    assert_eq!(status.status, StatusCode::FORBIDDEN, "publish only");
+    assert_eq!(
+        call(&app, Method::GET, "/api/v1/tokens", Some(&token), None)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+
+    // Each refusal names its reason.
+    let replay = exchange(ci_token, "com.acme/weather").await;
+    assert_eq!(
+        (replay.status, replay.body["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("token_replayed"))
+    );
+    for (client, code) in [
+        ("gha-prt", "trigger_not_allowed"),
+        ("gha-build", "workflow_mismatch"),
+        ("gha-recreated", "owner_id_mismatch"),
+        ("gha-staging", "environment_mismatch"),
+    ] {
+        let reply = exchange(
+            idp.actions_token(client, "mcpreg").await,
+            "com.acme/weather",
+        )
+        .await;
+        assert_eq!(
+            (reply.status, reply.body["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some(code)),
+            "{client}: {:#}",
+            reply.body
+        );
+    }
+    let reply = exchange(
+        idp.actions_token("gha-release", "mcpreg").await,
+        "org.other/weather",
+    )
+    .await;
+    assert_eq!(reply.body["code"], "no_trusted_publisher");
+    let reply = exchange(
+        idp.actions_token("gha-release", "other").await,
+        "com.acme/weather",
+    )
+    .await;
+    assert_eq!(
+        (reply.status, reply.body["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_audience"))
+    );
+    // A person's token is not a CI token.
+    let reply = exchange(idp.device_login("alice").await, "com.acme/weather").await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{:#}", reply.body);
+
+    let events: Vec<String> = sqlx::query_scalar(
+        "select actor from audit_events where action = 'trusted_publishing.exchange'",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        events,
+        ["ci:acme/weather@acme/weather/.github/workflows/release.yml@refs/tags/v1.0.0"]
+    );
+}
+
+/// Every endpoint × every kind of caller. A new endpoint fails the completeness check at the end
+/// until it is added here with the statuses each caller must get.
+#[tokio::test(flavor = "multi_thread")]
+async fn authorization_matrix() {
+    let idp = Idp::start();
+    let db = TestDb::new().await;
+    let app = db.app_with(idp.access_config(true));
+    let admin = db.token("m-admin", Role::Admin).await;
+    let callers: Vec<(&str, Option<String>)> = vec![
+        ("anonymous", None),
+        ("reader", Some(db.token("m-reader", Role::Reader).await)),
+        ("auditor", Some(db.token("m-auditor", Role::Auditor).await)),
+        (
+            "reviewer",
+            Some(db.token("m-reviewer", Role::Reviewer).await),
+        ),
+        (
+            "publisher",
+            Some(
+                db.scoped_token("m-pub", Role::Publisher, &["com.acme"])
+                    .await,
+            ),
+        ),
+        (
+            "other-publisher",
+            Some(
+                db.scoped_token("m-pub-other", Role::Publisher, &["org.other"])
+                    .await,
+            ),
+        ),
+        ("admin", Some(admin.clone())),
+        ("oidc-admin", Some(idp.device_login("alice").await)),
+        ("oidc-publisher", Some(idp.device_login("bob").await)),
+    ];
+    // The trusted-publishing token may publish com.acme/weather and nothing else.
+    let tp = {
+        let p = json!({"issuer": idp.issuer, "repository": "acme/weather", "repositoryOwnerId": "4242", "workflow": "release.yml"});
+        let added = call(
+            &app,
+            Method::POST,
+            "/api/v1/namespaces/com.acme/trusted-publishers",
+            Some(&admin),
+            Some(&p),
+        )
+        .await;
+        assert_eq!(added.status, StatusCode::CREATED);
+        let body = json!({"token": idp.actions_token("gha-release", "mcpreg").await, "server": "com.acme/weather"});
+        call(
+            &app,
+            Method::POST,
+            "/api/v1/auth/trusted-publishing",
+            None,
+            Some(&body),
+        )
+        .await
+        .body["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let mut callers = callers;
+    callers.push(("trusted-publishing", Some(tp)));
+    let published = call(
+        &app,
+        Method::POST,
+        "/api/v1/publish",
+        Some(&admin),
+        Some(&server_json("com.acme/weather", "0.0.1")),
+    )
+    .await;
+    assert_eq!(published.status, StatusCode::CREATED);
+
+    use StatusCode as S;
+    const OK: S = S::OK;
+    const C: S = S::CREATED;
+    const F: S = S::FORBIDDEN;
+    const U: S = S::UNAUTHORIZED;
+    const NF: S = S::NOT_FOUND;
+    // Columns: anonymous, reader, auditor, reviewer, publisher, other-publisher, admin,
+    // oidc-admin, oidc-publisher, trusted-publishing.
+    type Row = (
+        Method,
+        &'static str,
+        &'static str,
+        Option<fn(usize) -> Value>,
+        [S; 10],
+    );
+    let rows: Vec<Row> = vec![
+        (
+            Method::GET,
+            "/v0.1/servers",
+            "/v0.1/servers",
+            None,
+            [OK; 10],
+        ),
+        (
+            Method::GET,
+            "/v0.1/servers/{serverName}/versions",
+            "/v0.1/servers/com.acme%2Fweather/versions",
+            None,
+            [OK; 10],
+        ),
+        (
+            Method::GET,
+            "/v0.1/servers/{serverName}/versions/{version}",
+            "/v0.1/servers/com.acme%2Fweather/versions/latest",
+            None,
+            [OK; 10],
+        ),
+        (
+            Method::POST,
+            "/v0.1/validate",
+            "/v0.1/validate",
+            Some(|_| server_json("com.acme/weather", "9.9.9")),
+            [OK; 10],
+        ),
+        (
+            Method::POST,
+            "/api/v1/validate",
+            "/api/v1/validate",
+            Some(|_| server_json("com.acme/weather", "9.9.9")),
+            [OK; 10],
+        ),
+        (
+            Method::POST,
+            "/v0.1/publish",
+            "/v0.1/publish",
+            Some(|i| server_json("com.acme/weather", &format!("1.0.{i}"))),
+            [U, F, F, F, C, F, C, C, C, C],
+        ),
+        (
+            Method::POST,
+            "/api/v1/publish",
+            "/api/v1/publish",
+            Some(|i| server_json("com.acme/weather", &format!("2.0.{i}"))),
+            [U, F, F, F, C, F, C, C, C, C],
+        ),
+        (
+            Method::PATCH,
+            "/api/v1/servers/{serverName}/status",
+            "/api/v1/servers/com.acme%2Fweather/status",
+            Some(|_| json!({"status": "active"})),
+            [U, F, F, F, OK, F, OK, OK, OK, F],
+        ),
+        (
+            Method::PATCH,
+            "/api/v1/servers/{serverName}/versions/{version}/status",
+            "/api/v1/servers/com.acme%2Fweather/versions/0.0.1/status",
+            Some(|_| json!({"status": "active"})),
+            [U, F, F, F, OK, F, OK, OK, OK, F],
+        ),
+        (
+            Method::GET,
+            "/api/v1/namespaces",
+            "/api/v1/namespaces",
+            None,
+            [OK; 10],
+        ),
+        (
+            Method::GET,
+            "/api/v1/namespaces/{name}",
+            "/api/v1/namespaces/com.acme",
+            None,
+            [OK; 10],
+        ),
+        (
+            Method::POST,
+            "/api/v1/namespaces",
+            "/api/v1/namespaces",
+            Some(|i| json!({"name": format!("com.matrix{i}")})),
+            [U, F, F, F, F, F, C, C, F, F],
+        ),
+        (
+            Method::GET,
+            "/api/v1/namespaces/{name}/trusted-publishers",
+            "/api/v1/namespaces/com.acme/trusted-publishers",
+            None,
+            [U, F, F, F, F, F, OK, OK, F, F],
+        ),
+        (
+            Method::POST,
+            "/api/v1/namespaces/{name}/trusted-publishers",
+            "/api/v1/namespaces/com.acme/trusted-publishers",
+            Some(
+                |_| json!({"issuer": "ISSUER", "repository": "acme/x", "repositoryOwnerId": "1", "workflow": "r.yml"}),
+            ),
+            [U, F, F, F, F, F, C, C, F, F],
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/namespaces/{name}/trusted-publishers/{id}",
+            "/api/v1/namespaces/com.acme/trusted-publishers/999999",
+            None,
+            [U, F, F, F, F, F, NF, NF, F, F],
+        ),
+        (
+            Method::GET,
+            "/api/v1/tokens",
+            "/api/v1/tokens",
+            None,
+            [U, F, F, F, F, F, OK, OK, F, F],
+        ),
+        (
+            Method::POST,
+            "/api/v1/tokens",
+            "/api/v1/tokens",
+            Some(|i| json!({"name": format!("matrix-{i}"), "role": "reader"})),
+            [U, F, F, F, F, F, C, C, F, F],
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/tokens/{name}",
+            "/api/v1/tokens/no-such-token",
+            None,
+            [U, F, F, F, F, F, NF, NF, F, F],
+        ),
+        (
+            Method::GET,
+            "/api/v1/audit",
+            "/api/v1/audit",
+            None,
+            [U, F, OK, F, F, F, OK, OK, F, F],
+        ),
+        (
+            Method::GET,
+            "/api/v1/whoami",
+            "/api/v1/whoami",
+            None,
+            [U, OK, OK, OK, OK, OK, OK, OK, OK, OK],
+        ),
+        (
+            Method::GET,
+            "/api/v1/auth/settings",
+            "/api/v1/auth/settings",
+            None,
+            [OK; 10],
+        ),
+        (
+            Method::GET,
+            "/.well-known/oauth-protected-resource",
+            "/.well-known/oauth-protected-resource",
+            None,
+            [OK; 10],
+        ),
+        (Method::GET, "/healthz", "/healthz", None, [OK; 10]),
+        (Method::GET, "/readyz", "/readyz", None, [OK; 10]),
+    ];
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for (method, _, uri, body, expected) in &rows {
+        for ((who, token), want) in callers.iter().zip(expected) {
+            n += 1;
+            let body = body.map(|f| {
+                let mut b = f(n);
+                if b["issuer"] == "ISSUER" {
+                    b["issuer"] = json!(idp.issuer);
+                    b["repository"] = json!(format!("acme/x{n}"));
+                }
+                b
+            });
+            let reply = call(&app, method.clone(), uri, token.as_deref(), body.as_ref()).await;
+            if reply.status != *want {
+                failures.push(format!(
+                    "{method} {uri} as {who}: got {}, want {want}: {}",
+                    reply.status, reply.body["detail"]
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {n} cells wrong:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    // The trusted-publishing exchange itself needs a CI token rather than a caller: covered above.
+
+    // Completeness: every documented operation is in the matrix.
+    let doc = serde_json::to_value(mcpreg_server::router::openapi()).unwrap();
+    let mut missing = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            let covered = rows
+                .iter()
+                .any(|(m, p, ..)| p == path && m.as_str().eq_ignore_ascii_case(method))
+                || (path == "/api/v1/auth/trusted-publishing" && method == "post");
+            if !covered {
+                missing.push(format!("{} {path}", method.to_uppercase()));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "endpoints missing from the authorization matrix: {missing:?}"
+    );
+}
+
+/// The CLI end to end: `mcpreg login` through the real device flow, stored credentials (0600,
+/// refreshed when expired), `whoami`, API tokens, trusted publishers, and `mcpreg publish` in a
+/// GitHub-Actions-shaped environment with no stored secret.
+#[tokio::test(flavor = "multi_thread")]
+async fn cli_login_tokens_and_trusted_publishing() {
+    use mcpreg_tests::{ServerProcess, binary, mcpreg_with};
+    use std::io::{BufRead, BufReader};
+    use std::os::unix::fs::PermissionsExt;
+
+    let idp = Idp::start();
+    let db = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = idp.access_config_file(dir.path(), true);
+    let server = ServerProcess::start(
+        &["--config", config.to_str().unwrap()],
+        &[("DATABASE_URL", &db.url)],
+    );
+    let url = server.url.clone();
+    let home = dir.path().join("home");
+    let home_str = home.to_str().unwrap().to_owned();
+    let as_user = [("MCPREG_CONFIG_DIR", home_str.as_str())];
+
+    // Login: the CLI shows a code; the person approves it at the IdP; the CLI finishes.
+    let mut login = std::process::Command::new(binary("mcpreg"))
+        .args(["login", "--wait", "60"])
+        .env("MCPREG_URL", &url)
+        .env("MCPREG_CONFIG_DIR", &home)
+        .env_remove("MCPREG_TOKEN")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(login.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("enter the code") {
+        line.clear();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "login ended early"
+        );
+    }
+    let code = line.trim().rsplit(' ').next().unwrap().to_owned();
+    idp.approve(&code, "alice").await;
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    assert!(login.wait().unwrap().success(), "{rest}");
+    assert!(
+        rest.contains("Signed in as oidc:alice@127.0.0.1 (admin)"),
+        "{rest}"
+    );
+    let stored = home.join("credentials.json");
+    assert_eq!(
+        std::fs::metadata(&stored).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert_eq!(
+        std::fs::metadata(&home).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
+
+    let me = mcpreg_with(&url, None, &as_user, &["whoami", "-o", "json"]);
+    assert_eq!(me.code, 0, "{}", me.stderr);
+    let me: Value = serde_json::from_str(&me.stdout).unwrap();
+    assert_eq!(
+        (me["subject"].as_str(), me["roles"].clone()),
+        (Some("oidc:alice@127.0.0.1"), json!(["admin"]))
+    );
+
+    // An expired access token is refreshed with the refresh token, and stored again.
+    let mut creds: Value =
+        serde_json::from_str(&std::fs::read_to_string(&stored).unwrap()).unwrap();
+    let key = creds["registries"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .next()
+        .unwrap()
+        .clone();
+    let old = creds["registries"][&key]["accessToken"].clone();
+    creds["registries"][&key]["expiresAt"] = json!("2000-01-01T00:00:00Z");
+    std::fs::write(&stored, serde_json::to_vec(&creds).unwrap()).unwrap();
+    assert_eq!(mcpreg_with(&url, None, &as_user, &["whoami"]).code, 0);
+    let creds: Value = serde_json::from_str(&std::fs::read_to_string(&stored).unwrap()).unwrap();
+    assert_ne!(creds["registries"][&key]["accessToken"], old, "refreshed");
+
+    // Admin work as alice: a namespace, a publisher token, a trusted publisher.
+    assert_eq!(
+        mcpreg_with(&url, None, &as_user, &["namespace", "create", "com.acme"]).code,
+        0
+    );
+    let created = mcpreg_with(
+        &url,
+        None,
+        &as_user,
+        &[
+            "token",
+            "create",
+            "--name",
+            "ci",
+            "--role",
+            "publisher",
+            "--namespace",
+            "com.acme",
+            "-o",
+            "json",
+        ],
+    );
+    assert_eq!(created.code, 0, "{}", created.stderr);
+    let token = serde_json::from_str::<Value>(&created.stdout).unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let listed = mcpreg_with(&url, None, &as_user, &["token", "list", "-o", "json"]);
+    assert!(
+        listed.stdout.contains("\"ci\"") && !listed.stdout.contains(&token),
+        "{}",
+        listed.stdout
+    );
+    let doc = dir.path().join("server.json");
+    std::fs::write(
+        &doc,
+        serde_json::to_vec(&server_json("com.acme/weather", "1.0.0")).unwrap(),
+    )
+    .unwrap();
+    let doc = doc.to_str().unwrap();
+    assert_eq!(
+        mcpreg_with(&url, Some(&token), &[], &["publish", doc]).code,
+        0
+    );
+    assert_eq!(
+        mcpreg_with(&url, None, &as_user, &["token", "revoke", "ci"]).code,
+        0
+    );
+    let revoked = mcpreg_with(&url, Some(&token), &[], &["whoami"]);
+    assert_eq!(revoked.code, 5);
+    assert!(revoked.stderr.contains("revoked"), "{}", revoked.stderr);
+
+    let added = mcpreg_with(
+        &url,
+        None,
+        &as_user,
+        &[
+            "trusted-publisher",
+            "add",
+            "com.acme",
+            "--issuer",
+            &idp.issuer,
+            "--repository",
+            "acme/weather",
+            "--owner-id",
+            "4242",
+            "--workflow",
+            "release.yml",
+            "--environment",
+            "production",
+        ],
+    );
+    assert_eq!(added.code, 0, "{}", added.stderr);
+
+    // In "GitHub Actions": no registry token anywhere, only the job's OIDC token endpoint.
+    std::fs::write(
+        dir.path().join("server.json"),
+        serde_json::to_vec(&server_json("com.acme/weather", "1.1.0")).unwrap(),
+    )
+    .unwrap();
+    let actions = |client: &str| {
+        let request_url = idp.actions_request_url(client);
+        mcpreg_with(
+            &url,
+            None,
+            &[
+                ("ACTIONS_ID_TOKEN_REQUEST_URL", &request_url),
+                ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "job-token"),
+            ],
+            &["publish", doc],
+        )
+    };
+    let run = actions("gha-release");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("trusted publishing")
+            && run.stdout.contains("published com.acme/weather@1.1.0"),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+    let refused = actions("gha-prt");
+    assert_eq!(refused.code, 5, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("pull_request_target"),
+        "{}",
+        refused.stderr
+    );
+
+    assert_eq!(mcpreg_with(&url, None, &as_user, &["logout"]).code, 0);
+    assert_eq!(mcpreg_with(&url, None, &as_user, &["whoami"]).code, 5);
+}

@@ -1,0 +1,33 @@
+//! Supply-chain trust for mcpreg, shared by the server (verify on publish) and the CLI (verify
+//! again, offline, before use):
+//!
+//! - [`Sha256Digest`]: artifact digests (`fileSha256`, OCI manifest digests) and
+//!   [`server_json_digest`], the RFC 8785 canonical digest of a server.json.
+//! - [`TrustRoot`]: the Sigstore instance signatures chain to — the embedded public-good
+//!   production root, or a site's own `trusted_root.json`.
+//! - [`SignerPolicy`]: who may sign — keyless [`SignerIdentity`]s (exact SAN or anchored pattern,
+//!   plus OIDC issuer) and trusted [`PublicKey`]s.
+//! - [`verify_bundle`]: checks a sigstore bundle (with sigstore-verify) or an mcpreg key signature
+//!   over an artifact or a digest, and returns the [`VerifiedSignature`] to store, or the
+//!   [`VerifyError`] naming the check that failed.
+//! - [`SigningKey`]: makes key-based signatures ([`KeySignature`]) for sites without Sigstore.
+//!
+//! Everything here is offline and synchronous; verifying takes about a millisecond or more, so
+//! async callers run it in `spawn_blocking`.
+
+mod digest;
+mod error;
+mod keysig;
+mod policy;
+mod root;
+mod verify;
+
+pub use digest::{DigestError, Sha256Digest, canonical_json, server_json_digest};
+pub use error::VerifyError;
+pub use keysig::{KEY_SIGNATURE_MEDIA_TYPE, KeySignature, SignError, SigningKey};
+pub use policy::{IdentityMatcher, KeyKind, PolicyError, PublicKey, SignerIdentity, SignerPolicy};
+pub use root::{TrustRoot, TrustRootError};
+pub use verify::{
+    CiClaims, LogEntry, MAX_TIMESTAMPS, SignatureKind, Signer, StatementSubject, Subject,
+    VerifiedSignature, is_sigstore_bundle_media_type, verify_bundle,
+};

@@ -1,0 +1,373 @@
+//! Who may sign: expected signer identities (keyless, Fulcio certificates) and trusted public
+//! keys (key-based signatures).
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use sigstore_verify::crypto::KeyAlgorithm;
+use sigstore_verify::types::DerPublicKey;
+
+use crate::Sha256Digest;
+
+/// Why a signer policy entry was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    /// An identity or issuer is empty.
+    #[error("{field} must not be empty")]
+    Empty {
+        /// `identity` or `issuer`.
+        field: &'static str,
+    },
+    /// An identity pattern is not anchored with `^…$`.
+    #[error(
+        "identity pattern {pattern:?} must be anchored: start with `^` and end with `$`, so it cannot match a longer identity by accident"
+    )]
+    Unanchored {
+        /// The pattern as given.
+        pattern: String,
+    },
+    /// An identity pattern is not a valid regular expression.
+    #[error("identity pattern {pattern:?} is not a valid regular expression: {reason}")]
+    BadPattern {
+        /// The pattern as given.
+        pattern: String,
+        /// What the regex parser reported.
+        reason: String,
+    },
+    /// A public key is not a PEM `PUBLIC KEY` (SubjectPublicKeyInfo) of a supported algorithm.
+    #[error("invalid public key: {reason}")]
+    BadKey {
+        /// What was wrong with it.
+        reason: String,
+    },
+}
+
+/// How a signer's certificate identity (its Subject Alternative Name: an email address, or for CI
+/// a workflow URI) is matched.
+#[derive(Clone)]
+pub enum IdentityMatcher {
+    /// The SAN equals this string exactly.
+    Exact(String),
+    /// The SAN matches this anchored (`^…$`) regular expression.
+    Pattern(regex::Regex),
+}
+
+impl IdentityMatcher {
+    /// Whether `san` satisfies this matcher.
+    pub fn matches(&self, san: &str) -> bool {
+        match self {
+            Self::Exact(expected) => expected == san,
+            Self::Pattern(re) => re.is_match(san),
+        }
+    }
+}
+
+impl fmt::Display for IdentityMatcher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Exact(s) => f.write_str(s),
+            Self::Pattern(re) => write!(f, "/{}/", re.as_str()),
+        }
+    }
+}
+
+impl fmt::Debug for IdentityMatcher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl PartialEq for IdentityMatcher {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Exact(a), Self::Exact(b)) => a == b,
+            (Self::Pattern(a), Self::Pattern(b)) => a.as_str() == b.as_str(),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for IdentityMatcher {}
+
+/// One expected keyless signer: a certificate identity (exact or anchored pattern) and the exact
+/// OIDC issuer that must have vouched for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignerIdentity {
+    identity: IdentityMatcher,
+    issuer: String,
+}
+
+impl SignerIdentity {
+    /// A signer whose SAN must equal `identity`, issued through `issuer`
+    /// (for example `https://token.actions.githubusercontent.com`).
+    pub fn exact(
+        identity: impl Into<String>,
+        issuer: impl Into<String>,
+    ) -> Result<Self, PolicyError> {
+        let identity = identity.into();
+        if identity.is_empty() {
+            return Err(PolicyError::Empty { field: "identity" });
+        }
+        Ok(Self {
+            identity: IdentityMatcher::Exact(identity),
+            issuer: non_empty_issuer(issuer.into())?,
+        })
+    }
+
+    /// A signer whose SAN must match `pattern`, which must start with `^` and end with `$`
+    /// (for example `^https://github\.com/acme/[a-z-]+/\.github/workflows/release\.yml@refs/tags/v.*$`).
+    pub fn pattern(pattern: &str, issuer: impl Into<String>) -> Result<Self, PolicyError> {
+        if !pattern.starts_with('^') || !pattern.ends_with('$') || pattern.ends_with("\\$") {
+            return Err(PolicyError::Unanchored {
+                pattern: pattern.to_string(),
+            });
+        }
+        let re = regex::Regex::new(pattern).map_err(|e| PolicyError::BadPattern {
+            pattern: pattern.to_string(),
+            reason: e.to_string(),
+        })?;
+        Ok(Self {
+            identity: IdentityMatcher::Pattern(re),
+            issuer: non_empty_issuer(issuer.into())?,
+        })
+    }
+
+    /// How the SAN is matched.
+    pub fn identity(&self) -> &IdentityMatcher {
+        &self.identity
+    }
+
+    /// The OIDC issuer required.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// Whether a certificate with this SAN and issuer is this signer.
+    pub fn matches(&self, san: &str, issuer: &str) -> bool {
+        self.issuer == issuer && self.identity.matches(san)
+    }
+}
+
+impl fmt::Display for SignerIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (issuer {})", self.identity, self.issuer)
+    }
+}
+
+fn non_empty_issuer(issuer: String) -> Result<String, PolicyError> {
+    if issuer.is_empty() {
+        Err(PolicyError::Empty { field: "issuer" })
+    } else {
+        Ok(issuer)
+    }
+}
+
+/// The algorithm of a trusted public key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeyKind {
+    /// ECDSA over NIST P-256 with SHA-256 (cosign's default key type).
+    EcdsaP256,
+    /// Ed25519.
+    Ed25519,
+}
+
+impl fmt::Display for KeyKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::EcdsaP256 => "ecdsa-p256",
+            Self::Ed25519 => "ed25519",
+        })
+    }
+}
+
+/// A trusted public key for key-based signatures: a PEM `PUBLIC KEY` (SubjectPublicKeyInfo), the
+/// format `cosign generate-key-pair` writes to `cosign.pub` and `openssl pkey -pubout` prints.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PublicKey {
+    spki: Vec<u8>,
+    kind: KeyKind,
+}
+
+impl PublicKey {
+    /// Parses a PEM `PUBLIC KEY` block holding an ECDSA P-256 or Ed25519 key.
+    pub fn from_pem(pem: &str) -> Result<Self, PolicyError> {
+        let der = DerPublicKey::from_pem(pem).map_err(|e| PolicyError::BadKey {
+            reason: format!("not a PEM `PUBLIC KEY` block: {e}"),
+        })?;
+        Self::from_spki_der(der.as_bytes())
+    }
+
+    /// Parses a DER SubjectPublicKeyInfo holding an ECDSA P-256 or Ed25519 key.
+    pub fn from_spki_der(der: &[u8]) -> Result<Self, PolicyError> {
+        let key = DerPublicKey::new(der.to_vec());
+        let kind = match KeyAlgorithm::from_spki(&key) {
+            Ok(KeyAlgorithm::EcdsaP256) => KeyKind::EcdsaP256,
+            Ok(KeyAlgorithm::Ed25519) => KeyKind::Ed25519,
+            Ok(other) => {
+                return Err(PolicyError::BadKey {
+                    reason: format!("{other:?} keys are not supported; use ECDSA P-256 or Ed25519"),
+                });
+            }
+            Err(e) => {
+                return Err(PolicyError::BadKey {
+                    reason: e.to_string(),
+                });
+            }
+        };
+        // Reject keys the crypto backend cannot load (off-curve points, wrong lengths) now,
+        // rather than as a confusing signature failure later.
+        sigstore_verify::crypto::VerificationKey::from_spki(&key).map_err(|e| {
+            PolicyError::BadKey {
+                reason: e.to_string(),
+            }
+        })?;
+        Ok(Self {
+            spki: der.to_vec(),
+            kind,
+        })
+    }
+
+    /// The key's algorithm.
+    pub fn kind(&self) -> KeyKind {
+        self.kind
+    }
+
+    /// The key's ID: `sha256:` and the hex SHA-256 of its DER SubjectPublicKeyInfo.
+    pub fn key_id(&self) -> String {
+        Sha256Digest::of_bytes(&self.spki).to_string()
+    }
+
+    /// The DER SubjectPublicKeyInfo.
+    pub fn spki_der(&self) -> &[u8] {
+        &self.spki
+    }
+
+    /// The key as a PEM `PUBLIC KEY` block.
+    pub fn to_pem(&self) -> String {
+        DerPublicKey::new(self.spki.clone()).to_pem()
+    }
+
+    pub(crate) fn der_public_key(&self) -> DerPublicKey {
+        DerPublicKey::new(self.spki.clone())
+    }
+}
+
+impl fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PublicKey({} {})", self.kind, self.key_id())
+    }
+}
+
+/// Who may sign one namespace or server: keyless signer identities and trusted public keys.
+///
+/// A signature verifies only if its signer is listed here; an empty policy accepts nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SignerPolicy {
+    identities: Vec<SignerIdentity>,
+    keys: Vec<PublicKey>,
+}
+
+impl SignerPolicy {
+    /// An empty policy (accepts no signature until signers are added).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds an expected keyless signer.
+    pub fn with_identity(mut self, identity: SignerIdentity) -> Self {
+        self.identities.push(identity);
+        self
+    }
+
+    /// Adds a trusted public key.
+    pub fn with_key(mut self, key: PublicKey) -> Self {
+        self.keys.push(key);
+        self
+    }
+
+    /// The expected keyless signers.
+    pub fn identities(&self) -> &[SignerIdentity] {
+        &self.identities
+    }
+
+    /// The trusted public keys.
+    pub fn keys(&self) -> &[PublicKey] {
+        &self.keys
+    }
+
+    /// The first expected signer that a certificate with this SAN and issuer satisfies.
+    pub fn signer_for(&self, san: &str, issuer: &str) -> Option<&SignerIdentity> {
+        self.identities.iter().find(|s| s.matches(san, issuer))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GHA: &str = "https://token.actions.githubusercontent.com";
+
+    #[test]
+    fn exact_identity_matches_only_itself_and_its_issuer() {
+        let s = SignerIdentity::exact("a@example.com", GHA).unwrap();
+        assert!(s.matches("a@example.com", GHA));
+        assert!(!s.matches("a@example.com.evil", GHA));
+        assert!(!s.matches("a@example.com", "https://accounts.google.com"));
+    }
+
+    #[test]
+    fn patterns_must_be_anchored() {
+        for bad in ["a.*", "^a.*", "a.*$", "^a\\$"] {
+            assert!(
+                matches!(
+                    SignerIdentity::pattern(bad, GHA),
+                    Err(PolicyError::Unanchored { .. })
+                ),
+                "{bad}"
+            );
+        }
+        assert!(matches!(
+            SignerIdentity::pattern("^a(b$", GHA),
+            Err(PolicyError::BadPattern { .. })
+        ));
+        let s = SignerIdentity::pattern(
+            r"^https://github\.com/acme/[a-z]+/\.github/workflows/release\.yml@refs/tags/v.+$",
+            GHA,
+        )
+        .unwrap();
+        assert!(s.matches(
+            "https://github.com/acme/tool/.github/workflows/release.yml@refs/tags/v1.2.3",
+            GHA
+        ));
+        assert!(!s.matches(
+            "https://github.com/evil/acme/tool/.github/workflows/release.yml@refs/tags/v1",
+            GHA
+        ));
+    }
+
+    #[test]
+    fn empty_fields_are_refused() {
+        assert_eq!(
+            SignerIdentity::exact("", GHA),
+            Err(PolicyError::Empty { field: "identity" })
+        );
+        assert_eq!(
+            SignerIdentity::exact("a", ""),
+            Err(PolicyError::Empty { field: "issuer" })
+        );
+    }
+
+    #[test]
+    fn public_key_rejects_garbage_and_unsupported_algorithms() {
+        assert!(matches!(
+            PublicKey::from_pem("not pem"),
+            Err(PolicyError::BadKey { .. })
+        ));
+        // DER that is not a SubjectPublicKeyInfo.
+        assert!(matches!(
+            PublicKey::from_spki_der(&[0x30, 0x03, 0x02, 0x01, 0x00]),
+            Err(PolicyError::BadKey { .. })
+        ));
+    }
+}
