@@ -177,7 +177,8 @@ impl Recorder {
     fn outgoing(&self, message: &Value) {
         let mut s = self.lock();
         for m in messages(message) {
-            if let (Some(id), Some(method)) = (m.get("id"), m.get("method").and_then(Value::as_str)) {
+            if let (Some(id), Some(method)) = (m.get("id"), m.get("method").and_then(Value::as_str))
+            {
                 if method == "initialize" {
                     s.initialize_params = m.get("params").cloned();
                 }
@@ -271,9 +272,11 @@ impl ChildGuard {
     }
 
     /// The exit status (if the server has exited) and the end of its stderr, for error messages.
-    fn detail(&mut self) -> String {
-        let status = match self.child.try_wait() {
-            Ok(Some(s)) => format!("; the server exited ({s})"),
+    async fn detail(&mut self) -> String {
+        // A server that closed its stdout is usually exiting: give it a moment to say how.
+        let status = match tokio::time::timeout(Duration::from_millis(300), self.child.wait()).await
+        {
+            Ok(Ok(s)) => format!("; the server exited ({s})"),
             _ => String::new(),
         };
         let tail = self.stderr_tail.lock().unwrap_or_else(|e| e.into_inner());
@@ -398,11 +401,7 @@ fn start_stdio(
         }
     });
 
-    Ok((
-        ChildGuard { child, stderr_tail },
-        rmcp_read,
-        rmcp_write,
-    ))
+    Ok((ChildGuard { child, stderr_tail }, rmcp_read, rmcp_write))
 }
 
 /// rmcp's reqwest client, with every message teed into the recorder.
@@ -583,7 +582,9 @@ impl List {
     fn request(self, cursor: Option<String>) -> ClientRequest {
         let params = PaginatedRequestParams::default().with_cursor(cursor);
         match self {
-            Self::Tools => ClientRequest::ListToolsRequest(RequestOptionalParam::with_param(params)),
+            Self::Tools => {
+                ClientRequest::ListToolsRequest(RequestOptionalParam::with_param(params))
+            }
             Self::Prompts => {
                 ClientRequest::ListPromptsRequest(RequestOptionalParam::with_param(params))
             }
@@ -606,17 +607,20 @@ struct Session<'a> {
 }
 
 impl Session<'_> {
-    fn detail(&mut self) -> String {
-        self.child.as_mut().map(|c| c.detail()).unwrap_or_default()
+    async fn detail(&mut self) -> String {
+        match self.child.as_mut() {
+            Some(c) => c.detail().await,
+            None => String::new(),
+        }
     }
 
-    fn closed(&mut self, what: &str, e: impl std::fmt::Display) -> CaptureError {
+    async fn closed(&mut self, what: &str, e: impl std::fmt::Display) -> CaptureError {
         if let Some(max) = self.recorder.lock().oversized {
             return CaptureError::TooLarge(format!(
                 "the server sent a message larger than {max} bytes during {what}"
             ));
         }
-        let detail = self.detail();
+        let detail = self.detail().await;
         CaptureError::Protocol(format!("{what} failed: {e}{detail}"))
     }
 
@@ -639,8 +643,11 @@ impl Session<'_> {
                     list.request(cursor.clone()),
                     PeerRequestOptions::with_timeout(self.limits.request),
                 )
-                .await
-                .map_err(|e| self.closed(method, e))?;
+                .await;
+            let handle = match handle {
+                Ok(h) => h,
+                Err(e) => return Err(self.closed(method, e).await),
+            };
             let id = serde_json::to_value(&handle.id)
                 .map(|v| v.to_string())
                 .unwrap_or_default();
@@ -654,14 +661,14 @@ impl Session<'_> {
                     return Err(CaptureError::Timeout {
                         what: method.into(),
                         after: self.limits.request,
-                        detail: self.detail(),
+                        detail: self.detail().await,
                     });
                 }
                 Ok(Err(rmcp::ServiceError::Timeout { .. })) => {
                     return Err(CaptureError::Timeout {
                         what: method.into(),
                         after: self.limits.request,
-                        detail: self.detail(),
+                        detail: self.detail().await,
                     });
                 }
                 Ok(Err(rmcp::ServiceError::McpError(e))) => {
@@ -670,7 +677,7 @@ impl Session<'_> {
                         e.code.0, e.message
                     )));
                 }
-                Ok(Err(e)) => return Err(self.closed(method, e)),
+                Ok(Err(e)) => return Err(self.closed(method, e).await),
                 Ok(Ok(result)) => result,
             };
             let raw = match self.recorder.response(&id) {
@@ -730,6 +737,15 @@ impl Session<'_> {
     }
 }
 
+/// The innermost cause of an error ("Connection refused"), without the wrappers' type names.
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}
+
 fn short(v: &Value) -> String {
     let s = v.to_string();
     if s.chars().count() > 200 {
@@ -778,6 +794,33 @@ async fn capture_inner(
             tokio::time::timeout(limits.start, config.serve((read, write))).await
         }
         Target::Http { url, headers } => {
+            // rmcp's transport error would name its own types; say plainly when nothing listens.
+            let host = url
+                .host_str()
+                .unwrap_or_default()
+                .trim_matches(['[', ']'])
+                .to_owned();
+            let port = url.port_or_known_default().unwrap_or(80);
+            match tokio::time::timeout(
+                limits.start,
+                tokio::net::TcpStream::connect((host.as_str(), port)),
+            )
+            .await
+            {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => {
+                    return Err(CaptureError::Start(format!(
+                        "cannot connect to {host}:{port}: {e}"
+                    )));
+                }
+                Err(_) => {
+                    return Err(CaptureError::Timeout {
+                        what: format!("connecting to {host}:{port}"),
+                        after: limits.start,
+                        detail: String::new(),
+                    });
+                }
+            }
             let http = reqwest::Client::builder()
                 .user_agent(concat!("mcpreg-cli/", env!("CARGO_PKG_VERSION")))
                 .connect_timeout(limits.start)
@@ -797,7 +840,7 @@ async fn capture_inner(
                 .max_json_response_size(limits.max_message_bytes)
                 .control_request_timeout(limits.request)
                 .reinit_on_expired_session(false);
-            cfg.retry_config = Arc::new(NeverRetry);
+            cfg.retry_config = Arc::new(NeverRetry::default());
             let transport = StreamableHttpClientTransport::with_client(
                 TeeHttp {
                     inner: http,
@@ -810,14 +853,28 @@ async fn capture_inner(
     };
     let service = match started {
         Err(_) => {
+            let non_json = recorder.lock().non_json.clone();
+            let garbage = match non_json.first() {
+                Some(line) => format!(
+                    "; it wrote lines that are not JSON-RPC, e.g. {line:?} (is it an MCP server on stdio?)"
+                ),
+                None => String::new(),
+            };
+            let detail = match child.as_mut() {
+                Some(c) => c.detail().await,
+                None => String::new(),
+            };
             return Err(CaptureError::Timeout {
                 what: "starting the server and `initialize`".into(),
                 after: limits.start,
-                detail: child.as_mut().map(ChildGuard::detail).unwrap_or_default(),
+                detail: format!("{garbage}{detail}"),
             });
         }
         Ok(Err(e)) => {
-            let detail = child.as_mut().map(ChildGuard::detail).unwrap_or_default();
+            let detail = match child.as_mut() {
+                Some(c) => c.detail().await,
+                None => String::new(),
+            };
             let non_json = recorder.lock().non_json.clone();
             let oversized = recorder.lock().oversized;
             if let Some(max) = oversized {
@@ -833,13 +890,35 @@ async fn capture_inner(
                     non_json[0]
                 )
             };
+            if let Some(answer) = recorder.response_to("initialize") {
+                let result = answer.get("result");
+                if result.is_some_and(|r| {
+                    r.get("serverInfo").is_none() || r.get("protocolVersion").is_none()
+                }) {
+                    return Err(CaptureError::Protocol(format!(
+                        "the server's answer to `initialize` is not an initialize result (no serverInfo or protocolVersion): {}{detail}",
+                        short(&answer)
+                    )));
+                }
+                if let Some(error) = answer.get("error") {
+                    return Err(CaptureError::Protocol(format!(
+                        "the server refused `initialize`: {}{detail}",
+                        short(error)
+                    )));
+                }
+            }
             return Err(match target {
-                Target::Http { url, .. } => CaptureError::Start(format!(
-                    "no MCP session with {url}: {e}"
-                )),
-                Target::Stdio { .. } => CaptureError::Protocol(format!(
-                    "`initialize` failed: {e}{garbage}{detail}"
-                )),
+                Target::Http { url, .. } => {
+                    // rmcp writes `… Transport [<type names>] error: <what happened>`.
+                    let text = root_cause(&e);
+                    let text = text
+                        .rsplit_once("] error: ")
+                        .map_or(text.as_str(), |(_, t)| t);
+                    CaptureError::Start(format!("no MCP session with {url}: {text}"))
+                }
+                Target::Stdio { .. } => {
+                    CaptureError::Protocol(format!("`initialize` failed: {e}{garbage}{detail}"))
+                }
             });
         }
         Ok(Ok(s)) => s,
@@ -920,18 +999,18 @@ async fn capture_inner(
         warnings.push("the server answered with plain JSON rather than SSE; those answers went through rmcp's typed model, which drops fields it does not know".to_owned());
     }
     if non_json > 0 {
-        warnings.push("the server wrote lines to stdout that are not JSON-RPC (ignored)".to_owned());
+        warnings
+            .push("the server wrote lines to stdout that are not JSON-RPC (ignored)".to_owned());
     }
 
     // Close politely (rmcp ends the HTTP session with DELETE), then make sure.
     let _ = tokio::time::timeout(Duration::from_secs(2), service.cancel()).await;
-    if let Some(c) = child.as_mut() {
-        if tokio::time::timeout(Duration::from_millis(500), c.child.wait())
+    if let Some(c) = child.as_mut()
+        && tokio::time::timeout(Duration::from_millis(500), c.child.wait())
             .await
             .is_err()
-        {
-            c.kill_group();
-        }
+    {
+        c.kill_group();
     }
 
     let mut manifest = ToolManifest::from_capture(raw)?;

@@ -1,6 +1,7 @@
 //! `mcpreg`: the command line for the mcpreg registry — for admins who curate, CI that
 //! publishes, and developers who look up what is approved.
 
+mod capture;
 mod ci;
 mod client;
 mod commands;
@@ -100,6 +101,13 @@ enum Command {
         #[command(subcommand)]
         command: commands::sigstore::SigstoreCommand,
     },
+    /// Capture a live MCP server's tool manifest, or compare it with its pin (drift).
+    Tools {
+        #[command(subcommand)]
+        command: commands::tools::ToolsCommand,
+    },
+    /// Scan a tool manifest with the built-in scanner (SARIF on stdout; exit 3 at medium or above).
+    Scan(commands::scan::Args),
 }
 
 #[tokio::main]
@@ -122,6 +130,16 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         // Offline: no registry, no credentials.
         Command::Sign(args) => return commands::sign::run(args),
         Command::Sigstore { command } => return commands::sigstore::run(cli.output, command),
+        Command::Scan(args) => return commands::scan::run(cli.output, args),
+        // Talks to MCP servers; to the registry only for `tools diff NAME@VERSION`, with
+        // --token / MCPREG_TOKEN when given (no stored sign-in, no refresh).
+        Command::Tools { command } => {
+            let client = match cli.token.filter(|t| !t.is_empty()) {
+                Some(t) => anonymous.with_token(t),
+                None => anonymous,
+            };
+            return commands::tools::run(&client, cli.output, command).await;
+        }
         _ => {}
     }
     // Credentials: --token / MCPREG_TOKEN, else the stored sign-in (refreshed when expired).
@@ -134,9 +152,12 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         None => anonymous,
     };
     match cli.command {
-        Command::Login(_) | Command::Logout | Command::Sign(_) | Command::Sigstore { .. } => {
-            Ok(exit::OK)
-        }
+        Command::Login(_)
+        | Command::Logout
+        | Command::Sign(_)
+        | Command::Sigstore { .. }
+        | Command::Scan(_)
+        | Command::Tools { .. } => Ok(exit::OK),
         Command::Server { command } => commands::server::run(&client, cli.output, command).await,
         Command::Publish(args) => commands::publish::run(&client, cli.output, args).await,
         Command::Status(args) => commands::status::run(&client, cli.output, args).await,

@@ -32,7 +32,11 @@ impl Sha256Digest {
 
     /// The digest of `bytes`.
     pub fn of(bytes: &[u8]) -> Self {
-        Self(format!("{}{}", Self::PREFIX, hex::encode(Sha256::digest(bytes))))
+        Self(format!(
+            "{}{}",
+            Self::PREFIX,
+            hex::encode(Sha256::digest(bytes))
+        ))
     }
 
     /// The digest of a value's canonical JSON.
@@ -100,14 +104,29 @@ mod tests {
             "\u{20ac}": "Euro Sign", "\r": "Carriage Return", "\u{fb33}": "Hebrew Letter Dalet With Dagesh",
             "1": "One", "\u{1f600}": "Emoji: Grinning Face", "\u{80}": "Control", "\u{f6}": "Latin Small Letter O With Diaeresis"
         });
-        let keys: Vec<String> = serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&canonical_json(&v).unwrap())
+        let keys: Vec<String> =
+            serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(
+                &canonical_json(&v).unwrap(),
+            )
             .unwrap()
             .into_iter()
             .map(|(k, _)| k)
             .collect();
-        assert_eq!(keys, ["\r", "1", "\u{80}", "\u{f6}", "\u{20ac}", "\u{1f600}", "\u{fb33}"]);
         assert_eq!(
-            String::from_utf8(canonical_json(&json!({"b": [1.0, 1e21, 0.1], "a": true})).unwrap()).unwrap(),
+            keys,
+            [
+                "\r",
+                "1",
+                "\u{80}",
+                "\u{f6}",
+                "\u{20ac}",
+                "\u{1f600}",
+                "\u{fb33}"
+            ]
+        );
+        assert_eq!(
+            String::from_utf8(canonical_json(&json!({"b": [1.0, 1e21, 0.1], "a": true})).unwrap())
+                .unwrap(),
             "{\"a\":true,\"b\":[1,1e+21,0.1]}"
         );
     }

@@ -136,7 +136,8 @@ pub enum Location {
 
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let pointer = |p: &Option<String>| p.as_deref().map(|p| format!(" {p}")).unwrap_or_default();
+        let pointer =
+            |p: &Option<String>| p.as_deref().map(|p| format!(" {p}")).unwrap_or_default();
         match self {
             Self::Tool { name, pointer: p } => write!(f, "tool {name}{}", pointer(p)),
             Self::Prompt { name, pointer: p } => write!(f, "prompt {name}{}", pointer(p)),
@@ -230,6 +231,9 @@ mod tests {
             serde_json::to_value(&l).unwrap(),
             serde_json::json!({"kind": "tool", "name": "add", "pointer": "/description"})
         );
-        assert_eq!(category_slug("SUSPICIOUS CODE EXECUTION"), "suspicious-code-execution");
+        assert_eq!(
+            category_slug("SUSPICIOUS CODE EXECUTION"),
+            "suspicious-code-execution"
+        );
     }
 }

@@ -322,7 +322,10 @@ impl ToolManifest {
             .get("protocolVersion")
             .and_then(Value::as_str)
             .ok_or_else(|| {
-                ManifestError::invalid("initialize.result.protocolVersion", "missing or not a string")
+                ManifestError::invalid(
+                    "initialize.result.protocolVersion",
+                    "missing or not a string",
+                )
             })?
             .to_owned();
         let server_info: ServerInfo = from_value(
@@ -352,7 +355,12 @@ impl ToolManifest {
         let client_capabilities = match raw.client_capabilities {
             Value::Object(o) => o,
             Value::Null => JsonObject::new(),
-            _ => return Err(ManifestError::invalid("clientCapabilities", "is not an object")),
+            _ => {
+                return Err(ManifestError::invalid(
+                    "clientCapabilities",
+                    "is not an object",
+                ));
+            }
         };
         let mut manifest = Self {
             manifest_version: MANIFEST_VERSION,
@@ -381,7 +389,10 @@ impl ToolManifest {
         let de = &mut serde_json::Deserializer::from_slice(bytes);
         let mut manifest: Self = serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
-            ManifestError::invalid(if path == "." { "$".into() } else { path }, e.inner().to_string())
+            ManifestError::invalid(
+                if path == "." { "$".into() } else { path },
+                e.inner().to_string(),
+            )
         })?;
         if manifest.manifest_version != MANIFEST_VERSION {
             return Err(ManifestError::UnsupportedVersion(manifest.manifest_version));
@@ -396,7 +407,8 @@ impl ToolManifest {
     /// Sorts the lists into their canonical order and fills in `toolsPin`, `toolDigests` and
     /// `contextCost`.
     pub fn seal(&mut self) {
-        self.tools.sort_by(|a, b| by_name_then_digest(&a.name, a, &b.name, b));
+        self.tools
+            .sort_by(|a, b| by_name_then_digest(&a.name, a, &b.name, b));
         self.prompts
             .sort_by(|a, b| by_name_then_digest(&a.name, a, &b.name, b));
         self.resources
@@ -601,7 +613,10 @@ mod tests {
         assert_eq!(m1.tools_pin, m2.tools_pin);
         assert_eq!(m1.tools[0].name, "a");
         // Unknown fields are kept and pinned.
-        assert_eq!(m1.tools[1].other["execution"], json!({"taskSupport": "forbidden"}));
+        assert_eq!(
+            m1.tools[1].other["execution"],
+            json!({"taskSupport": "forbidden"})
+        );
         // `null` is the same as absent.
         assert!(m1.tools[0].output_schema.is_none());
     }
@@ -611,13 +626,22 @@ mod tests {
         let base = ToolManifest::from_capture(capture()).unwrap();
         let mut raw = capture();
         raw.tools[0]["description"] = json!("B, but different");
-        assert_ne!(ToolManifest::from_capture(raw).unwrap().tools_pin, base.tools_pin);
+        assert_ne!(
+            ToolManifest::from_capture(raw).unwrap().tools_pin,
+            base.tools_pin
+        );
         let mut raw = capture();
         raw.client_capabilities = json!({"sampling": {}});
-        assert_ne!(ToolManifest::from_capture(raw).unwrap().tools_pin, base.tools_pin);
+        assert_ne!(
+            ToolManifest::from_capture(raw).unwrap().tools_pin,
+            base.tools_pin
+        );
         let mut raw = capture();
         raw.resources = vec![json!({"uri": "file:///x", "name": "x"})];
-        assert_eq!(ToolManifest::from_capture(raw).unwrap().tools_pin, base.tools_pin);
+        assert_eq!(
+            ToolManifest::from_capture(raw).unwrap().tools_pin,
+            base.tools_pin
+        );
     }
 
     #[test]
@@ -628,7 +652,10 @@ mod tests {
         let mut v: Value = serde_json::from_slice(&text).unwrap();
         v["tools"][0]["description"] = json!("changed after pinning");
         let err = ToolManifest::parse(&serde_json::to_vec(&v).unwrap()).unwrap_err();
-        assert!(matches!(err, ManifestError::PinMismatch { ref path, .. } if path == "toolsPin"), "{err}");
+        assert!(
+            matches!(err, ManifestError::PinMismatch { ref path, .. } if path == "toolsPin"),
+            "{err}"
+        );
         v["tools"][0]["name"] = json!(42);
         let err = ToolManifest::parse(&serde_json::to_vec(&v).unwrap()).unwrap_err();
         assert!(err.to_string().starts_with("tools[0].name:"), "{err}");
@@ -643,7 +670,10 @@ mod tests {
         let mut raw = capture();
         raw.initialize_result["serverInfo"] = json!("x");
         let err = ToolManifest::from_capture(raw).unwrap_err();
-        assert!(err.to_string().starts_with("initialize.result.serverInfo"), "{err}");
+        assert!(
+            err.to_string().starts_with("initialize.result.serverInfo"),
+            "{err}"
+        );
     }
 
     #[test]

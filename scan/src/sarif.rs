@@ -100,7 +100,10 @@ fn run(report: &ScanReport) -> Value {
     if let Some(s) = &report.subject {
         properties.insert("subject".into(), json!(s));
     }
-    run.insert("properties".into(), json!({ MCPREG_PROPERTY: Value::Object(properties) }));
+    run.insert(
+        "properties".into(),
+        json!({ MCPREG_PROPERTY: Value::Object(properties) }),
+    );
     Value::Object(run)
 }
 
@@ -164,7 +167,10 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
         r.insert("locations".into(), json!([l]));
     }
     if f.suppressed {
-        r.insert("suppressions".into(), json!([{"kind": "external", "status": "accepted"}]));
+        r.insert(
+            "suppressions".into(),
+            json!([{"kind": "external", "status": "accepted"}]),
+        );
     }
     let mut own = Map::new();
     own.insert("severity".into(), json!(f.severity.as_str()));

@@ -11,8 +11,8 @@ pub enum ApiError {
     /// The client's request is wrong; `problem` says what and where.
     #[error("{}", .0.detail)]
     Client(Box<Problem>, Option<HeaderValue>),
-    /// The database cannot take more work right now.
-    #[error("database unavailable: {0}")]
+    /// The database or an identity provider cannot answer right now.
+    #[error("unavailable: {0}")]
     Unavailable(String),
     /// Anything else: a bug or an outage. Never shown to the client.
     #[error(transparent)]
@@ -131,13 +131,13 @@ impl IntoResponse for ApiError {
                 problem_response(&problem, challenge.map(|v| (header::WWW_AUTHENTICATE, v)))
             }
             ApiError::Unavailable(reason) => {
-                tracing::warn!(error = %reason, "database unavailable");
+                tracing::warn!(error = %reason, "a dependency is unavailable");
                 let mut response = problem_response(
                     &Problem::new(
                         503,
                         "unavailable",
                         "Service Unavailable",
-                        "the registry's database is busy or unreachable; retry shortly",
+                        "a service the registry depends on (its database or an identity provider) is busy or unreachable; retry shortly",
                     ),
                     None,
                 );

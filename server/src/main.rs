@@ -75,6 +75,7 @@ async fn run(args: &ServeArgs, db: &Database, access: AccessConfig) -> anyhow::R
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let address = listener.local_addr()?;
+    tokio::spawn(forget_expired_token_ids(db.pool.clone()));
     let cache = mcpreg_server::read_cache::ReadCache::new();
     tokio::spawn(mcpreg_server::read_cache::listen(
         db.pool.clone(),
@@ -104,6 +105,19 @@ async fn run(args: &ServeArgs, db: &Database, access: AccessConfig) -> anyhow::R
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Replay protection only needs the ids of CI tokens that have not expired yet.
+async fn forget_expired_token_ids(pool: sqlx::PgPool) {
+    let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        every_hour.tick().await;
+        match mcpreg_server::db::trusted_publishers::forget_expired_token_ids(&pool).await {
+            Ok(n) if n > 0 => tracing::info!(forgotten = n, "forgot expired CI token ids"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot forget expired CI token ids"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -4,13 +4,14 @@ pub mod auth;
 pub mod import;
 pub mod namespace;
 pub mod publish;
+pub mod scan;
 pub mod server;
 pub mod sign;
 pub mod sigstore;
 pub mod status;
 pub mod token;
+pub mod tools;
 pub mod trusted_publisher;
-
 
 /// Input refused before it reached the registry (local validation); exits with code 3.
 #[derive(Debug, thiserror::Error)]

@@ -60,7 +60,10 @@ pub async fn run(client: &Client, out: Output, args: Args) -> anyhow::Result<u8>
     // In CI without a registry token, trusted publishing: exchange the pipeline's OIDC token.
     let exchanged;
     let client = if !client.has_token() && crate::ci::available() {
-        let name = document.get("name").and_then(Value::as_str).unwrap_or_default();
+        let name = document
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         exchanged = crate::ci::publishing_client(client, name).await?;
         &exchanged
     } else {

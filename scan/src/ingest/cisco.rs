@@ -28,12 +28,15 @@ pub(super) fn ingest(value: Value) -> Result<ScanReport, IngestError> {
             let subject = ["server_url", "mcp_server_repository"]
                 .iter()
                 .find_map(|k| o.get(*k).and_then(Value::as_str).map(str::to_owned));
-            let analyzers = o.get("requested_analyzers").and_then(Value::as_array).map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .collect::<Vec<_>>()
-                    .join(",")
-            });
+            let analyzers = o
+                .get("requested_analyzers")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join(",")
+                });
             (results, subject, analyzers)
         }
         _ => {
@@ -150,7 +153,9 @@ fn severity(path: &str, s: &str) -> Result<Option<Severity>, IngestError> {
         "INFO" | "UNKNOWN" => Ok(Some(Severity::Info)),
         other => Err(IngestError::Invalid {
             path: path.into(),
-            message: format!("unknown severity {other:?} (expected HIGH, MEDIUM, LOW, SAFE, UNKNOWN)"),
+            message: format!(
+                "unknown severity {other:?} (expected HIGH, MEDIUM, LOW, SAFE, UNKNOWN)"
+            ),
         }),
     }
 }
@@ -167,7 +172,9 @@ fn threats(f: &Map<String, Value>) -> Vec<(String, Option<String>)> {
         taxonomies
             .iter()
             .find(|t| {
-                text(t, "scanner_category").is_some_and(|c| c.eq_ignore_ascii_case(name) || c.to_uppercase().contains(&name.to_uppercase()))
+                text(t, "scanner_category").is_some_and(|c| {
+                    c.eq_ignore_ascii_case(name) || c.to_uppercase().contains(&name.to_uppercase())
+                })
             })
             .or(taxonomies.first())
             .and_then(|t| {
@@ -181,13 +188,21 @@ fn threats(f: &Map<String, Value>) -> Vec<(String, Option<String>)> {
     let names: Vec<String> = f
         .get("threat_names")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default();
     if !names.is_empty() {
-        return names.into_iter().map(|n| {
-            let e = explain(&n);
-            (n, e)
-        }).collect();
+        return names
+            .into_iter()
+            .map(|n| {
+                let e = explain(&n);
+                (n, e)
+            })
+            .collect();
     }
     // Older shape: threats.items[].items[].sub_technique_name.
     let mut out = Vec::new();
@@ -198,10 +213,18 @@ fn threats(f: &Map<String, Value>) -> Vec<(String, Option<String>)> {
         .into_iter()
         .flatten()
     {
-        for sub in technique.get("items").and_then(Value::as_array).into_iter().flatten() {
+        for sub in technique
+            .get("items")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             if let Some(name) = sub.get("sub_technique_name").and_then(Value::as_str) {
                 let id = sub.get("sub_technique_id").and_then(Value::as_str);
-                out.push((name.to_owned(), Some(id.map_or(name.to_owned(), |id| format!("{name} ({id})")))));
+                out.push((
+                    name.to_owned(),
+                    Some(id.map_or(name.to_owned(), |id| format!("{name} ({id})"))),
+                ));
             }
         }
     }
@@ -238,10 +261,14 @@ fn analyzer_findings(
         return Ok(());
     };
     let summary = text(f, "threat_summary").unwrap_or("threat detected");
-    let evidence = ["tool_description", "prompt_description", "vulnerability_description"]
-        .iter()
-        .find_map(|k| text(result, k))
-        .map(|d| d.chars().take(200).collect::<String>());
+    let evidence = [
+        "tool_description",
+        "prompt_description",
+        "vulnerability_description",
+    ]
+    .iter()
+    .find_map(|k| text(result, k))
+    .map(|d| d.chars().take(200).collect::<String>());
     let analyzer_name = analyzer.trim_end_matches("_analyzer");
     let threats = threats(f);
     if threats.is_empty() {

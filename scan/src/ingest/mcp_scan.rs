@@ -103,7 +103,10 @@ fn entity_location(server: &ServerResult, index: usize) -> Location {
             let e = &list[i];
             let name = e.name.clone().unwrap_or_default();
             return match kind {
-                0 => Location::Prompt { name, pointer: None },
+                0 => Location::Prompt {
+                    name,
+                    pointer: None,
+                },
                 1 => Location::Resource {
                     uri: e.uri.clone().unwrap_or(name),
                     pointer: None,
@@ -112,7 +115,10 @@ fn entity_location(server: &ServerResult, index: usize) -> Location {
                     uri_template: e.uri_template.clone().unwrap_or(name),
                     pointer: None,
                 },
-                _ => Location::Tool { name, pointer: None },
+                _ => Location::Tool {
+                    name,
+                    pointer: None,
+                },
             };
         }
         i -= list.len();
@@ -163,7 +169,10 @@ pub(super) fn ingest(value: Value) -> Result<ScanReport, IngestError> {
                     let Some(server) = servers.get(si) else {
                         return Err(IngestError::Invalid {
                             path: format!("{base}.issues[{i}].reference[0]"),
-                            message: format!("server index {si}, but the report lists {} servers", servers.len()),
+                            message: format!(
+                                "server index {si}, but the report lists {} servers",
+                                servers.len()
+                            ),
                         });
                     };
                     match ei {

@@ -112,7 +112,9 @@ pub enum IngestError {
         message: String,
     },
     /// JSON, but none of the known report formats.
-    #[error("{path}: not a known scan report format ({hint}); expected SARIF 2.1.0, Cisco mcp-scanner raw JSON or mcp-scan JSON")]
+    #[error(
+        "{path}: not a known scan report format ({hint}); expected SARIF 2.1.0, Cisco mcp-scanner raw JSON or mcp-scan JSON"
+    )]
     UnknownFormat {
         /// Where the document stopped looking like any format (`$` for the top level).
         path: String,
@@ -244,7 +246,8 @@ pub fn detect(value: &Value) -> Result<ReportFormat, IngestError> {
             if !o.is_empty()
                 && o.values().all(|v| {
                     v.as_object().is_some_and(|p| {
-                        p.contains_key("servers") && (p.contains_key("path") || p.contains_key("issues"))
+                        p.contains_key("servers")
+                            && (p.contains_key("path") || p.contains_key("issues"))
                     })
                 })
             {
@@ -260,7 +263,9 @@ pub fn detect(value: &Value) -> Result<ReportFormat, IngestError> {
             if a.iter().all(|item| {
                 item.as_object().is_some_and(|o| {
                     o.contains_key("findings")
-                        && (o.contains_key("item_type") || o.contains_key("tool_name") || o.contains_key("is_safe"))
+                        && (o.contains_key("item_type")
+                            || o.contains_key("tool_name")
+                            || o.contains_key("is_safe"))
                 })
             }) {
                 return Ok(ReportFormat::CiscoMcpScanner);
@@ -271,7 +276,8 @@ pub fn detect(value: &Value) -> Result<ReportFormat, IngestError> {
                 .unwrap_or(0);
             Err(IngestError::UnknownFormat {
                 path: format!("$[{bad}]"),
-                hint: "an array whose items are not Cisco mcp-scanner results (no `findings`)".into(),
+                hint: "an array whose items are not Cisco mcp-scanner results (no `findings`)"
+                    .into(),
             })
         }
         other => Err(IngestError::UnknownFormat {
@@ -317,7 +323,10 @@ mod tests {
     #[test]
     fn pointers_become_paths() {
         assert_eq!(json_path(""), "$");
-        assert_eq!(json_path("/runs/0/results/12/level"), "$.runs[0].results[12].level");
+        assert_eq!(
+            json_path("/runs/0/results/12/level"),
+            "$.runs[0].results[12].level"
+        );
         assert_eq!(json_path("/a~1b/$schema"), "$[\"a/b\"].$schema");
     }
 
@@ -325,7 +334,10 @@ mod tests {
     fn unknown_formats_are_rejected_with_a_path() {
         let e = ingest(b"{\"errors\": [], \"results\": []}").unwrap_err();
         assert_eq!(e.path(), "$");
-        assert!(e.to_string().contains("not a known scan report format"), "{e}");
+        assert!(
+            e.to_string().contains("not a known scan report format"),
+            "{e}"
+        );
         let e = ingest(b"[{\"findings\": {}}, {\"x\": 1}]").unwrap_err();
         assert_eq!(e.path(), "$[1]");
         let e = ingest(b"not json").unwrap_err();

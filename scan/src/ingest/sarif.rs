@@ -77,7 +77,11 @@ pub(super) fn ingest(value: Value) -> Result<ScanReport, IngestError> {
     let mut notes = Vec::new();
     let mut scanners: Vec<Scanner> = Vec::new();
     let mut scanned_at: Option<DateTime<Utc>> = None;
-    let runs = value.get("runs").and_then(Value::as_array).cloned().unwrap_or_default();
+    let runs = value
+        .get("runs")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     for run in &runs {
         let driver = &run["tool"]["driver"];
         let scanner = Scanner {
@@ -91,15 +95,23 @@ pub(super) fn ingest(value: Value) -> Result<ScanReport, IngestError> {
             scanners.push(scanner);
         }
         for inv in run["invocations"].as_array().into_iter().flatten() {
-            let time = inv["startTimeUtc"].as_str().or_else(|| inv["endTimeUtc"].as_str());
+            let time = inv["startTimeUtc"]
+                .as_str()
+                .or_else(|| inv["endTimeUtc"].as_str());
             if scanned_at.is_none()
                 && let Some(t) = time.and_then(|t| DateTime::parse_from_rfc3339(t).ok())
             {
                 scanned_at = Some(t.with_timezone(&Utc));
             }
             if inv["executionSuccessful"] == Value::Bool(false) {
-                let mut note = format!("{}: execution failed", driver["name"].as_str().unwrap_or("scanner"));
-                for key in ["toolExecutionNotifications", "toolConfigurationNotifications"] {
+                let mut note = format!(
+                    "{}: execution failed",
+                    driver["name"].as_str().unwrap_or("scanner")
+                );
+                for key in [
+                    "toolExecutionNotifications",
+                    "toolConfigurationNotifications",
+                ] {
                     for n in inv[key].as_array().into_iter().flatten() {
                         if let Some(t) = n["message"]["text"].as_str() {
                             note.push_str(&format!(" — {t}"));
@@ -122,16 +134,18 @@ pub(super) fn ingest(value: Value) -> Result<ScanReport, IngestError> {
         },
         1 => scanners.remove(0),
         _ => Scanner {
-            name: scanners.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(" + "),
+            name: scanners
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>()
+                .join(" + "),
             version: None,
         },
     };
     Ok(ScanReport {
-        format: if scanner.name == crate::scanner::SCANNER_NAME {
-            ReportFormat::Builtin
-        } else {
-            ReportFormat::Sarif
-        },
+        // Uploaded SARIF is SARIF whoever it names as its tool: only the registry's own scan
+        // is `Builtin`.
+        format: ReportFormat::Sarif,
         scanner,
         scanned_at,
         subject: None,
@@ -156,7 +170,9 @@ fn rule_of<'a>(run: &'a Value, result: &Value) -> Option<&'a Map<String, Value>>
     {
         return Some(r);
     }
-    let id = result["ruleId"].as_str().or_else(|| result["rule"]["id"].as_str())?;
+    let id = result["ruleId"]
+        .as_str()
+        .or_else(|| result["rule"]["id"].as_str())?;
     rules
         .iter()
         .filter_map(Value::as_object)
@@ -198,7 +214,10 @@ fn format_message(template: &str, arguments: &[Value]) -> String {
 }
 
 fn message(result: &Value, rule: Option<&Map<String, Value>>) -> String {
-    let arguments = result["message"]["arguments"].as_array().cloned().unwrap_or_default();
+    let arguments = result["message"]["arguments"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     if let Some(t) = result["message"]["text"].as_str() {
         return format_message(t, &arguments);
     }
@@ -223,11 +242,16 @@ fn category(rule: Option<&Map<String, Value>>) -> String {
         .and_then(|r| r.get("properties"))
         .and_then(|p| p.get("tags"))
         .and_then(Value::as_array);
-    if let Some(cwe) = tags.into_iter().flatten().filter_map(Value::as_str).find_map(|t| {
-        let lower = t.to_ascii_lowercase();
-        let at = lower.find("cwe-")?;
-        Some(lower[at..].to_owned())
-    }) {
+    if let Some(cwe) = tags
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .find_map(|t| {
+            let lower = t.to_ascii_lowercase();
+            let at = lower.find("cwe-")?;
+            Some(lower[at..].to_owned())
+        })
+    {
         return cwe;
     }
     rule.and_then(|r| r.get("name"))
@@ -241,7 +265,9 @@ fn location(run: &Value, result: &Value) -> (Location, Option<String>) {
     let artifact = &physical["artifactLocation"];
     let uri = artifact["uri"].as_str().map(str::to_owned).or_else(|| {
         let i = artifact["index"].as_u64()?;
-        run["artifacts"][i as usize]["location"]["uri"].as_str().map(str::to_owned)
+        run["artifacts"][i as usize]["location"]["uri"]
+            .as_str()
+            .map(str::to_owned)
     });
     let region = &physical["region"];
     let evidence = region["snippet"]["text"]
@@ -262,7 +288,10 @@ fn location(run: &Value, result: &Value) -> (Location, Option<String>) {
         );
     }
     let logical = &first["logicalLocations"][0];
-    if let Some(name) = logical["fullyQualifiedName"].as_str().or_else(|| logical["name"].as_str()) {
+    if let Some(name) = logical["fullyQualifiedName"]
+        .as_str()
+        .or_else(|| logical["name"].as_str())
+    {
         return (Location::Logical { name: name.into() }, evidence);
     }
     (Location::Unspecified, evidence)

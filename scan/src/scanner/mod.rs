@@ -84,13 +84,26 @@ pub fn check_server_name(name: &str, known_server_names: &[&str]) -> Vec<Finding
         name: name.to_owned(),
     };
     if let Some((severity, message)) = unicode::identifier_issue(name) {
-        out.push(finding(rules::HOMOGLYPH, severity, format!("server {message}"), here(), None));
+        out.push(finding(
+            rules::HOMOGLYPH,
+            severity,
+            format!("server {message}"),
+            here(),
+            None,
+        ));
     }
     let lower = name.to_lowercase();
     let last = |s: &str| s.rsplit('/').next().unwrap_or(s).to_owned();
     let core = |s: &str| {
         let mut s = last(s);
-        for affix in ["mcp-server-", "server-", "mcp-", "-mcp-server", "-server", "-mcp"] {
+        for affix in [
+            "mcp-server-",
+            "server-",
+            "mcp-",
+            "-mcp-server",
+            "-server",
+            "-mcp",
+        ] {
             if let Some(rest) = s.strip_prefix(affix).or_else(|| s.strip_suffix(affix))
                 && !rest.is_empty()
             {
@@ -105,7 +118,15 @@ pub fn check_server_name(name: &str, known_server_names: &[&str]) -> Vec<Finding
         if known_lower == lower {
             continue;
         }
-        let candidate = if unicode::confusable(name, known) || unicode::confusable(&last(&lower), &last(&known_lower)) && last(&lower) != last(&known_lower) {
+        let near = {
+            let (a, b) = (core(&lower), core(&known_lower));
+            let d = strsim::damerau_levenshtein(&a, &b);
+            a.chars().count().min(b.chars().count()) >= 5 && (1..=2).contains(&d)
+        };
+        let candidate = if unicode::confusable(name, known)
+            || unicode::confusable(&last(&lower), &last(&known_lower))
+                && last(&lower) != last(&known_lower)
+        {
             Some((
                 Severity::High,
                 format!("server name `{name}` looks the same as `{known}`, already in the catalog"),
@@ -113,13 +134,11 @@ pub fn check_server_name(name: &str, known_server_names: &[&str]) -> Vec<Finding
         } else if core(&lower) == core(&known_lower) && last(&lower) != last(&known_lower) {
             Some((
                 Severity::Medium,
-                format!("server name `{name}` differs from `{known}` only by affixes or separators"),
+                format!(
+                    "server name `{name}` differs from `{known}` only by affixes or separators"
+                ),
             ))
-        } else if {
-            let (a, b) = (core(&lower), core(&known_lower));
-            let d = strsim::damerau_levenshtein(&a, &b);
-            a.chars().count().min(b.chars().count()) >= 5 && (1..=2).contains(&d)
-        } {
+        } else if near {
             Some((
                 Severity::Medium,
                 format!("server name `{name}` is one or two edits away from `{known}`"),
@@ -127,7 +146,9 @@ pub fn check_server_name(name: &str, known_server_names: &[&str]) -> Vec<Finding
         } else if last(&lower) == last(&known_lower) {
             Some((
                 Severity::Low,
-                format!("server name `{name}` has the same final name as `{known}` in another namespace"),
+                format!(
+                    "server name `{name}` has the same final name as `{known}` in another namespace"
+                ),
             ))
         } else {
             None
@@ -135,7 +156,13 @@ pub fn check_server_name(name: &str, known_server_names: &[&str]) -> Vec<Finding
         if let Some((severity, message)) = candidate
             && best.as_ref().is_none_or(|b| severity > b.severity)
         {
-            best = Some(finding(rules::SERVER_NAME_IMITATION, severity, message, here(), None));
+            best = Some(finding(
+                rules::SERVER_NAME_IMITATION,
+                severity,
+                message,
+                here(),
+                None,
+            ));
         }
     }
     out.extend(best);
@@ -212,7 +239,13 @@ impl Sink {
                     "{location} shows several signs of poisoning at once: {}",
                     categories.into_iter().collect::<Vec<_>>().join(", ")
                 );
-                self.add(rules::POISONED_ITEM, Severity::Critical, message, location, None);
+                self.add(
+                    rules::POISONED_ITEM,
+                    Severity::Critical,
+                    message,
+                    location,
+                    None,
+                );
             }
         }
     }
@@ -274,9 +307,21 @@ fn at(l: &Location, pointer: &str) -> Location {
     }
 }
 
-fn check_prose(text: &str, params: &[String], tool_description: bool, here: &Location, sink: &mut Sink) {
+fn check_prose(
+    text: &str,
+    params: &[String],
+    tool_description: bool,
+    here: &Location,
+    sink: &mut Sink,
+) {
     for hit in text::check_prose(text, params, tool_description) {
-        sink.add(hit.rule, hit.severity, hit.message, here.clone(), Some(hit.evidence));
+        sink.add(
+            hit.rule,
+            hit.severity,
+            hit.message,
+            here.clone(),
+            Some(hit.evidence),
+        );
     }
     check_characters(text, here, sink);
     let words = unicode::mixed_script_words(text);
@@ -302,7 +347,13 @@ fn check_characters(text: &str, here: &Location, sink: &mut Sink) {
             rules::INVISIBLE_CHARACTERS
         };
         let evidence: String = unicode::visible(text).chars().take(160).collect();
-        sink.add(rule, issue.severity, issue.message, here.clone(), Some(evidence));
+        sink.add(
+            rule,
+            issue.severity,
+            issue.message,
+            here.clone(),
+            Some(evidence),
+        );
     }
 }
 
@@ -351,13 +402,7 @@ fn parameter_names(schema: &Value, out: &mut Vec<String>) {
 
 /// Checks every string of a JSON Schema (descriptions, titles, defaults, enum values, examples)
 /// and every property name.
-fn scan_schema(
-    schema: &Value,
-    pointer: &str,
-    params: &[String],
-    item: &Location,
-    sink: &mut Sink,
-) {
+fn scan_schema(schema: &Value, pointer: &str, params: &[String], item: &Location, sink: &mut Sink) {
     match schema {
         Value::Object(o) => {
             for (k, v) in o {
@@ -372,9 +417,11 @@ fn scan_schema(
                         let pp = format!("{p}/{}", escape(name));
                         let here = at(item, &pp);
                         check_identifier(name, "parameter", &here, sink);
-                        let is_text = prop
-                            .get("type")
-                            .is_none_or(|t| t == "string" || t.as_array().is_some_and(|a| a.iter().any(|t| t == "string")));
+                        let is_text = prop.get("type").is_none_or(|t| {
+                            t == "string"
+                                || t.as_array()
+                                    .is_some_and(|a| a.iter().any(|t| t == "string"))
+                        });
                         if is_text && let Some(severity) = text::smuggling_parameter(name) {
                             sink.add(
                                 rules::DATA_SMUGGLING,
@@ -412,7 +459,10 @@ fn scan_tools(manifest: &ToolManifest, sink: &mut Sink) {
             sink.add(
                 rules::DUPLICATE_NAME,
                 Severity::Medium,
-                format!("tool `{}` is listed more than once; which one a client calls is undefined", tool.name),
+                format!(
+                    "tool `{}` is listed more than once; which one a client calls is undefined",
+                    tool.name
+                ),
                 item.clone(),
                 None,
             );
@@ -429,7 +479,10 @@ fn scan_tools(manifest: &ToolManifest, sink: &mut Sink) {
                 sink.add(
                     rules::LONG_DESCRIPTION,
                     Severity::Low,
-                    format!("description is {} characters long", description.chars().count()),
+                    format!(
+                        "description is {} characters long",
+                        description.chars().count()
+                    ),
                     at(&item, "/description"),
                     None,
                 );
@@ -477,9 +530,20 @@ fn scan_prompts(manifest: &ToolManifest, sink: &mut Sink) {
             check_prose(description, &params, true, &at(&item, "/description"), sink);
         }
         for (i, arg) in prompt.arguments.iter().flatten().enumerate() {
-            check_identifier(&arg.name, "prompt argument", &at(&item, &format!("/arguments/{i}/name")), sink);
+            check_identifier(
+                &arg.name,
+                "prompt argument",
+                &at(&item, &format!("/arguments/{i}/name")),
+                sink,
+            );
             if let Some(d) = &arg.description {
-                check_prose(d, &params, false, &at(&item, &format!("/arguments/{i}/description")), sink);
+                check_prose(
+                    d,
+                    &params,
+                    false,
+                    &at(&item, &format!("/arguments/{i}/description")),
+                    sink,
+                );
             }
         }
     }
@@ -506,7 +570,13 @@ fn scan_resources(manifest: &ToolManifest, sink: &mut Sink) {
             uri_template: t.uri_template.clone(),
             pointer: None,
         };
-        check_prose(&t.uri_template, &[], false, &at(&item, "/uriTemplate"), sink);
+        check_prose(
+            &t.uri_template,
+            &[],
+            false,
+            &at(&item, "/uriTemplate"),
+            sink,
+        );
         check_identifier(&t.name, "resource template", &at(&item, "/name"), sink);
         if let Some(d) = &t.description {
             check_prose(d, &[], false, &at(&item, "/description"), sink);
@@ -520,15 +590,26 @@ mod tests {
 
     #[test]
     fn server_names_that_imitate() {
-        let known = ["io.github.modelcontextprotocol/server-filesystem", "com.acme/github"];
+        let known = [
+            "io.github.modelcontextprotocol/server-filesystem",
+            "com.acme/github",
+        ];
         assert!(check_server_name("com.acme/github", &known).is_empty());
         // Cyrillic о in "github".
         let f = check_server_name("com.acme/githuб", &known);
         assert!(f.iter().any(|f| f.severity >= Severity::Medium), "{f:?}");
         let f = check_server_name("com.acme/gіthub", &known);
-        assert!(f.iter().any(|f| f.rule == "server-name-imitation" && f.severity == Severity::High), "{f:?}");
+        assert!(
+            f.iter()
+                .any(|f| f.rule == "server-name-imitation" && f.severity == Severity::High),
+            "{f:?}"
+        );
         let f = check_server_name("io.github.evil/server-filesytem", &known);
-        assert!(f.iter().any(|f| f.rule == "server-name-imitation" && f.severity == Severity::Medium), "{f:?}");
+        assert!(
+            f.iter()
+                .any(|f| f.rule == "server-name-imitation" && f.severity == Severity::Medium),
+            "{f:?}"
+        );
         let f = check_server_name("io.github.other/server-filesystem", &known);
         assert_eq!(f[0].severity, Severity::Low, "{f:?}");
         assert!(check_server_name("com.acme/jira", &known).is_empty());

@@ -123,7 +123,9 @@ pub fn hidden_characters(text: &str) -> Vec<CharIssue> {
         out.push(CharIssue {
             severity: Severity::Medium,
             bidi: false,
-            message: format!("{selectors} variation selectors after letters, which display as nothing"),
+            message: format!(
+                "{selectors} variation selectors after letters, which display as nothing"
+            ),
         });
     }
     if controls > 0 {
@@ -144,7 +146,9 @@ pub fn hidden_characters(text: &str) -> Vec<CharIssue> {
         out.push(CharIssue {
             severity: Severity::Low,
             bidi: false,
-            message: format!("{private} private-use characters, which display differently per font"),
+            message: format!(
+                "{private} private-use characters, which display differently per font"
+            ),
         });
     }
     out
@@ -221,10 +225,17 @@ mod tests {
         assert!(hidden_characters("plain text – with an en dash 🎉 and 👩\u{200D}💻").is_empty());
         let issues = hidden_characters("read\u{200B}me");
         assert_eq!(issues[0].severity, Severity::Medium);
-        let tags: String = "ignore".chars().map(|c| char::from_u32(0xE0000 + c as u32).unwrap()).collect();
+        let tags: String = "ignore"
+            .chars()
+            .map(|c| char::from_u32(0xE0000 + c as u32).unwrap())
+            .collect();
         let issues = hidden_characters(&format!("hello{tags}"));
         assert_eq!(issues[0].severity, Severity::High);
-        assert!(issues[0].message.contains("\"ignore\""), "{}", issues[0].message);
+        assert!(
+            issues[0].message.contains("\"ignore\""),
+            "{}",
+            issues[0].message
+        );
         assert!(hidden_characters("abc\u{202E}cba")[0].bidi);
         assert_eq!(visible("a\u{200B}b"), "a<U+200B>b");
     }
@@ -237,7 +248,10 @@ mod tests {
         assert_eq!(sev, Severity::High);
         assert!(msg.contains("looks like `send_email`"), "{msg}");
         assert_eq!(identifier_issue("天气").unwrap().0, Severity::Low);
-        assert_eq!(mixed_script_words("please r\u{0435}ad this"), vec!["r\u{0435}ad"]);
+        assert_eq!(
+            mixed_script_words("please r\u{0435}ad this"),
+            vec!["r\u{0435}ad"]
+        );
         assert!(mixed_script_words("naïve café Привет").is_empty());
     }
 }

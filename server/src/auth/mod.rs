@@ -210,7 +210,13 @@ impl Authenticator {
     }
 
     async fn oidc_caller(&self, token: &str) -> Result<Caller, ApiError> {
-        let fail = |e: TokenError| ApiError::unauthorized(e.code(), e.to_string());
+        // The IdP being unreachable is the registry's problem, not the caller's: 503, retry.
+        let fail = |e: TokenError| match e {
+            TokenError::Unreachable(reason) => {
+                ApiError::Unavailable(format!("identity provider: {reason}"))
+            }
+            other => ApiError::unauthorized(other.code(), other.to_string()),
+        };
         let iss = unverified_issuer(token).map_err(fail)?;
         let verifier = self
             .issuers

@@ -139,11 +139,17 @@ pub async fn exchange(
             )],
         )
     })?;
-    let (issuer, claims) = state
-        .auth
-        .verify_ci_token(&request.token)
-        .await
-        .map_err(|e| ApiError::unauthorized(e.code(), e.to_string()))?;
+    let (issuer, claims) =
+        state
+            .auth
+            .verify_ci_token(&request.token)
+            .await
+            .map_err(|e| match e {
+                crate::auth::oidc::TokenError::Unreachable(reason) => {
+                    ApiError::Unavailable(format!("CI identity provider: {reason}"))
+                }
+                other => ApiError::unauthorized(other.code(), other.to_string()),
+            })?;
     let jti = claims
         .get("jti")
         .and_then(Value::as_str)
