@@ -506,6 +506,12 @@ def cmd_report(a):
     result = {
         "date": now.isoformat().replace("+00:00", "Z"),
         "git_commit": commit + ("-dirty" if dirty else ""),
+        "binary": {
+            "path": a.binary,
+            "built": datetime.datetime.fromtimestamp(os.path.getmtime(a.binary), datetime.timezone.utc)
+            .replace(microsecond=0).isoformat().replace("+00:00", "Z") if a.binary else None,
+            "prebuilt": a.prebuilt,
+        },
         "machine": {
             "nproc": os.cpu_count(),
             "cpu_model": cpu_model(),
@@ -540,7 +546,10 @@ def cmd_report(a):
         "| | |",
         "| --- | --- |",
         f"| date | {result['date']} |",
-        f"| git commit | `{result['git_commit']}` (the binary is built from the work tree) |",
+        f"| git commit | `{result['git_commit']}` (`-dirty`: the work tree had changes; the binary is built from the work tree) |",
+        f"| binary | built {result['binary']['built']}"
+        + (" — **prebuilt** (`BENCH_SKIP_BUILD=1`): it may predate the commit above" if a.prebuilt else " by this run")
+        + " |",
         f"| machine | {m['nproc']} CPUs ({m['cpu_model']}), {m['memory_gib']} GiB, Linux {m['kernel']} |",
         f"| software | {pg_version}; {wrk_version} |",
         f"| server | `mcpreg-server serve {a.server_options}` (private PostgreSQL cluster, default settings) |",
@@ -638,6 +647,8 @@ def main():
     p.add_argument("--results", required=True)
     p.add_argument("--warmup", default="3s")
     p.add_argument("--server-options", default="")
+    p.add_argument("--binary", default="")
+    p.add_argument("--prebuilt", action="store_true")
 
     a = ap.parse_args()
     {"load": cmd_load, "prepare": cmd_prepare, "wrk": cmd_wrk, "report": cmd_report}[a.cmd](a)

@@ -12,7 +12,9 @@
 #   BENCH_SCENARIOS=lookup,list,healthz
 #   BENCH_SERVERS=10000         servers to publish (each in 3 versions)
 #   BENCH_LOAD_CONCURRENCY=12   concurrent publishers during the load
-#   BENCH_DB_MAX_CONNECTIONS=16 the server's --db-max-connections
+#   BENCH_SERVER_ARGS=...        extra `serve` flags, e.g. --no-read-cache to measure the database path
+#   BENCH_RESULTS=DIR             where results go (default bench/results)
+#   BENCH_DB_MAX_CONNECTIONS=N  the server's --db-max-connections (default: the server's own default)
 #   BENCH_IDLE_WAIT=300         before each scenario, wait up to this many seconds for the
 #                               machine to be quiet (other builds skew the numbers)
 #   BENCH_RETRIES=2             run a scenario again (keeping the least disturbed run) when other
@@ -30,13 +32,14 @@ CONNECTIONS=${BENCH_CONNECTIONS:-32}
 SCENARIOS=${BENCH_SCENARIOS:-lookup,list,healthz}
 SERVERS=${BENCH_SERVERS:-10000}
 LOAD_CONCURRENCY=${BENCH_LOAD_CONCURRENCY:-12}
-DB_MAX_CONNECTIONS=${BENCH_DB_MAX_CONNECTIONS:-16}
+DB_MAX_CONNECTIONS=${BENCH_DB_MAX_CONNECTIONS:-}
 TARGET_DIR=$ROOT/target/bench-build
 BIN=$TARGET_DIR/release/mcpreg-server
 WORK=$BENCH_DIR/work/run-$(date +%Y%m%d-%H%M%S)-$$
 DATA=$WORK/data
-RESULTS=$BENCH_DIR/results
+RESULTS=${BENCH_RESULTS:-$BENCH_DIR/results}
 PY="python3 $BENCH_DIR/bench.py"
+export PYTHONDONTWRITEBYTECODE=1
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
@@ -98,7 +101,7 @@ fi
 
 # --- start -----------------------------------------------------------------------------------
 mkdir -p "$WORK" "$RESULTS"
-SERVER_OPTIONS="--listen 127.0.0.1:0 --db-max-connections $DB_MAX_CONNECTIONS"
+SERVER_OPTIONS="--listen 127.0.0.1:0${DB_MAX_CONNECTIONS:+ --db-max-connections $DB_MAX_CONNECTIONS}${BENCH_SERVER_ARGS:+ $BENCH_SERVER_ARGS}"
 log "starting the server on a fresh data dir $DATA"
 # Info for the `listening` line only; per-publish and per-request logs stay off.
 env -u DATABASE_URL MCPREG_LOG="warn,mcpreg_server=info,mcpreg_server::catalog=warn" \
@@ -170,11 +173,21 @@ explain (analyze, buffers, costs off) execute page(true, 'deleted', 'com.example
 set plan_cache_mode = force_generic_plan;
 explain (analyze, buffers, costs off) execute page(true, 'deleted', 'com.example.team000/server-00100', '2.0.0', 51);
 explain (analyze, buffers, costs off) execute page(true, 'deleted', 'com.example.team099/server-09899', '2.0.0', 51);
+\echo '-- the publish path: every version of one server (catalog::publish, versions::facts)'
+set plan_cache_mode = auto;
+explain (analyze, buffers, costs off)
+  select id, version, published_at, status, is_latest from server_versions
+  where server_id = (select id from servers where name = 'com.example.team042/server-05042');
+\echo '-- table access counters since the cluster was created (the load, then the measurements)'
+select relname, seq_scan, seq_tup_read, idx_scan, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_live_tup,
+       pg_size_pretty(pg_relation_size(relid)) as heap, pg_size_pretty(pg_indexes_size(relid)) as indexes
+  from pg_stat_user_tables order by relname;
 SQL
 } >"$RESULTS/latest-explain.txt" 2>&1 || log "(EXPLAIN failed, see $RESULTS/latest-explain.txt)"
 
 $PY report --load "$WORK/load.json" --dir "$WORK" --scenarios "$SCENARIOS" --results "$RESULTS" \
-  --warmup "$WARMUP" --server-options "$SERVER_OPTIONS"
+  --warmup "$WARMUP" --server-options "$SERVER_OPTIONS" --binary "$BIN" \
+  $([[ ${BENCH_SKIP_BUILD:-0} == 1 ]] && echo --prebuilt)
 log "results: $RESULTS/latest.md, $RESULTS/latest.json"
 cat "$RESULTS/latest.md"
 exit "$FAILED"

@@ -80,12 +80,26 @@ pub struct DatabaseArgs {
     /// in PATH, `pg_config --bindir` and /usr/lib/postgresql/*/bin).
     #[arg(long, env = "MCPREG_PG_BIN_DIR")]
     pub pg_bin_dir: Option<PathBuf>,
-    /// Most database connections this process opens.
-    #[arg(long, env = "MCPREG_DB_MAX_CONNECTIONS", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1000))]
-    pub db_max_connections: u32,
+    /// Most database connections this process opens (default: 2 per core with the private
+    /// cluster, which shares the cores; 4 per core with DATABASE_URL).
+    #[arg(long, env = "MCPREG_DB_MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub db_max_connections: Option<u32>,
 }
 
 impl DatabaseArgs {
+    /// The pool size: as configured, or from the number of cores. Measured with `bench/`: on 2
+    /// cores shared with the private cluster, 4 connections beat 16 (more only queue in
+    /// PostgreSQL and cost context switches).
+    pub fn max_connections(&self) -> u32 {
+        self.db_max_connections.unwrap_or_else(|| {
+            let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as u32;
+            match self.location() {
+                DatabaseLocation::Embedded { .. } => (2 * cores).max(2),
+                DatabaseLocation::Url(_) => (4 * cores).clamp(4, 64),
+            }
+        })
+    }
+
     /// Where the data is.
     pub fn location(&self) -> DatabaseLocation {
         DatabaseLocation::new(
@@ -109,6 +123,10 @@ pub struct ServeArgs {
     /// Where the data lives.
     #[command(flatten)]
     pub db: DatabaseArgs,
+    /// Serve every official-API read from the database (no per-replica cache). For measuring
+    /// the uncached path; the cache is safe to leave on (see `read_cache`).
+    #[arg(long, env = "MCPREG_NO_READ_CACHE")]
+    pub no_read_cache: bool,
     /// Do not apply migrations at start (apply them with `mcpreg-server migrate`).
     #[arg(long, env = "MCPREG_NO_MIGRATE")]
     pub no_migrate: bool,

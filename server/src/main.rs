@@ -60,7 +60,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         anonymous_reads = access.anonymous_reads,
         "access configured"
     );
-    let db = Database::open(&args.db.location(), args.db.db_max_connections).await?;
+    let db = Database::open(&args.db.location(), args.db.max_connections()).await?;
     let result = run(&args, &db, access).await;
     // Whatever happened, stop the private cluster if this process started it.
     let closed = db.close().await;
@@ -77,10 +77,15 @@ async fn run(args: &ServeArgs, db: &Database, access: AccessConfig) -> anyhow::R
     let address = listener.local_addr()?;
     tokio::spawn(forget_expired_token_ids(db.pool.clone()));
     let cache = mcpreg_server::read_cache::ReadCache::new();
-    tokio::spawn(mcpreg_server::read_cache::listen(
-        db.pool.clone(),
-        cache.clone(),
-    ));
+    if args.no_read_cache {
+        tracing::info!("read cache off: every read goes to the database");
+    } else {
+        // The cache serves nothing until its listener is connected.
+        tokio::spawn(mcpreg_server::read_cache::listen(
+            db.pool.clone(),
+            cache.clone(),
+        ));
+    }
     let state = AppState {
         cache,
         pool: db.pool.clone(),

@@ -158,14 +158,16 @@ fn list_query(filter: &ListFilter) -> (String, sea_query_sqlx::SqlxValues) {
         V::UpdatedAt,
     ])
     .from(V::Table);
+    // Constant conditions are written as SQL literals, not bound parameters: a generic plan for
+    // `is_latest = $1` could not use the partial index these pages walk.
     if filter.latest_only {
-        q.and_where(Expr::col(V::IsLatest).eq(true));
+        q.and_where(Expr::cust("\"is_latest\""));
     }
     if let Some(version) = &filter.version {
         q.and_where(Expr::col(V::Version).eq(version.as_str()));
     }
     if !filter.include_deleted {
-        q.and_where(Expr::col(V::Status).ne("deleted"));
+        q.and_where(Expr::cust("\"status\" <> 'deleted'"));
     }
     if let Some(search) = filter.search.as_deref().filter(|s| !s.is_empty()) {
         q.and_where(
@@ -436,6 +438,19 @@ mod tests {
             ..Default::default()
         };
         let (sql, _) = list_query(&filter);
+        let latest = ListFilter {
+            latest_only: true,
+            limit: 5,
+            ..Default::default()
+        };
+        let (latest_sql, _) = list_query(&latest);
+        assert!(
+            str::contains(
+                &latest_sql,
+                "WHERE (\"is_latest\") AND (\"status\" <> 'deleted')"
+            ),
+            "{latest_sql}"
+        );
         assert!(str::contains(&sql, "ILIKE"), "{sql}");
         assert!(!str::contains(&sql, "ESCAPE"), "{sql}");
     }

@@ -1,0 +1,1 @@
+drop index server_versions_server_id;
