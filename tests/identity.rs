@@ -562,6 +562,27 @@ async fn authorization_matrix() {
     )
     .await;
     assert_eq!(published.status, StatusCode::CREATED);
+    // Signatures attached in the matrix are made with this test key, trusted for com.acme.
+    let key = json!({"publicKey": std::fs::read_to_string(mcpreg_tests::trust_fixture("keys/p256.pub")).unwrap()});
+    let trusted = call(
+        &app,
+        Method::POST,
+        "/api/v1/namespaces/com.acme/trusted-signers",
+        Some(&admin),
+        Some(&key),
+    )
+    .await;
+    assert_eq!(trusted.status, StatusCode::CREATED, "{:#}", trusted.body);
+    /// A fresh key signature over com.acme/weather@0.0.1's server.json (ECDSA: never the same
+    /// twice, so each call stores a new one).
+    fn signature_of_weather(_: usize) -> Value {
+        let pem = std::fs::read_to_string(mcpreg_tests::trust_fixture("keys/p256.key")).unwrap();
+        let key = mcpreg_trust::SigningKey::from_pkcs8_pem(&pem).unwrap();
+        let digest = mcpreg_trust::server_json_digest(&server_json("com.acme/weather", "0.0.1"));
+        let bundle: Value =
+            serde_json::from_str(&key.sign_digest(&digest).unwrap().to_json()).unwrap();
+        json!({"bundle": bundle, "for": "server.json"})
+    }
 
     use StatusCode as S;
     const OK: S = S::OK;
@@ -683,6 +704,43 @@ async fn authorization_matrix() {
             Method::DELETE,
             "/api/v1/namespaces/{name}/trusted-publishers/{id}",
             "/api/v1/namespaces/com.acme/trusted-publishers/999999",
+            None,
+            [U, F, F, F, F, F, NF, NF, F, F],
+        ),
+        (
+            Method::GET,
+            "/api/v1/servers/{serverName}/versions/{version}/trust",
+            "/api/v1/servers/com.acme%2Fweather/versions/0.0.1/trust",
+            None,
+            [OK; 10],
+        ),
+        (
+            Method::POST,
+            "/api/v1/servers/{serverName}/versions/{version}/signatures",
+            "/api/v1/servers/com.acme%2Fweather/versions/0.0.1/signatures",
+            Some(signature_of_weather),
+            [U, F, F, F, C, F, C, C, C, C],
+        ),
+        (
+            Method::GET,
+            "/api/v1/namespaces/{name}/trusted-signers",
+            "/api/v1/namespaces/com.acme/trusted-signers",
+            None,
+            [U, F, F, F, F, F, OK, OK, F, F],
+        ),
+        (
+            Method::POST,
+            "/api/v1/namespaces/{name}/trusted-signers",
+            "/api/v1/namespaces/com.acme/trusted-signers",
+            Some(
+                |i| json!({"identity": format!("ci{i}@example.com"), "issuer": "https://token.actions.githubusercontent.com"}),
+            ),
+            [U, F, F, F, F, F, C, C, F, F],
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/namespaces/{name}/trusted-signers/{id}",
+            "/api/v1/namespaces/com.acme/trusted-signers/999999",
             None,
             [U, F, F, F, F, F, NF, NF, F, F],
         ),

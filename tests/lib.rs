@@ -37,6 +37,13 @@ pub fn fixture(path: &str) -> PathBuf {
         .join(path)
 }
 
+/// A file of mcpreg-trust's fixtures (`trust/tests/fixtures`: real sigstore bundles, artifacts,
+/// trust roots and test keys, with their sources in its README), used here in place rather than
+/// copied.
+pub fn trust_fixture(path: &str) -> PathBuf {
+    workspace_root().join("trust/tests/fixtures").join(path)
+}
+
 /// How to reach the PostgreSQL server the tests use, and how to name a database on it as a URL.
 #[derive(Clone)]
 struct Server {
@@ -245,8 +252,19 @@ impl TestDb {
         self.app_with(mcpreg_server::auth::config::AccessConfig::default())
     }
 
-    /// The service's router with this access configuration.
+    /// The service's router with this access configuration (and the embedded Sigstore
+    /// production trust root).
     pub fn app_with(&self, access: mcpreg_server::auth::config::AccessConfig) -> axum::Router {
+        self.app_with_trust(access, mcpreg_trust::TrustRoot::production())
+    }
+
+    /// The service's router with this access configuration and this Sigstore trust root (e.g.
+    /// `TrustRoot::staging()` for bundles signed on Sigstore's staging instance).
+    pub fn app_with_trust(
+        &self,
+        access: mcpreg_server::auth::config::AccessConfig,
+        trust_root: mcpreg_trust::TrustRoot,
+    ) -> axum::Router {
         let cache = mcpreg_server::read_cache::ReadCache::new();
         tokio::spawn(mcpreg_server::read_cache::listen(
             self.pool.clone(),
@@ -257,6 +275,7 @@ impl TestDb {
             pool: self.pool.clone(),
             auth: Arc::new(mcpreg_server::auth::Authenticator::new(access)),
             public_url: None,
+            trust_root,
         };
         mcpreg_server::router::router(state, mcpreg_server::router::Limits::default())
     }

@@ -10,6 +10,7 @@ pub mod name;
 pub mod problem;
 pub mod registry;
 pub mod server_json;
+pub mod trust;
 pub mod version;
 
 pub use name::{NamespaceName, ServerName};

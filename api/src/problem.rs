@@ -38,7 +38,7 @@ pub struct FieldIssue {
     /// What is wrong there.
     pub message: String,
     /// Which check found it: `schema` (the JSON Schema named by `$schema`), `semantic` (registry
-    /// rules), `syntax`, or `parameter`.
+    /// rules), `syntax`, `parameter`, or `signature` (a signature's verification).
     pub source: String,
 }
 

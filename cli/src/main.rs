@@ -1,6 +1,7 @@
 //! `mcpreg`: the command line for the mcpreg registry — for admins who curate, CI that
 //! publishes, and developers who look up what is approved.
 
+mod bundles;
 mod capture;
 mod ci;
 mod client;
@@ -31,6 +32,8 @@ pub mod exit {
     pub const NOT_FOUND: u8 = 4;
     /// Missing, bad or insufficient credentials.
     pub const AUTH: u8 = 5;
+    /// `verify`: a signature, digest or artifact did not verify.
+    pub const VERIFY_FAILED: u8 = 6;
 }
 
 /// mcpreg: curate, publish and look up approved MCP servers.
@@ -58,7 +61,7 @@ struct Cli {
     command: Command,
 }
 
-const EXIT_CODES: &str = "Exit codes: 0 ok, 1 failure, 2 usage, 3 rejected by the registry, 4 not found, 5 credentials missing or insufficient.";
+const EXIT_CODES: &str = "Exit codes: 0 ok, 1 failure, 2 usage, 3 rejected by the registry, 4 not found, 5 credentials missing or insufficient, 6 verification failed (`verify`).";
 
 #[derive(Debug, Subcommand)]
 enum Command {
@@ -96,6 +99,20 @@ enum Command {
     },
     /// Make a key-based signature over a file (offline).
     Sign(commands::sign::Args),
+    /// Write a server.json in RFC 8785 canonical form: what a signature over it must sign (offline).
+    Canonicalize(commands::canonicalize::Args),
+    /// Verify a version on this machine: its signatures, digests and, with --artifact, a file.
+    Verify(commands::verify::Args),
+    /// Attach or list the signatures of a published version.
+    Signature {
+        #[command(subcommand)]
+        command: commands::signature::SignatureCommand,
+    },
+    /// Manage the signers (identities, keys) whose signatures a namespace accepts.
+    TrustedSigner {
+        #[command(subcommand)]
+        command: commands::trusted_signer::TrustedSignerCommand,
+    },
     /// Sigstore tools: verify a bundle offline (sigstore-conformance protocol).
     Sigstore {
         #[command(subcommand)]
@@ -129,6 +146,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Logout => return commands::auth::logout(&anonymous),
         // Offline: no registry, no credentials.
         Command::Sign(args) => return commands::sign::run(args),
+        Command::Canonicalize(args) => return commands::canonicalize::run(args),
         Command::Sigstore { command } => return commands::sigstore::run(cli.output, command),
         Command::Scan(args) => return commands::scan::run(cli.output, args),
         // Talks to MCP servers; to the registry only for `tools diff NAME@VERSION`, with
@@ -155,6 +173,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Login(_)
         | Command::Logout
         | Command::Sign(_)
+        | Command::Canonicalize(_)
         | Command::Sigstore { .. }
         | Command::Scan(_)
         | Command::Tools { .. } => Ok(exit::OK),
@@ -169,6 +188,13 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Token { command } => commands::token::run(&client, cli.output, command).await,
         Command::TrustedPublisher { command } => {
             commands::trusted_publisher::run(&client, cli.output, command).await
+        }
+        Command::Verify(args) => commands::verify::run(&client, cli.output, args).await,
+        Command::Signature { command } => {
+            commands::signature::run(&client, cli.output, command).await
+        }
+        Command::TrustedSigner { command } => {
+            commands::trusted_signer::run(&client, cli.output, command).await
         }
     }
 }

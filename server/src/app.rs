@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use mcpreg_trust::TrustRoot;
 use sqlx::PgPool;
 
 use crate::auth::SharedAuthenticator;
@@ -19,4 +20,6 @@ pub struct AppState {
     pub public_url: Option<String>,
     /// Answers of the official read API, invalidated on every catalog change.
     pub cache: Arc<ReadCache>,
+    /// The Sigstore instance signatures must chain to (cheap to clone: shared inside).
+    pub trust_root: TrustRoot,
 }

@@ -15,6 +15,7 @@ use sqlx::PgPool;
 
 use crate::db::{self, audit, namespaces, versions};
 use crate::error::{ApiError, ApiResult};
+use crate::signatures;
 
 /// Validates a document, turning its problems into a 422 that lists each with its path.
 pub fn validate(document: Value) -> ApiResult<ValidServerJson> {
@@ -31,15 +32,20 @@ pub fn validate(document: Value) -> ApiResult<ValidServerJson> {
     })
 }
 
-/// Publishes a validated server.json as a new, immutable version.
+/// Publishes a validated server.json as a new, immutable version, with the digests of its
+/// packages (`subjects`, from [`signatures::Subjects::of`]) and the signatures already verified
+/// over them, all in one transaction.
 pub async fn publish(
     pool: &PgPool,
     actor: &str,
     valid: ValidServerJson,
+    subjects: &signatures::Subjects,
+    verified: &[signatures::Verified],
 ) -> ApiResult<ServerResponse> {
     let name = valid.name.as_str();
     let namespace = valid.name.namespace();
     let document = serde_json::to_string(&valid.document).map_err(anyhow::Error::from)?;
+    let server_json_digest = subjects.server_json.to_string();
 
     let mut tx = pool.begin().await?;
 
@@ -117,22 +123,43 @@ pub async fn publish(
             published_by: actor,
             is_latest: becomes_latest,
             published_at: now,
+            server_json_digest: &server_json_digest,
         },
     )
     .await?
     .ok_or_else(|| version_exists(&valid.name, &valid.version))?;
+    let packages = subjects.package_rows();
+    db::signatures::insert_packages(&mut *tx, row.id, &packages).await?;
+    signatures::store(&mut tx, row.id, actor, verified).await?;
+    let subject = format!("{name}@{}", valid.version);
     audit::record(
         &mut *tx,
         actor,
         "version.publish",
-        &format!("{name}@{}", valid.version),
-        json!({"schema": valid.schema_url, "isLatest": becomes_latest}),
+        &subject,
+        json!({
+            "schema": valid.schema_url,
+            "isLatest": becomes_latest,
+            "serverJsonDigest": server_json_digest,
+            "unpinnedPackages": packages.iter().filter(|p| p.digest.is_none()).count(),
+            "signatures": verified.len(),
+        }),
     )
     .await?;
+    for s in verified {
+        audit::record(
+            &mut *tx,
+            actor,
+            "signature.attach",
+            &subject,
+            signatures::audit_details(s),
+        )
+        .await?;
+    }
     crate::read_cache::notify_change(&mut *tx, name).await?;
     tx.commit().await?;
     tracing::info!(server.name = name, server.version = %valid.version, actor, "version published");
-    Ok(row.into_response().map_err(anyhow::Error::from)?)
+    Ok(row.row.into_response().map_err(anyhow::Error::from)?)
 }
 
 fn version_exists(name: &ServerName, version: &Version) -> ApiError {

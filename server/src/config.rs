@@ -143,6 +143,11 @@ pub struct ServeArgs {
     /// The registry's public base URL (for OAuth protected-resource metadata); default: from `Host`.
     #[arg(long, env = "MCPREG_PUBLIC_URL")]
     pub public_url: Option<url::Url>,
+    /// The Sigstore trusted root signatures must chain to: a `trusted_root.json` (or a sigstore
+    /// client trust config wrapping one), for a private Sigstore instance. Default: the embedded
+    /// public-good production root.
+    #[arg(long, env = "MCPREG_TRUSTED_ROOT", value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
     /// Longest a graceful shutdown waits for requests in flight, in seconds.
     #[arg(long, env = "MCPREG_SHUTDOWN_GRACE_SECS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(0..=600))]
     pub shutdown_grace_secs: u64,

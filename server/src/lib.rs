@@ -14,3 +14,4 @@ pub mod extract;
 pub mod read_cache;
 pub mod router;
 pub mod routes;
+pub mod signatures;

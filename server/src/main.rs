@@ -13,6 +13,7 @@ use mcpreg_server::config::{
     Cli, Command, DatabaseArgs, LogFormat, ServeArgs, TokenCommand, TokenCreateArgs,
 };
 use mcpreg_server::db::{Database, tokens};
+use mcpreg_trust::TrustRoot;
 use secrecy::ExposeSecret;
 use tracing_subscriber::EnvFilter;
 
@@ -60,14 +61,44 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         anonymous_reads = access.anonymous_reads,
         "access configured"
     );
+    let trust_root = load_trust_root(args.trusted_root.as_deref())?;
     let db = Database::open(&args.db.location(), args.db.max_connections()).await?;
-    let result = run(&args, &db, access).await;
+    let result = run(&args, &db, access, trust_root).await;
     // Whatever happened, stop the private cluster if this process started it.
     let closed = db.close().await;
     result.and(closed)
 }
 
-async fn run(args: &ServeArgs, db: &Database, access: AccessConfig) -> anyhow::Result<()> {
+/// The trust root signatures are verified against: the configured file, else the embedded
+/// Sigstore production root. A file that does not load stops the start.
+fn load_trust_root(path: Option<&std::path::Path>) -> anyhow::Result<TrustRoot> {
+    let Some(path) = path else {
+        tracing::info!("trust root: the embedded Sigstore public-good production root");
+        return Ok(TrustRoot::production());
+    };
+    let json = std::fs::read(path)
+        .with_context(|| format!("cannot read the trusted root {}", path.display()))?;
+    let root = TrustRoot::from_json(&json).with_context(|| {
+        format!(
+            "--trusted-root {} is not a usable trusted root",
+            path.display()
+        )
+    })?;
+    tracing::info!(
+        file = %path.display(),
+        transparency_logs = ?root.transparency_logs(),
+        certificate_authorities = ?root.certificate_authorities(),
+        "trust root loaded"
+    );
+    Ok(root)
+}
+
+async fn run(
+    args: &ServeArgs,
+    db: &Database,
+    access: AccessConfig,
+    trust_root: TrustRoot,
+) -> anyhow::Result<()> {
     if !args.no_migrate {
         db.migrate().await?;
     }
@@ -91,6 +122,7 @@ async fn run(args: &ServeArgs, db: &Database, access: AccessConfig) -> anyhow::R
         pool: db.pool.clone(),
         auth: std::sync::Arc::new(Authenticator::new(access)),
         public_url: args.public_url.as_ref().map(|u| u.to_string()),
+        trust_root,
     };
     let app = mcpreg_server::router::router(state, args.limits());
     tracing::info!(address = %address, url = format!("http://{address}"), "listening");

@@ -24,7 +24,8 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::app::AppState;
 use crate::error::{ApiError, problem_response};
 use crate::routes::{
-    audit, auth, namespaces, official, ops, publish, status, tokens, trusted_publishers,
+    audit, auth, namespaces, official, ops, publish, signatures, status, tokens,
+    trusted_publishers, trusted_signers,
 };
 
 /// Limits that protect the service from oversized or slow requests.
@@ -53,7 +54,11 @@ impl Default for Limits {
         license(name = "Apache-2.0")
     ),
     modifiers(&SecurityAddon),
-    components(schemas(mcpreg_api::Problem, mcpreg_api::FieldIssue))
+    components(schemas(
+        mcpreg_api::Problem,
+        mcpreg_api::FieldIssue,
+        mcpreg_api::trust::PublishRequest
+    ))
 )]
 struct ApiDoc;
 
@@ -104,6 +109,10 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             trusted_publishers::create
         ))
         .routes(routes!(trusted_publishers::delete))
+        .routes(routes!(signatures::get_trust))
+        .routes(routes!(signatures::attach))
+        .routes(routes!(trusted_signers::list, trusted_signers::create))
+        .routes(routes!(trusted_signers::delete))
         .routes(routes!(audit::list));
     let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/v0.1", official_routes())

@@ -132,6 +132,46 @@ pub fn server_json_digest(server_json: &serde_json::Value) -> Sha256Digest {
     Sha256Digest::of_bytes(&canonical_json(server_json))
 }
 
+/// A package of a server.json whose digest field is not a valid SHA-256 digest.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{field}`: {error}")]
+pub struct PackageDigestError {
+    /// The package field that holds the bad digest (`fileSha256`, `file_sha256` or `identifier`).
+    pub field: &'static str,
+    /// What is wrong with it.
+    pub error: DigestError,
+}
+
+/// The digest a server.json package pins its artifact to, if it pins one: `fileSha256`
+/// (`file_sha256` in the 2025-07-09 schema) for a file — npm tarball, wheel, mcpb — or, for an
+/// OCI image (`registryType` `oci`), the manifest digest of an identifier such as
+/// `ghcr.io/acme/weather@sha256:<hex>`. `Ok(None)`: the package is unpinned.
+pub fn package_digest(
+    package: &serde_json::Value,
+) -> Result<Option<Sha256Digest>, PackageDigestError> {
+    let text = |key: &str| package.get(key).and_then(serde_json::Value::as_str);
+    for field in ["fileSha256", "file_sha256"] {
+        if let Some(hex) = text(field) {
+            return Sha256Digest::parse(hex)
+                .map(Some)
+                .map_err(|error| PackageDigestError { field, error });
+        }
+    }
+    let registry_type = text("registryType").or_else(|| text("registry_type"));
+    if registry_type == Some("oci")
+        && let Some((_, reference)) = text("identifier").and_then(|i| i.rsplit_once('@'))
+        && reference.starts_with(PREFIX)
+    {
+        return Sha256Digest::parse(reference)
+            .map(Some)
+            .map_err(|error| PackageDigestError {
+                field: "identifier",
+                error,
+            });
+    }
+    Ok(None)
+}
+
 /// The RFC 8785 canonical bytes of a JSON value.
 pub fn canonical_json(value: &serde_json::Value) -> Vec<u8> {
     serde_jcs::to_vec(value)
@@ -189,6 +229,27 @@ mod tests {
         std::fs::write(&dir, &data).unwrap();
         assert_eq!(Sha256Digest::of_file(&dir).unwrap(), expected);
         std::fs::remove_file(&dir).unwrap();
+    }
+
+    #[test]
+    fn package_digests_come_from_file_sha256_or_the_oci_reference() {
+        let d = Sha256Digest::of_bytes(b"");
+        let npm =
+            serde_json::json!({"registryType": "npm", "identifier": "x", "fileSha256": EMPTY});
+        assert_eq!(package_digest(&npm), Ok(Some(d)));
+        let old =
+            serde_json::json!({"registry_type": "pypi", "identifier": "x", "file_sha256": EMPTY});
+        assert_eq!(package_digest(&old), Ok(Some(d)));
+        let oci = serde_json::json!({"registryType": "oci", "identifier": format!("ghcr.io/a/b:1@sha256:{EMPTY}")});
+        assert_eq!(package_digest(&oci), Ok(Some(d)));
+        let tag_only = serde_json::json!({"registryType": "oci", "identifier": "ghcr.io/a/b:1"});
+        assert_eq!(package_digest(&tag_only), Ok(None));
+        let scoped_npm = serde_json::json!({"registryType": "npm", "identifier": "@acme/x"});
+        assert_eq!(package_digest(&scoped_npm), Ok(None));
+        let bad = serde_json::json!({"registryType": "oci", "identifier": "ghcr.io/a/b@sha256:00"});
+        assert_eq!(package_digest(&bad).unwrap_err().field, "identifier");
+        let bad = serde_json::json!({"registryType": "npm", "identifier": "x", "fileSha256": "zz"});
+        assert_eq!(package_digest(&bad).unwrap_err().field, "fileSha256");
     }
 
     #[test]

@@ -22,12 +22,15 @@ mod policy;
 mod root;
 mod verify;
 
-pub use digest::{DigestError, Sha256Digest, canonical_json, server_json_digest};
+pub use digest::{
+    DigestError, PackageDigestError, Sha256Digest, canonical_json, package_digest,
+    server_json_digest,
+};
 pub use error::VerifyError;
 pub use keysig::{KEY_SIGNATURE_MEDIA_TYPE, KeySignature, SignError, SigningKey};
 pub use policy::{IdentityMatcher, KeyKind, PolicyError, PublicKey, SignerIdentity, SignerPolicy};
 pub use root::{TrustRoot, TrustRootError};
 pub use verify::{
     CiClaims, LogEntry, MAX_TIMESTAMPS, SignatureKind, Signer, StatementSubject, Subject,
-    VerifiedSignature, is_sigstore_bundle_media_type, verify_bundle,
+    VerifiedSignature, is_sigstore_bundle_media_type, verify_bundle, verify_bundle_any_signer,
 };

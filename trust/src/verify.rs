@@ -158,6 +158,35 @@ pub fn verify_bundle(
     root: &TrustRoot,
     now: DateTime<Utc>,
 ) -> Result<VerifiedSignature, VerifyError> {
+    verify_document(bundle_json, subject, Some(policy), root, now)
+}
+
+/// Verifies a keyless sigstore bundle like [`verify_bundle`], every check but one: whoever the
+/// certificate names is accepted, and reported in the result. For showing a publisher what a
+/// bundle proves before it is uploaded (the registry then checks the signer against its policy);
+/// never the basis of a trust decision.
+///
+/// A key-based signature cannot be checked without its key: it fails with
+/// [`VerifyError::KeyMismatch`], after its digest was checked.
+pub fn verify_bundle_any_signer(
+    bundle_json: &[u8],
+    subject: Subject<'_>,
+    root: &TrustRoot,
+    now: DateTime<Utc>,
+) -> Result<VerifiedSignature, VerifyError> {
+    verify_document(bundle_json, subject, None, root, now)
+}
+
+/// [`verify_bundle`] with a policy, or [`verify_bundle_any_signer`] without one.
+fn verify_document(
+    bundle_json: &[u8],
+    subject: Subject<'_>,
+    policy: Option<&SignerPolicy>,
+    root: &TrustRoot,
+    now: DateTime<Utc>,
+) -> Result<VerifiedSignature, VerifyError> {
+    let no_keys = SignerPolicy::new();
+    let key_policy = policy.unwrap_or(&no_keys);
     let value: serde_json::Value =
         serde_json::from_slice(bundle_json).map_err(|e| VerifyError::MalformedBundle {
             reason: e.to_string(),
@@ -168,7 +197,7 @@ pub fn verify_bundle(
         .unwrap_or_default()
         .to_string();
     if media_type == KEY_SIGNATURE_MEDIA_TYPE {
-        return verify_key_signature(bundle_json, subject, policy);
+        return verify_key_signature(bundle_json, subject, key_policy);
     }
     if !is_sigstore_bundle_media_type(&media_type) {
         return Err(VerifyError::UnknownMediaType { found: media_type });
@@ -188,7 +217,7 @@ pub fn verify_bundle(
     let (result, signer) = match &bundle.verification_material.content {
         VerificationMaterialContent::PublicKey(hint) => {
             let (result, key) =
-                verify_with_keys(&bundle, artifact, &hint.hint, policy, root, digest)?;
+                verify_with_keys(&bundle, artifact, &hint.hint, key_policy, root, digest)?;
             let signer = Signer::Key {
                 key_id: key.key_id(),
                 algorithm: key.kind(),
@@ -273,24 +302,28 @@ fn precheck(bundle: &Bundle) -> Result<(), VerifyError> {
     Ok(())
 }
 
+/// Matches the certificate's identity against `policy`; with no policy, any identity is taken.
 fn check_identity(
     result: &VerificationResult,
-    policy: &SignerPolicy,
+    policy: Option<&SignerPolicy>,
 ) -> Result<Signer, VerifyError> {
     let identity = result.identity().map(|san| san.as_str().to_string());
     let issuer = result.issuer().map(str::to_string);
+    let expected = || {
+        policy
+            .map(|p| p.identities().iter().map(ToString::to_string).collect())
+            .unwrap_or_default()
+    };
     let (Some(identity), Some(issuer)) = (identity.clone(), issuer.clone()) else {
         return Err(VerifyError::IdentityMismatch {
             found_identity: identity.unwrap_or_else(|| "none".into()),
             found_issuer: issuer.unwrap_or_else(|| "none".into()),
-            expected: policy
-                .identities()
-                .iter()
-                .map(ToString::to_string)
-                .collect(),
+            expected: expected(),
         });
     };
-    if policy.signer_for(&identity, &issuer).is_none() {
+    if let Some(policy) = policy
+        && policy.signer_for(&identity, &issuer).is_none()
+    {
         let same_identity: Vec<String> = policy
             .identities()
             .iter()

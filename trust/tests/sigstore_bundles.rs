@@ -6,8 +6,8 @@ mod common;
 
 use common::{GHA, GITHUB_OAUTH, GOOGLE, expect, fixture, now, production, root, staging};
 use mcpreg_trust::{
-    Sha256Digest, SignatureKind, Signer, SignerIdentity, SignerPolicy, Subject, TrustRoot,
-    VerifiedSignature, VerifyError, verify_bundle,
+    KeyKind, Sha256Digest, SignatureKind, Signer, SignerIdentity, SignerPolicy, SigningKey,
+    Subject, TrustRoot, VerifiedSignature, VerifyError, verify_bundle, verify_bundle_any_signer,
 };
 
 const WILLIAM: &str = "william@yossarian.net";
@@ -799,4 +799,44 @@ fn npm_provenance_bundles_pass_every_check_up_to_the_sha512_subject() {
         let err = verify(&bundle, Subject::Digest(tarball), &policy, &staging()).unwrap_err();
         assert_ne!(err.code(), "subject_not_in_statement", "{name}: {err}");
     }
+}
+
+// --- any signer: every check but the identity ------------------------------------------------
+
+#[test]
+fn any_signer_verification_reports_the_identity_and_checks_everything_else() {
+    let bundle = fixture("sigstore-python/bundle_v3.txt.sigstore");
+    let artifact = fixture("sigstore-python/bundle_v3.txt");
+    let v =
+        verify_bundle_any_signer(&bundle, Subject::Bytes(&artifact), &staging(), now()).unwrap();
+    assert_eq!(signer_identity(&v), (WILLIAM, GITHUB_OAUTH));
+    let other = fixture("sigstore-python/bundle.txt");
+    assert_fails(
+        verify_bundle_any_signer(&bundle, Subject::Bytes(&other), &staging(), now()),
+        "artifact_digest_mismatch",
+        "artifact digest check failed",
+    );
+    assert_fails(
+        verify_bundle_any_signer(&bundle, Subject::Bytes(&artifact), &production(), now()),
+        "inclusion_promise",
+        "another Sigstore instance",
+    );
+    // A key signature cannot be checked without its key: its digest is, then it names its key.
+    let key = SigningKey::generate(KeyKind::Ed25519).unwrap();
+    let sig = key
+        .sign_digest(&Sha256Digest::of_bytes(&artifact))
+        .unwrap()
+        .to_json();
+    let err =
+        verify_bundle_any_signer(sig.as_bytes(), Subject::Bytes(&artifact), &staging(), now())
+            .unwrap_err();
+    assert!(
+        matches!(&err, VerifyError::KeyMismatch { found_key, .. } if *found_key == key.public_key().key_id()),
+        "{err}"
+    );
+    assert_fails(
+        verify_bundle_any_signer(sig.as_bytes(), Subject::Bytes(&other), &staging(), now()),
+        "artifact_digest_mismatch",
+        "artifact digest check failed",
+    );
 }

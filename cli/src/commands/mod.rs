@@ -1,17 +1,21 @@
 //! One module per subcommand.
 
 pub mod auth;
+pub mod canonicalize;
 pub mod import;
 pub mod namespace;
 pub mod publish;
 pub mod scan;
 pub mod server;
 pub mod sign;
+pub mod signature;
 pub mod sigstore;
 pub mod status;
 pub mod token;
 pub mod tools;
 pub mod trusted_publisher;
+pub mod trusted_signer;
+pub mod verify;
 
 /// Input refused before it reached the registry (local validation); exits with code 3.
 #[derive(Debug, thiserror::Error)]

@@ -1,13 +1,15 @@
-//! `mcpreg publish FILE`.
+//! `mcpreg publish FILE [--bundle B --for SUBJECT]…`.
 
 use std::path::PathBuf;
 
 use mcpreg_api::registry::ServerResponse;
 use mcpreg_api::server_json;
+use mcpreg_api::trust::{NewSignature, PublishRequest, SignatureTarget};
 use reqwest::Method;
 use serde_json::Value;
 
 use super::Rejected;
+use crate::bundles::{self, Subjects};
 use crate::client::Client;
 use crate::exit;
 use crate::output::{self, Output};
@@ -17,9 +19,22 @@ use crate::output::{self, Output};
 pub struct Args {
     /// The server.json file (`-` for standard input).
     file: PathBuf,
-    /// Only validate the document locally; publish nothing.
+    /// Only validate the document (and check the bundles) locally; publish nothing.
     #[arg(long)]
     dry_run: bool,
+    /// A sigstore bundle (cosign `sign-blob --bundle`, `python -m sigstore sign`, GitHub
+    /// attestations) or `mcpreg sign` key signature to publish with the version; repeatable. Each
+    /// is verified locally first (any signer; the registry then requires a trusted one).
+    #[arg(long = "bundle", value_name = "FILE")]
+    bundles: Vec<PathBuf>,
+    /// What the bundle at the same position signs: `server.json` (its RFC 8785 canonical form,
+    /// see `mcpreg canonicalize`) or `package:<index>` (that package's artifact). Repeat once per
+    /// --bundle, or leave out to let each bundle's digest decide.
+    #[arg(long = "for", value_name = "SUBJECT", requires = "bundles")]
+    targets: Vec<SignatureTarget>,
+    /// A `trusted_root.json` to check the bundles against (default: Sigstore's production root).
+    #[arg(long, value_name = "FILE")]
+    trusted_root: Option<PathBuf>,
 }
 
 /// Reads a JSON file or standard input.
@@ -32,6 +47,32 @@ pub fn read_json(path: &std::path::Path) -> anyhow::Result<Value> {
     };
     serde_json::from_str(&text)
         .map_err(|e| Rejected(format!("{} is not valid JSON: {e}", path.display())).into())
+}
+
+/// Checks every `--bundle` locally, pairing it with its `--for`.
+fn local_signatures(args: &Args, subjects: &Subjects) -> anyhow::Result<Vec<NewSignature>> {
+    if args.bundles.is_empty() {
+        return Ok(Vec::new());
+    }
+    if !args.targets.is_empty() && args.targets.len() != args.bundles.len() {
+        return Err(Rejected(format!(
+            "{} --bundle but {} --for: give one --for per --bundle, in the same order, or none",
+            args.bundles.len(),
+            args.targets.len()
+        ))
+        .into());
+    }
+    let root = bundles::trust_root(args.trusted_root.as_deref())?;
+    let raw = (args.file.as_os_str() != "-")
+        .then(|| mcpreg_trust::Sha256Digest::of_file(&args.file).ok())
+        .flatten();
+    args.bundles
+        .iter()
+        .enumerate()
+        .map(|(i, path)| {
+            bundles::check_bundle(path, args.targets.get(i).copied(), subjects, &root, raw)
+        })
+        .collect()
 }
 
 /// Runs `publish`.
@@ -53,6 +94,9 @@ pub async fn run(client: &Client, out: Output, args: Args) -> anyhow::Result<u8>
         }
         return Err(Rejected(text).into());
     }
+    let subjects = Subjects::of(&document)?;
+    subjects.warn_unpinned();
+    let signatures = local_signatures(&args, &subjects)?;
     if args.dry_run {
         eprintln!("{} is valid", args.file.display());
         return Ok(exit::OK);
@@ -69,13 +113,16 @@ pub async fn run(client: &Client, out: Output, args: Args) -> anyhow::Result<u8>
     } else {
         client
     };
-    let published: ServerResponse = client
-        .send(
-            Method::POST,
-            client.url(&["api", "v1", "publish"]),
-            Some(&document),
-        )
-        .await?;
+    let url = client.url(&["api", "v1", "publish"]);
+    let published: ServerResponse = if signatures.is_empty() {
+        client.send(Method::POST, url, Some(&document)).await?
+    } else {
+        let request = PublishRequest {
+            server: document,
+            signatures,
+        };
+        client.send(Method::POST, url, Some(&request)).await?
+    };
     let (name, version) = published.name_and_version();
     match out {
         Output::Json => output::json(&published)?,

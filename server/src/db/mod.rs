@@ -3,8 +3,10 @@
 
 pub mod audit;
 pub mod namespaces;
+pub mod signatures;
 pub mod tokens;
 pub mod trusted_publishers;
+pub mod trusted_signers;
 pub mod versions;
 
 use std::path::{Path, PathBuf};

@@ -331,20 +331,32 @@ pub struct NewVersion<'a> {
     pub is_latest: bool,
     /// Publication time (the same instant that decided "latest").
     pub published_at: DateTime<Utc>,
+    /// `sha256:` of the document's RFC 8785 canonical form.
+    pub server_json_digest: &'a str,
+}
+
+/// A version just inserted: its row id, and the row as reads return it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct InsertedVersion {
+    /// Row id.
+    pub id: i64,
+    /// The row.
+    #[sqlx(flatten)]
+    pub row: VersionRow,
 }
 
 /// Inserts a version; `None` when that version already exists.
 pub async fn insert_version(
     db: impl PgExecutor<'_>,
     v: &NewVersion<'_>,
-) -> Result<Option<VersionRow>, sqlx::Error> {
+) -> Result<Option<InsertedVersion>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "insert into server_versions
             (server_id, server_name, version, document, schema_url, published_by, is_latest,
-             published_at, updated_at, status_changed_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $8, $8)
+             published_at, updated_at, status_changed_at, server_json_digest)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $8, $8, $9)
          on conflict on constraint server_versions_name_version_key do nothing
-         returning {COLUMNS}"
+         returning id, {COLUMNS}"
     )))
     .bind(v.server_id)
     .bind(v.server_name)
@@ -354,6 +366,7 @@ pub async fn insert_version(
     .bind(v.published_by)
     .bind(v.is_latest)
     .bind(v.published_at)
+    .bind(v.server_json_digest)
     .fetch_optional(db)
     .await
 }

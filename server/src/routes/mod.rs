@@ -6,9 +6,11 @@ pub mod namespaces;
 pub mod official;
 pub mod ops;
 pub mod publish;
+pub mod signatures;
 pub mod status;
 pub mod tokens;
 pub mod trusted_publishers;
+pub mod trusted_signers;
 
 /// OpenAPI tag of the official MCP registry API.
 pub const TAG_OFFICIAL: &str = "official";
@@ -16,5 +18,7 @@ pub const TAG_OFFICIAL: &str = "official";
 pub const TAG_PUBLISH: &str = "publish";
 /// OpenAPI tag of the administration endpoints.
 pub const TAG_ADMIN: &str = "admin";
+/// OpenAPI tag of the supply-chain trust endpoints: digests, signatures, trusted signers.
+pub const TAG_TRUST: &str = "trust";
 /// OpenAPI tag of the operations endpoints.
 pub const TAG_OPS: &str = "operations";

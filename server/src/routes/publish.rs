@@ -13,17 +13,25 @@ use crate::auth::{Caller, Permission};
 use crate::catalog;
 use crate::error::ApiResult;
 use crate::extract::JsonBody;
+use crate::signatures;
 
 /// Publish a new version of a server from its server.json.
 ///
 /// The document is validated against the JSON Schema its `$schema` names and the registry's
 /// rules; every problem comes back at once with its path. Versions are immutable: publishing an
 /// existing version again is a 409.
+///
+/// The body is a bare server.json, or a `PublishRequest` — `{"server": <server.json>,
+/// "signatures": [{"bundle": <sigstore bundle>, "for": "server.json" | "package:<index>"}]}` —
+/// whose signatures are verified against the trust root and the namespace's trusted signers
+/// before anything is stored: one refused signature refuses the publish (422 whose `code` names
+/// the failed check, with `errors[].location` = `signatures[i]`). The digests of the packages
+/// (`fileSha256`, or `@sha256:` for OCI) are recorded; see `GET …/versions/{version}/trust`.
 #[utoipa::path(
     post,
     path = "/publish",
     tag = super::TAG_PUBLISH,
-    request_body(content = Object, description = "A server.json document", content_type = "application/json"),
+    request_body(content = Object, description = "A server.json document, or a `PublishRequest` (see its schema) carrying the document and signatures", content_type = "application/json"),
     security(("apiToken" = [])),
     responses(
         (status = 201, description = "Published", body = ServerResponse),
@@ -33,17 +41,25 @@ use crate::extract::JsonBody;
         (status = 409, description = "Version already published, or a name differing only in case exists", body = mcpreg_api::Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = mcpreg_api::Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body is not JSON", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid server.json; `errors` lists each problem with its path", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid server.json, or a signature refused (`code` names the failed check); `errors` lists each problem with its path", body = mcpreg_api::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn publish(
     State(state): State<AppState>,
     caller: Caller,
-    JsonBody(document): JsonBody<Value>,
+    JsonBody(body): JsonBody<Value>,
 ) -> ApiResult<(StatusCode, Json<ServerResponse>)> {
+    let (document, new_signatures) = signatures::split_publish_body(body)?;
     let valid = catalog::validate(document)?;
     caller.require(Permission::Publish(&valid.name))?;
-    let published = catalog::publish(&state.pool, &caller.actor(), valid).await?;
+    let subjects = signatures::Subjects::of(&valid.document)?;
+    // Verified before the transaction: a refused signature stores nothing.
+    let verified = signatures::verify_all(&state, &valid.name, &subjects, new_signatures, |i| {
+        format!("signatures[{i}]")
+    })
+    .await?;
+    let published =
+        catalog::publish(&state.pool, &caller.actor(), valid, &subjects, &verified).await?;
     // This replica's readers see the change at once; the others when the notification arrives.
     state.cache.invalidate().await;
     Ok((StatusCode::CREATED, Json(published)))

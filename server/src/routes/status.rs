@@ -11,7 +11,8 @@ use crate::catalog;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::JsonBody;
 
-fn parse_name(name: &str) -> ApiResult<ServerName> {
+/// Parses a server name from the path, naming it as `path.serverName` when invalid.
+pub(crate) fn parse_name(name: &str) -> ApiResult<ServerName> {
     ServerName::parse(name).map_err(|e| {
         ApiError::invalid_parameters(
             "invalid server name",

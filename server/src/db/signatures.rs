@@ -1,0 +1,195 @@
+//! What a version pins and who signed it: package digests and verified signatures. Both are
+//! written once and never changed (the schema refuses updates and deletes).
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::PgExecutor;
+
+/// The name of the constraint that keeps one bundle from being stored twice for a version.
+pub const BUNDLE_KEY: &str = "version_signatures_bundle_key";
+
+/// A version as the supply-chain endpoints need it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct VersionRef {
+    /// Row id.
+    pub id: i64,
+    /// Server name.
+    pub server_name: String,
+    /// Version string.
+    pub version: String,
+    /// The server.json text.
+    pub document: String,
+    /// The recorded server.json digest (null for versions published before it was recorded).
+    pub server_json_digest: Option<String>,
+}
+
+/// One version by exact name and version, or the latest with `latest`.
+pub async fn version(
+    db: impl PgExecutor<'_>,
+    server_name: &str,
+    version: &str,
+) -> Result<Option<VersionRef>, sqlx::Error> {
+    sqlx::query_as(
+        "select id, server_name, version, document, server_json_digest from server_versions
+          where server_name = $1 and (version = $2 or ($2 = 'latest' and is_latest))
+          order by (version = $2) desc limit 1",
+    )
+    .bind(server_name)
+    .bind(version)
+    .fetch_optional(db)
+    .await
+}
+
+/// A package of a version and the digest it pins.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PackageRow {
+    /// Index in `packages`.
+    pub package_index: i32,
+    /// registryType.
+    pub registry_type: String,
+    /// identifier.
+    pub identifier: String,
+    /// `sha256:<hex>`, or `None` when unpinned.
+    pub digest: Option<String>,
+}
+
+/// Records the packages of a new version, in one statement.
+pub async fn insert_packages(
+    db: impl PgExecutor<'_>,
+    version_id: i64,
+    packages: &[PackageRow],
+) -> Result<(), sqlx::Error> {
+    if packages.is_empty() {
+        return Ok(());
+    }
+    let indexes: Vec<i32> = packages.iter().map(|p| p.package_index).collect();
+    let types: Vec<&str> = packages.iter().map(|p| p.registry_type.as_str()).collect();
+    let identifiers: Vec<&str> = packages.iter().map(|p| p.identifier.as_str()).collect();
+    let digests: Vec<Option<&str>> = packages.iter().map(|p| p.digest.as_deref()).collect();
+    sqlx::query(
+        "insert into version_packages (version_id, package_index, registry_type, identifier, digest)
+         select $1, * from unnest($2::integer[], $3::text[], $4::text[], $5::text[])",
+    )
+    .bind(version_id)
+    .bind(indexes)
+    .bind(types)
+    .bind(identifiers)
+    .bind(digests)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The packages of a version, by index.
+pub async fn packages(
+    db: impl PgExecutor<'_>,
+    version_id: i64,
+) -> Result<Vec<PackageRow>, sqlx::Error> {
+    sqlx::query_as(
+        "select package_index, registry_type, identifier, digest from version_packages
+          where version_id = $1 order by package_index",
+    )
+    .bind(version_id)
+    .fetch_all(db)
+    .await
+}
+
+/// A signature to store.
+pub struct NewSignatureRow<'a> {
+    /// The version.
+    pub version_id: i64,
+    /// `None`: over the server.json; `Some(i)`: over package `i`'s artifact.
+    pub package_index: Option<i32>,
+    /// The digest it was verified over.
+    pub subject_digest: &'a str,
+    /// The document's media type.
+    pub media_type: &'a str,
+    /// The document as sent (JSON text).
+    pub bundle: &'a str,
+    /// SHA-256 (hex) of `bundle`.
+    pub bundle_sha256: &'a str,
+    /// The verification result (`mcpreg_trust::VerifiedSignature`).
+    pub verified: &'a Value,
+    /// Certificate identity of a keyless signer.
+    pub signer_identity: Option<&'a str>,
+    /// Its OIDC issuer.
+    pub signer_issuer: Option<&'a str>,
+    /// Key ID of a key signer.
+    pub key_id: Option<&'a str>,
+    /// The key that verified, PEM.
+    pub public_key_pem: Option<&'a str>,
+    /// Verified signing time.
+    pub signed_at: Option<DateTime<Utc>>,
+    /// Who sent it.
+    pub created_by: &'a str,
+}
+
+/// A stored signature.
+#[derive(Debug, sqlx::FromRow)]
+pub struct SignatureRow {
+    /// Its id.
+    pub id: i64,
+    /// Over package `i`'s artifact, or (null) over the server.json.
+    pub package_index: Option<i32>,
+    /// The digest it was verified over.
+    pub subject_digest: String,
+    /// The document's media type.
+    pub media_type: String,
+    /// The document as sent.
+    pub bundle: String,
+    /// The verification result.
+    pub verified: Value,
+    /// The key that verified a key-based signature, PEM.
+    pub public_key_pem: Option<String>,
+    /// When it was stored.
+    pub created_at: DateTime<Utc>,
+    /// Who sent it.
+    pub created_by: String,
+}
+
+const SIGNATURE_COLUMNS: &str = "id, package_index, subject_digest, media_type, bundle, verified, public_key_pem, created_at, created_by";
+
+/// Stores a verified signature.
+pub async fn insert_signature(
+    db: impl PgExecutor<'_>,
+    s: &NewSignatureRow<'_>,
+) -> Result<SignatureRow, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "insert into version_signatures
+            (version_id, subject_kind, package_index, subject_digest, media_type, bundle,
+             bundle_sha256, verified, signer_kind, signer_identity, signer_issuer, key_id,
+             public_key_pem, signed_at, created_by)
+         values ($1, case when $2::integer is null then 'server_json' else 'artifact' end, $2, $3,
+                 $4, $5, $6, $7, case when $10::text is null then 'certificate' else 'key' end,
+                 $8, $9, $10, $11, $12, $13)
+         returning {SIGNATURE_COLUMNS}"
+    )))
+    .bind(s.version_id)
+    .bind(s.package_index)
+    .bind(s.subject_digest)
+    .bind(s.media_type)
+    .bind(s.bundle)
+    .bind(s.bundle_sha256)
+    .bind(s.verified)
+    .bind(s.signer_identity)
+    .bind(s.signer_issuer)
+    .bind(s.key_id)
+    .bind(s.public_key_pem)
+    .bind(s.signed_at)
+    .bind(s.created_by)
+    .fetch_one(db)
+    .await
+}
+
+/// The signatures of a version, oldest first.
+pub async fn signatures(
+    db: impl PgExecutor<'_>,
+    version_id: i64,
+) -> Result<Vec<SignatureRow>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {SIGNATURE_COLUMNS} from version_signatures where version_id = $1 order by id"
+    )))
+    .bind(version_id)
+    .fetch_all(db)
+    .await
+}

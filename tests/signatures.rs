@@ -1,0 +1,1166 @@
+//! Supply-chain trust through the HTTP API, against a real PostgreSQL and real sigstore bundles
+//! (mcpreg-trust's fixtures, `trust/tests/fixtures`, used in place: see its README for each
+//! file's source): digests recorded at publish, signatures verified on arrival against the trust
+//! root and the namespace's trusted signers, refused with the failed check's code, and nothing
+//! half-stored after a refusal.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "in tests a failed unwrap is a failed test, with its location"
+)]
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use mcpreg_api::admin::Role;
+use mcpreg_tests::{TestDb, trust_fixture};
+use mcpreg_trust::{Sha256Digest, SigningKey, TrustRoot, server_json_digest};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+const GHA: &str = "https://token.actions.githubusercontent.com";
+const GITHUB_OAUTH: &str = "https://github.com/login/oauth";
+/// The identity in the certificate of `bundle_v3_github.whl.sigstore` (production instance).
+const RFC8785_RELEASE: &str =
+    "https://github.com/trailofbits/rfc8785.py/.github/workflows/release.yml@refs/tags/v0.1.2";
+const WILLIAM: &str = "william@yossarian.net";
+const SCHEMA: &str = "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json";
+const NS: &str = "io.github.trailofbits";
+const NAME: &str = "io.github.trailofbits/rfc8785";
+
+struct Reply {
+    status: StatusCode,
+    body: Value,
+}
+
+async fn call(
+    app: &Router,
+    method: Method,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<&Value>,
+) -> Reply {
+    let mut request = Request::builder().method(method).uri(uri);
+    if let Some(t) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    let request = match body {
+        Some(b) => request
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(serde_json::to_vec(b).unwrap())),
+        None => request.body(Body::empty()),
+    }
+    .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 24)
+        .await
+        .unwrap();
+    Reply {
+        status,
+        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    }
+}
+
+fn bytes(rel: &str) -> Vec<u8> {
+    std::fs::read(trust_fixture(rel)).unwrap_or_else(|e| panic!("fixture {rel}: {e}"))
+}
+
+fn json_fixture(rel: &str) -> Value {
+    serde_json::from_slice(&bytes(rel)).unwrap()
+}
+
+fn text(rel: &str) -> String {
+    String::from_utf8(bytes(rel)).unwrap()
+}
+
+/// A server.json whose one package pins the artifact with this digest (`None`: unpinned).
+fn server_json(name: &str, version: &str, artifact: Option<Sha256Digest>) -> Value {
+    let mut package = json!({
+        "registryType": "pypi", "identifier": "rfc8785", "version": "0.1.2",
+        "transport": {"type": "stdio"}
+    });
+    if let Some(d) = artifact {
+        package["fileSha256"] = json!(d.to_hex());
+    }
+    json!({
+        "$schema": SCHEMA, "name": name, "description": "RFC 8785 for Python", "version": version,
+        "packages": [package]
+    })
+}
+
+fn wheel_digest() -> Sha256Digest {
+    Sha256Digest::of_bytes(&bytes("sigstore-python/bundle_v3_github.whl"))
+}
+
+fn github_bundle() -> Value {
+    json_fixture("sigstore-python/bundle_v3_github.whl.sigstore")
+}
+
+fn envelope(server: &Value, signatures: &[(Value, &str)]) -> Value {
+    json!({
+        "server": server,
+        "signatures": signatures
+            .iter()
+            .map(|(bundle, target)| json!({"bundle": bundle, "for": target}))
+            .collect::<Vec<_>>(),
+    })
+}
+
+/// A registry with an admin, the namespace, and (when given) one trusted signer.
+struct Registry {
+    db: TestDb,
+    app: Router,
+    admin: String,
+}
+
+impl Registry {
+    async fn new(root: TrustRoot) -> Self {
+        let db = TestDb::new().await;
+        let app = db.app_with_trust(Default::default(), root);
+        let admin = db.token("admin", Role::Admin).await;
+        let created = call(
+            &app,
+            Method::POST,
+            "/api/v1/namespaces",
+            Some(&admin),
+            Some(&json!({"name": NS})),
+        )
+        .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{:#}", created.body);
+        Self { db, app, admin }
+    }
+
+    async fn trust(&self, signer: Value) -> Reply {
+        call(
+            &self.app,
+            Method::POST,
+            &format!("/api/v1/namespaces/{NS}/trusted-signers"),
+            Some(&self.admin),
+            Some(&signer),
+        )
+        .await
+    }
+
+    async fn publish(&self, body: &Value) -> Reply {
+        call(
+            &self.app,
+            Method::POST,
+            "/api/v1/publish",
+            Some(&self.admin),
+            Some(body),
+        )
+        .await
+    }
+
+    async fn version_trust(&self, version: &str) -> Reply {
+        call(
+            &self.app,
+            Method::GET,
+            &format!("/api/v1/servers/io.github.trailofbits%2Frfc8785/versions/{version}/trust"),
+            None,
+            None,
+        )
+        .await
+    }
+
+    /// Rows of (versions, package digests, signatures, publish audit events).
+    async fn counts(&self) -> [i64; 4] {
+        let mut out = [0; 4];
+        for (i, sql) in [
+            "select count(*) from server_versions",
+            "select count(*) from version_packages",
+            "select count(*) from version_signatures",
+            "select count(*) from audit_events where action in ('version.publish', 'signature.attach')",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            out[i] = sqlx::query_scalar(sql).fetch_one(&self.db.pool).await.unwrap();
+        }
+        out
+    }
+}
+
+#[track_caller]
+fn assert_refused(reply: &Reply, code: &str, location: &str, says: &str) {
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{:#}",
+        reply.body
+    );
+    assert_eq!(reply.body["code"], code, "{:#}", reply.body);
+    assert_eq!(reply.body["type"], format!("urn:mcpreg:problem:{code}"));
+    assert_eq!(
+        reply.body["errors"][0]["location"], location,
+        "{:#}",
+        reply.body
+    );
+    let message = reply.body["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(message.contains(says), "{message:?} should say {says:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn github_actions_bundle_is_verified_and_stored_with_its_ci_claims() {
+    let r = Registry::new(TrustRoot::production()).await;
+    let added = r
+        .trust(json!({"identity": RFC8785_RELEASE, "issuer": GHA}))
+        .await;
+    assert_eq!(added.status, StatusCode::CREATED, "{:#}", added.body);
+    assert_eq!(added.body["kind"], "identity");
+
+    let doc = server_json(NAME, "0.1.2", Some(wheel_digest()));
+    let published = r
+        .publish(&envelope(&doc, &[(github_bundle(), "package:0")]))
+        .await;
+    assert_eq!(
+        published.status,
+        StatusCode::CREATED,
+        "{:#}",
+        published.body
+    );
+    assert_eq!(
+        published.body["server"], doc,
+        "the document is stored as sent"
+    );
+
+    let trust = r.version_trust("0.1.2").await;
+    assert_eq!(trust.status, StatusCode::OK, "{:#}", trust.body);
+    let t = &trust.body;
+    assert_eq!(t["serverJsonDigest"], server_json_digest(&doc).to_string());
+    assert_eq!(t["pinned"], true);
+    assert_eq!(
+        t["packages"],
+        json!([{"index": 0, "registryType": "pypi", "identifier": "rfc8785", "digest": wheel_digest().to_string()}])
+    );
+    let s = &t["signatures"][0];
+    assert_eq!(t["signatures"].as_array().unwrap().len(), 1);
+    assert_eq!(s["for"], "package:0");
+    assert_eq!(s["subjectDigest"], wheel_digest().to_string());
+    assert_eq!(s["signerKind"], "certificate");
+    assert_eq!(s["identity"], RFC8785_RELEASE);
+    assert_eq!(s["issuer"], GHA);
+    assert_eq!(
+        s["ci"]["repository"],
+        "https://github.com/trailofbits/rfc8785.py"
+    );
+    assert_eq!(s["ci"]["gitRef"], "refs/tags/v0.1.2");
+    assert_eq!(s["ci"]["workflow"], RFC8785_RELEASE);
+    assert_eq!(s["ci"]["runnerEnvironment"], "github-hosted");
+    assert_eq!(
+        s["ci"]["sourceSha"],
+        "d8b4a6445f38c48b9137a8099706d9b8073146e4"
+    );
+    assert!(s["signedAt"].as_str().unwrap().starts_with("20"));
+    assert!(s["logEntries"][0]["logIndex"].as_u64().is_some());
+    assert_eq!(s["bundle"], github_bundle(), "the bundle is kept as sent");
+    assert_eq!(s["createdBy"], "token:admin");
+
+    // The identity is queryable, and the publish and the signature are in the audit trail.
+    let (identity, issuer): (String, String) =
+        sqlx::query_as("select signer_identity, signer_issuer from version_signatures")
+            .fetch_one(&r.db.pool)
+            .await
+            .unwrap();
+    assert_eq!((identity.as_str(), issuer.as_str()), (RFC8785_RELEASE, GHA));
+    assert_eq!(r.counts().await, [1, 1, 1, 2]);
+    // `latest` resolves.
+    assert_eq!(r.version_trust("latest").await.body["version"], "0.1.2");
+    assert_eq!(r.version_trust("9.9.9").await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_anchored_identity_pattern_admits_the_release_workflow() {
+    let r = Registry::new(TrustRoot::production()).await;
+    let pattern = r
+        .trust(json!({
+            "identityPattern": r"^https://github\.com/trailofbits/rfc8785\.py/\.github/workflows/release\.yml@refs/tags/v.+$",
+            "issuer": GHA,
+            "server": NAME,
+        }))
+        .await;
+    assert_eq!(pattern.status, StatusCode::CREATED, "{:#}", pattern.body);
+    let doc = server_json(NAME, "0.1.2", Some(wheel_digest()));
+    let published = r
+        .publish(&envelope(&doc, &[(github_bundle(), "package:0")]))
+        .await;
+    assert_eq!(
+        published.status,
+        StatusCode::CREATED,
+        "{:#}",
+        published.body
+    );
+    // A signer limited to one server does not sign its neighbours.
+    let other = server_json("io.github.trailofbits/other", "0.1.2", Some(wheel_digest()));
+    let refused = r
+        .publish(&envelope(&other, &[(github_bundle(), "package:0")]))
+        .await;
+    assert_refused(
+        &refused,
+        "no_trusted_signers",
+        "signatures[0]",
+        "trusted signer",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_identity_or_issuer_is_refused_naming_what_the_certificate_carried() {
+    let r = Registry::new(TrustRoot::production()).await;
+    let expected = "https://github.com/acme/rfc8785/.github/workflows/release.yml@refs/tags/v0.1.2";
+    r.trust(json!({"identity": expected, "issuer": GHA})).await;
+    let doc = server_json(NAME, "0.1.2", Some(wheel_digest()));
+    let refused = r
+        .publish(&envelope(&doc, &[(github_bundle(), "package:0")]))
+        .await;
+    assert_refused(
+        &refused,
+        "identity_mismatch",
+        "signatures[0]",
+        RFC8785_RELEASE,
+    );
+    let detail = refused.body["detail"].as_str().unwrap();
+    assert!(detail.contains("identity check failed"), "{detail}");
+    assert!(detail.contains(expected), "{detail}");
+    assert_eq!(r.counts().await, [0, 0, 0, 0], "nothing is half-stored");
+
+    // The right identity through another issuer.
+    r.trust(json!({"identity": RFC8785_RELEASE, "issuer": "https://accounts.google.com"}))
+        .await;
+    let refused = r
+        .publish(&envelope(&doc, &[(github_bundle(), "package:0")]))
+        .await;
+    assert_refused(&refused, "issuer_mismatch", "signatures[0]", GHA);
+    assert_eq!(r.counts().await, [0, 0, 0, 0]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tampered_artifact_fails_the_digest_check() {
+    let r = Registry::new(TrustRoot::production()).await;
+    r.trust(json!({"identity": RFC8785_RELEASE, "issuer": GHA}))
+        .await;
+    // The server.json pins another file than the one the bundle signed.
+    let other = Sha256Digest::of_bytes(&bytes("sigstore-python/bundle.txt"));
+    let doc = server_json(NAME, "0.1.2", Some(other));
+    let refused = r
+        .publish(&envelope(&doc, &[(github_bundle(), "package:0")]))
+        .await;
+    assert_refused(
+        &refused,
+        "artifact_digest_mismatch",
+        "signatures[0]",
+        &other.to_string(),
+    );
+    // A bundle over the wheel offered as the server.json's signature fails the same way.
+    let doc = server_json(NAME, "0.1.2", Some(wheel_digest()));
+    let refused = r
+        .publish(&envelope(&doc, &[(github_bundle(), "server.json")]))
+        .await;
+    assert_refused(
+        &refused,
+        "artifact_digest_mismatch",
+        "signatures[0]",
+        &server_json_digest(&doc).to_string(),
+    );
+    assert_eq!(r.counts().await, [0, 0, 0, 0]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn malformed_requests_and_bundles_are_refused_with_their_location() {
+    let r = Registry::new(TrustRoot::staging()).await;
+    r.trust(json!({"identity": WILLIAM, "issuer": GITHUB_OAUTH}))
+        .await;
+    let doc = server_json(NAME, "1.0.0", Some(wheel_digest()));
+
+    let cases: Vec<(Value, &str, &str, &str)> = vec![
+        (
+            json!({"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json"}),
+            "malformed_bundle",
+            "signatures[0]",
+            "bundle parse check failed",
+        ),
+        (
+            json!({"verificationMaterial": {}}),
+            "unknown_media_type",
+            "signatures[0]",
+            "unknown media type",
+        ),
+        (
+            json_fixture("sigstore-python/bundle_invalid_version.txt.sigstore"),
+            "unknown_media_type",
+            "signatures[0]",
+            "this is completely wrong",
+        ),
+        (
+            json_fixture("sigstore-python/bundle_no_cert_v1.txt.sigstore"),
+            "empty_certificate_chain",
+            "signatures[0]",
+            "certificate chain is empty",
+        ),
+    ];
+    for (bundle, code, location, says) in cases {
+        let refused = r.publish(&envelope(&doc, &[(bundle, "package:0")])).await;
+        assert_refused(&refused, code, location, says);
+    }
+
+    // The shape of the request: each problem with its place.
+    let refused = r
+        .publish(&json!({"server": doc, "signatures": [
+            {"bundle": "{\"mediaType\": \"…\"}", "for": "package:0"},
+            {"bundle": {}, "for": "pkg:0"},
+            {"bundle": {}},
+        ], "extra": 1}))
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.body["code"], "invalid_publish_request");
+    let locations: Vec<&str> = refused.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["location"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        locations,
+        [
+            "extra",
+            "signatures[0].bundle",
+            "signatures[1].for",
+            "signatures[2].for"
+        ]
+    );
+
+    // Subjects that do not exist, or pin nothing.
+    let refused = r
+        .publish(&envelope(&doc, &[(json!({"mediaType": "x"}), "package:3")]))
+        .await;
+    assert_refused(
+        &refused,
+        "unknown_subject",
+        "signatures[0]",
+        "has 1 package",
+    );
+    let unpinned = server_json(NAME, "1.0.0", None);
+    let refused = r
+        .publish(&envelope(
+            &unpinned,
+            &[(json!({"mediaType": "x"}), "package:0")],
+        ))
+        .await;
+    assert_refused(
+        &refused,
+        "unpinned_package",
+        "signatures[0]",
+        "pins no digest",
+    );
+    assert_eq!(r.counts().await, [0, 0, 0, 0]);
+}
+
+/// Real bundles that fail deeper checks: a certificate that had expired when the timestamp
+/// authority stamped the signature, and an inclusion proof with a corrupted hash.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_expired_certificate_and_a_bad_inclusion_proof_are_refused() {
+    const LATE: &str =
+        "insecure-cloudtop-shared-user@cloudtop-prod-us-east.iam.gserviceaccount.com";
+    let r = Registry::new(TrustRoot::staging()).await;
+    r.trust(json!({"identity": LATE, "issuer": "https://accounts.google.com"}))
+        .await;
+    r.trust(json!({"identity": WILLIAM, "issuer": GITHUB_OAUTH}))
+        .await;
+
+    let late = Sha256Digest::of_bytes(&bytes("sigstore-python/tsa/bundle.txt"));
+    let refused = r
+        .publish(&envelope(
+            &server_json(NAME, "1.0.0", Some(late)),
+            &[(
+                json_fixture("sigstore-python/tsa/bundle.txt.late_timestamp.sigstore"),
+                "package:0",
+            )],
+        ))
+        .await;
+    assert_refused(
+        &refused,
+        "certificate_expired",
+        "signatures[0]",
+        "had expired at the signed time",
+    );
+
+    let mut corrupted = json_fixture("sigstore-python/bundle_v3.txt.sigstore");
+    *corrupted
+        .pointer_mut("/verificationMaterial/tlogEntries/0/inclusionProof/hashes/0")
+        .unwrap() = json!("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+    let artifact = Sha256Digest::of_bytes(&bytes("sigstore-python/bundle_v3.txt"));
+    let refused = r
+        .publish(&envelope(
+            &server_json(NAME, "1.0.0", Some(artifact)),
+            &[(corrupted, "package:0")],
+        ))
+        .await;
+    assert_refused(
+        &refused,
+        "inclusion_proof",
+        "signatures[0]",
+        "inclusion proof check failed",
+    );
+    assert_eq!(r.counts().await, [0, 0, 0, 0]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bundle_from_another_sigstore_instance_is_refused() {
+    let artifact = Sha256Digest::of_bytes(&bytes("sigstore-python/bundle_v3.txt"));
+    let bundle = json_fixture("sigstore-python/bundle_v3.txt.sigstore");
+    let doc = server_json(NAME, "1.0.0", Some(artifact));
+    // Staging's bundle against the (default) production root.
+    let production = Registry::new(TrustRoot::production()).await;
+    production
+        .trust(json!({"identity": WILLIAM, "issuer": GITHUB_OAUTH}))
+        .await;
+    let refused = production
+        .publish(&envelope(&doc, &[(bundle.clone(), "package:0")]))
+        .await;
+    assert_refused(
+        &refused,
+        "inclusion_promise",
+        "signatures[0]",
+        "another Sigstore instance",
+    );
+    assert_eq!(production.counts().await, [0, 0, 0, 0]);
+    // The same bundle where the registry trusts the staging instance.
+    let staging = Registry::new(TrustRoot::staging()).await;
+    staging
+        .trust(json!({"identity": WILLIAM, "issuer": GITHUB_OAUTH}))
+        .await;
+    let published = staging
+        .publish(&envelope(&doc, &[(bundle, "package:0")]))
+        .await;
+    assert_eq!(
+        published.status,
+        StatusCode::CREATED,
+        "{:#}",
+        published.body
+    );
+    let trust = staging.version_trust("1.0.0").await;
+    assert_eq!(trust.body["signatures"][0]["identity"], WILLIAM);
+    assert_eq!(
+        trust.body["signatures"][0]["mediaType"],
+        "application/vnd.dev.sigstore.bundle.v0.3+json"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn key_signatures_verify_with_a_trusted_key_only() {
+    let r = Registry::new(TrustRoot::production()).await;
+    let trusted = SigningKey::from_pkcs8_pem(&text("keys/p256.key")).unwrap();
+    let stranger = SigningKey::from_pkcs8_pem(&text("keys/ed25519.key")).unwrap();
+    let added = r.trust(json!({"publicKey": text("keys/p256.pub")})).await;
+    assert_eq!(added.status, StatusCode::CREATED, "{:#}", added.body);
+    assert_eq!(added.body["keyId"], trusted.public_key().key_id());
+    assert_eq!(added.body["keyAlgorithm"], "ecdsa-p256");
+
+    // Over the server.json (its canonical digest) and over the artifact.
+    let doc = server_json(NAME, "1.0.0", Some(wheel_digest()));
+    let over_doc: Value = serde_json::from_str(
+        &trusted
+            .sign_digest(&server_json_digest(&doc))
+            .unwrap()
+            .to_json(),
+    )
+    .unwrap();
+    let over_wheel: Value =
+        serde_json::from_str(&trusted.sign_digest(&wheel_digest()).unwrap().to_json()).unwrap();
+    let published = r
+        .publish(&envelope(
+            &doc,
+            &[(over_doc, "server.json"), (over_wheel, "package:0")],
+        ))
+        .await;
+    assert_eq!(
+        published.status,
+        StatusCode::CREATED,
+        "{:#}",
+        published.body
+    );
+    let trust = r.version_trust("1.0.0").await.body;
+    let s = &trust["signatures"];
+    assert_eq!(
+        (s[0]["for"].as_str(), s[1]["for"].as_str()),
+        (Some("server.json"), Some("package:0"))
+    );
+    assert_eq!(s[0]["signerKind"], "key");
+    assert_eq!(s[0]["keyId"], trusted.public_key().key_id());
+    assert_eq!(s[0]["publicKey"], trusted.public_key().to_pem());
+    assert_eq!(s[0]["subjectDigest"], trust["serverJsonDigest"]);
+    assert_eq!(s[0]["signedAt"], Value::Null);
+
+    // Another key is refused, naming the key it carried and the keys trusted.
+    let doc = server_json(NAME, "1.0.1", Some(wheel_digest()));
+    let forged: Value = serde_json::from_str(
+        &stranger
+            .sign_digest(&server_json_digest(&doc))
+            .unwrap()
+            .to_json(),
+    )
+    .unwrap();
+    let refused = r
+        .publish(&envelope(&doc, &[(forged.clone(), "server.json")]))
+        .await;
+    assert_refused(
+        &refused,
+        "key_mismatch",
+        "signatures[0]",
+        &stranger.public_key().key_id(),
+    );
+    assert!(
+        refused.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&trusted.public_key().key_id())
+    );
+    assert_eq!(r.counts().await, [1, 1, 2, 3]);
+
+    // Attach later: published without signatures, signed afterwards; the same twice is a 409.
+    let published = r.publish(&doc).await;
+    assert_eq!(published.status, StatusCode::CREATED);
+    let uri = "/api/v1/servers/io.github.trailofbits%2Frfc8785/versions/1.0.1/signatures";
+    let refused = call(
+        &r.app,
+        Method::POST,
+        uri,
+        Some(&r.admin),
+        Some(&json!({"bundle": forged, "for": "server.json"})),
+    )
+    .await;
+    assert_refused(&refused, "key_mismatch", "bundle", "key check failed");
+    let good: Value = serde_json::from_str(
+        &trusted
+            .sign_digest(&server_json_digest(&doc))
+            .unwrap()
+            .to_json(),
+    )
+    .unwrap();
+    let body = json!({"bundle": good, "for": "server.json"});
+    let attached = call(&r.app, Method::POST, uri, Some(&r.admin), Some(&body)).await;
+    assert_eq!(attached.status, StatusCode::CREATED, "{:#}", attached.body);
+    assert_eq!(attached.body["signerKind"], "key");
+    let again = call(&r.app, Method::POST, uri, Some(&r.admin), Some(&body)).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{:#}", again.body);
+    assert_eq!(again.body["code"], "signature_exists");
+    let bad_request = call(
+        &r.app,
+        Method::POST,
+        uri,
+        Some(&r.admin),
+        Some(&json!({"bundle": good, "for": "everything"})),
+    )
+    .await;
+    assert_eq!(bad_request.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad_request.body["errors"][0]["location"], "for");
+    let latest = call(
+        &r.app,
+        Method::POST,
+        "/api/v1/servers/io.github.trailofbits%2Frfc8785/versions/latest/signatures",
+        Some(&r.admin),
+        Some(&body),
+    )
+    .await;
+    assert_eq!(latest.status, StatusCode::BAD_REQUEST);
+    // A removed key signs nothing new; what it signed stays.
+    let id = added.body["id"].as_i64().unwrap();
+    let removed = call(
+        &r.app,
+        Method::DELETE,
+        &format!("/api/v1/namespaces/{NS}/trusted-signers/{id}"),
+        Some(&r.admin),
+        None,
+    )
+    .await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    let refused = r
+        .publish(&envelope(
+            &server_json(NAME, "1.0.2", None),
+            &[(good, "server.json")],
+        ))
+        .await;
+    assert_refused(
+        &refused,
+        "no_trusted_signers",
+        "signatures[0]",
+        "mcpreg trusted-signer add",
+    );
+    assert_eq!(
+        r.version_trust("1.0.0").await.body["signatures"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_trusted_signer_means_no_signature_is_accepted() {
+    let r = Registry::new(TrustRoot::production()).await;
+    let doc = server_json(NAME, "0.1.2", Some(wheel_digest()));
+    let refused = r
+        .publish(&envelope(&doc, &[(github_bundle(), "package:0")]))
+        .await;
+    assert_refused(&refused, "no_trusted_signers", "signatures[0]", NS);
+    assert_eq!(r.counts().await, [0, 0, 0, 0]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_refused_signature_refuses_the_whole_publish() {
+    let r = Registry::new(TrustRoot::production()).await;
+    r.trust(json!({"identity": RFC8785_RELEASE, "issuer": GHA}))
+        .await;
+    let doc = server_json(NAME, "0.1.2", Some(wheel_digest()));
+    let refused = r
+        .publish(&envelope(
+            &doc,
+            &[
+                (github_bundle(), "package:0"),
+                (github_bundle(), "package:0"),
+                (json!({"mediaType": "text/plain"}), "server.json"),
+            ],
+        ))
+        .await;
+    assert_refused(
+        &refused,
+        "duplicate_signature",
+        "signatures[1]",
+        "appears twice",
+    );
+    let errors = refused.body["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 2, "{errors:#?}");
+    assert_eq!(errors[1]["location"], "signatures[2]");
+    assert!(
+        errors[1]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown media type")
+    );
+    assert_eq!(r.counts().await, [0, 0, 0, 0], "nothing is half-stored");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unpinned_versions_are_catalogued_and_marked() {
+    let r = Registry::new(TrustRoot::production()).await;
+    let mut doc = server_json(NAME, "2.0.0", None);
+    doc["packages"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"registryType": "oci", "identifier": format!("ghcr.io/acme/rfc8785@{}", wheel_digest()), "transport": {"type": "stdio"}}));
+    let published = r.publish(&doc).await;
+    assert_eq!(
+        published.status,
+        StatusCode::CREATED,
+        "{:#}",
+        published.body
+    );
+    let trust = r.version_trust("2.0.0").await.body;
+    assert_eq!(trust["pinned"], false);
+    assert_eq!(trust["packages"][0]["digest"], Value::Null);
+    assert_eq!(trust["packages"][1]["digest"], wheel_digest().to_string());
+    assert_eq!(trust["signatures"], json!([]));
+
+    // A digest that does not parse is refused at publish, naming its field.
+    doc["version"] = json!("2.0.1");
+    doc["packages"][1]["identifier"] = json!("ghcr.io/acme/rfc8785@sha256:abc");
+    let refused = r.publish(&doc).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        refused.body["errors"][0]["location"],
+        "packages[1].identifier"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn trusted_signers_are_admin_only_validated_field_by_field_and_audited() {
+    let r = Registry::new(TrustRoot::production()).await;
+    let url = format!("/api/v1/namespaces/{NS}/trusted-signers");
+    for (body, field, says) in [
+        (json!({}), "identity", "give `identity`"),
+        (
+            json!({"identityPattern": "https://github.com/acme/.*", "issuer": GHA}),
+            "identityPattern",
+            "must be anchored",
+        ),
+        (
+            json!({"identityPattern": "^a(b$", "issuer": GHA}),
+            "identityPattern",
+            "not a valid regular expression",
+        ),
+        (json!({"identity": "a@example.com"}), "issuer", "required"),
+        (
+            json!({"identity": "a@example.com", "issuer": "accounts.google.com"}),
+            "issuer",
+            "not an http(s) URL",
+        ),
+        (
+            json!({"publicKey": "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"}),
+            "publicKey",
+            "invalid public key",
+        ),
+        (
+            json!({"publicKey": text("keys/p384.pub")}),
+            "publicKey",
+            "ECDSA P-256 or Ed25519",
+        ),
+        (
+            json!({"publicKey": text("keys/p256.pub"), "identity": "a@example.com"}),
+            "publicKey",
+            "not both",
+        ),
+        (
+            json!({"identity": "a@example.com", "issuer": GHA, "server": "com.other/x"}),
+            "server",
+            "not in namespace",
+        ),
+    ] {
+        let reply = call(&r.app, Method::POST, &url, Some(&r.admin), Some(&body)).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{body}: {:#}",
+            reply.body
+        );
+        let issue = reply.body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["location"] == field)
+            .unwrap_or_else(|| panic!("{body}: no issue at {field}: {:#}", reply.body));
+        assert!(
+            issue["message"].as_str().unwrap().contains(says),
+            "{body}: {issue}"
+        );
+    }
+
+    let publisher =
+        r.db.scoped_token("pub", Role::Publisher, &["io.github.other"])
+            .await;
+    let good = json!({"identity": "a@example.com", "issuer": GHA});
+    let denied = call(&r.app, Method::POST, &url, Some(&publisher), Some(&good)).await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+    let created = call(&r.app, Method::POST, &url, Some(&r.admin), Some(&good)).await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let twice = call(&r.app, Method::POST, &url, Some(&r.admin), Some(&good)).await;
+    assert_eq!(twice.status, StatusCode::CONFLICT);
+    assert_eq!(twice.body["code"], "trusted_signer_exists");
+    let key = call(
+        &r.app,
+        Method::POST,
+        &url,
+        Some(&r.admin),
+        Some(&json!({"publicKey": text("keys/ed25519.pub"), "server": NAME})),
+    )
+    .await;
+    assert_eq!(key.status, StatusCode::CREATED, "{:#}", key.body);
+    assert_eq!(key.body["keyAlgorithm"], "ed25519");
+    assert_eq!(key.body["server"], NAME);
+
+    let list = call(&r.app, Method::GET, &url, Some(&r.admin), None).await;
+    assert_eq!(list.body["trustedSigners"].as_array().unwrap().len(), 2);
+    let id = created.body["id"].as_i64().unwrap();
+    let gone = call(
+        &r.app,
+        Method::DELETE,
+        &format!("{url}/{id}"),
+        Some(&r.admin),
+        None,
+    )
+    .await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT);
+    let again = call(
+        &r.app,
+        Method::DELETE,
+        &format!("{url}/{id}"),
+        Some(&r.admin),
+        None,
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    let actions: Vec<String> = sqlx::query_scalar(
+        "select action from audit_events where action like 'trusted_signer.%' order by id",
+    )
+    .fetch_all(&r.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        actions,
+        [
+            "trusted_signer.create",
+            "trusted_signer.create",
+            "trusted_signer.delete"
+        ]
+    );
+    let unknown = call(
+        &r.app,
+        Method::GET,
+        "/api/v1/namespaces/com.nowhere/trusted-signers",
+        Some(&r.admin),
+        None,
+    )
+    .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+}
+
+/// End to end with the real binaries: a CI-style `mcpreg publish --bundle` of a real GitHub
+/// Actions bundle, then `mcpreg verify` on the client — which passes for the published wheel and
+/// fails, with exit code 6 and the reason, for a modified one.
+#[tokio::test(flavor = "multi_thread")]
+async fn cli_publishes_with_a_bundle_and_verifies_the_artifact() {
+    use mcpreg_tests::{ServerProcess, mcpreg};
+
+    let db = TestDb::new().await;
+    let token = db.token("ci", Role::Admin).await;
+    let server = ServerProcess::start(&[], &[("DATABASE_URL", &db.url)]);
+    let url = server.url.as_str();
+    let t = Some(token.as_str());
+    let dir = tempfile::tempdir().unwrap();
+    let doc_path = dir.path().join("server.json");
+    std::fs::write(
+        &doc_path,
+        serde_json::to_vec_pretty(&server_json(NAME, "0.1.2", Some(wheel_digest()))).unwrap(),
+    )
+    .unwrap();
+    let doc = doc_path.to_str().unwrap();
+    let wheel = trust_fixture("sigstore-python/bundle_v3_github.whl");
+    let wheel = wheel.to_str().unwrap();
+    let bundle = trust_fixture("sigstore-python/bundle_v3_github.whl.sigstore");
+    let bundle = bundle.to_str().unwrap();
+
+    let run = mcpreg(url, t, &["namespace", "create", NS]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // No trusted signer yet: the registry refuses the signature, and with it the version.
+    let run = mcpreg(url, t, &["publish", doc, "--bundle", bundle]);
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("trusted signer check failed"),
+        "{}",
+        run.stderr
+    );
+    let run = mcpreg(
+        url,
+        t,
+        &[
+            "trusted-signer",
+            "add",
+            NS,
+            "--identity",
+            RFC8785_RELEASE,
+            "--issuer",
+            GHA,
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    // The bundle is checked locally first: it names what it signs and who signed it.
+    let run = mcpreg(url, t, &["publish", doc, "--bundle", bundle]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "package:0: signed by {RFC8785_RELEASE} (issuer {GHA})"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout.contains(&format!("published {NAME}@0.1.2")),
+        "{}",
+        run.stdout
+    );
+
+    // The client verifies, offline, with the production root: the published wheel passes.
+    let run = mcpreg(
+        url,
+        None,
+        &["verify", &format!("{NAME}@0.1.2"), "--artifact", wheel],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("verified"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(&format!("signed by {RFC8785_RELEASE}")),
+        "{}",
+        run.stdout
+    );
+    let run = mcpreg(url, None, &["verify", NAME, "-o", "json"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["verified"], true);
+
+    // A modified wheel fails, saying why.
+    let mut modified = bytes("sigstore-python/bundle_v3_github.whl");
+    let last = modified.len() - 1;
+    modified[last] ^= 1;
+    let modified_path = dir.path().join("rfc8785-0.1.2-py3-none-any.whl");
+    std::fs::write(&modified_path, &modified).unwrap();
+    let run = mcpreg(
+        url,
+        None,
+        &[
+            "verify",
+            &format!("{NAME}@0.1.2"),
+            "--artifact",
+            modified_path.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 6, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("is not the published artifact"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("artifact_digest_mismatch"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stderr.contains("verification of"), "{}", run.stderr);
+
+    // A key signature over the server.json, attached later, verifies too.
+    let key = trust_fixture("keys/p256.key");
+    let run = mcpreg(
+        url,
+        None,
+        &["sign", "--key", key.to_str().unwrap(), "--server-json", doc],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let public = trust_fixture("keys/p256.pub");
+    let run = mcpreg(
+        url,
+        t,
+        &[
+            "trusted-signer",
+            "add",
+            NS,
+            "--key",
+            public.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let signature = format!("{doc}.sig.json");
+    let run = mcpreg(
+        url,
+        t,
+        &[
+            "signature",
+            "attach",
+            &format!("{NAME}@0.1.2"),
+            "--bundle",
+            &signature,
+        ],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("server.json: key signature"),
+        "{}",
+        run.stderr
+    );
+    let run = mcpreg(url, None, &["signature", "list", NAME, "-o", "json"]);
+    let list: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 2, "{list:#}");
+    let run = mcpreg(
+        url,
+        None,
+        &["verify", &format!("{NAME}@0.1.2"), "--artifact", wheel],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("ecdsa-p256 key"), "{}", run.stdout);
+}
+
+/// A private Sigstore instance: the server and the client are given its `trusted_root.json`
+/// (here Sigstore's staging instance). A client that verifies against another root fails.
+#[tokio::test(flavor = "multi_thread")]
+async fn server_and_client_use_a_configured_trusted_root() {
+    use mcpreg_tests::{ServerProcess, mcpreg};
+
+    let db = TestDb::new().await;
+    let token = db.token("ci", Role::Admin).await;
+    let root = trust_fixture("trust/staging/trusted_root.json");
+    let root = root.to_str().unwrap();
+    let server = ServerProcess::start(&["--trusted-root", root], &[("DATABASE_URL", &db.url)]);
+    assert!(
+        server.log_text().contains("trust root loaded"),
+        "{}",
+        server.log_text()
+    );
+    let url = server.url.as_str();
+    let t = Some(token.as_str());
+    let dir = tempfile::tempdir().unwrap();
+    let artifact = Sha256Digest::of_bytes(&bytes("sigstore-python/bundle_v3.txt"));
+    let doc_path = dir.path().join("server.json");
+    std::fs::write(
+        &doc_path,
+        serde_json::to_vec(&server_json(NAME, "1.0.0", Some(artifact))).unwrap(),
+    )
+    .unwrap();
+    let bundle = trust_fixture("sigstore-python/bundle_v3.txt.sigstore");
+    assert_eq!(mcpreg(url, t, &["namespace", "create", NS]).code, 0);
+    let run = mcpreg(
+        url,
+        t,
+        &[
+            "trusted-signer",
+            "add",
+            NS,
+            "--identity",
+            WILLIAM,
+            "--issuer",
+            GITHUB_OAUTH,
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let publish = |extra: &[&str]| {
+        let mut args = vec![
+            "publish",
+            doc_path.to_str().unwrap(),
+            "--bundle",
+            bundle.to_str().unwrap(),
+            "--for",
+            "package:0",
+        ];
+        args.extend_from_slice(extra);
+        mcpreg(url, t, &args)
+    };
+    // Checked locally against the production root, the staging bundle is refused before upload.
+    let run = publish(&[]);
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("another Sigstore instance"),
+        "{}",
+        run.stderr
+    );
+    let run = publish(&["--trusted-root", root]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+
+    let version = format!("{NAME}@1.0.0");
+    let run = mcpreg(url, None, &["verify", &version, "--trusted-root", root]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let run = mcpreg(url, None, &["verify", &version]);
+    assert_eq!(run.code, 6, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("inclusion_promise"), "{}", run.stdout);
+}
+
+#[test]
+fn a_bad_trusted_root_stops_the_start_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("trusted_root.json");
+    std::fs::write(&bad, br#"{"mediaType": "application/json"}"#).unwrap();
+    let out = std::process::Command::new(mcpreg_tests::binary("mcpreg-server"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--trusted-root"])
+        .arg(&bad)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let last = stderr.lines().last().unwrap_or("");
+    assert!(
+        last.contains("--trusted-root") && last.contains("media type"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("data").exists(), "nothing was started");
+}
