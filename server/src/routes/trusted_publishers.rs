@@ -10,24 +10,9 @@ use serde_json::json;
 use crate::app::AppState;
 use crate::auth::oidc::issuer_string;
 use crate::auth::{Caller, Permission};
-use crate::db::{audit, namespaces, trusted_publishers};
+use crate::db::{audit, trusted_publishers};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::JsonBody;
-
-async fn existing_namespace(state: &AppState, namespace: &str) -> ApiResult<()> {
-    namespaces::get(&state.pool, namespace)
-        .await?
-        .map(|_| ())
-        .ok_or_else(|| {
-            ApiError::not_found(
-                "namespace_not_found",
-                format!(
-                    "no namespace `{}`",
-                    namespace.chars().take(100).collect::<String>()
-                ),
-            )
-        })
-}
 
 /// List a namespace's trusted publishers.
 #[utoipa::path(
@@ -49,7 +34,7 @@ pub async fn list(
     Path(namespace): Path<String>,
 ) -> ApiResult<Json<TrustedPublisherList>> {
     caller.require(Permission::Admin)?;
-    existing_namespace(&state, &namespace).await?;
+    super::namespaces::require_existing(&state, &namespace).await?;
     Ok(Json(TrustedPublisherList {
         trusted_publishers: trusted_publishers::list(&state.pool, &namespace).await?,
     }))
@@ -78,7 +63,7 @@ pub async fn create(
     JsonBody(new): JsonBody<NewTrustedPublisher>,
 ) -> ApiResult<(StatusCode, Json<TrustedPublisher>)> {
     caller.require(Permission::Admin)?;
-    existing_namespace(&state, &namespace).await?;
+    super::namespaces::require_existing(&state, &namespace).await?;
     let mut problems = Vec::new();
     if let Some(server) = &new.server {
         match ServerName::parse(server) {

@@ -11,24 +11,9 @@ use serde_json::json;
 use crate::app::AppState;
 use crate::auth::{Caller, Permission};
 use crate::db::trusted_signers::{self, NewSigner};
-use crate::db::{audit, is_unique_violation, namespaces};
+use crate::db::{audit, is_unique_violation};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::JsonBody;
-
-async fn existing_namespace(state: &AppState, namespace: &str) -> ApiResult<()> {
-    namespaces::get(&state.pool, namespace)
-        .await?
-        .map(|_| ())
-        .ok_or_else(|| {
-            ApiError::not_found(
-                "namespace_not_found",
-                format!(
-                    "no namespace `{}`",
-                    namespace.chars().take(100).collect::<String>()
-                ),
-            )
-        })
-}
 
 /// List a namespace's trusted signers.
 #[utoipa::path(
@@ -51,7 +36,7 @@ pub async fn list(
     Path(namespace): Path<String>,
 ) -> ApiResult<Json<TrustedSignerList>> {
     caller.require(Permission::Admin)?;
-    existing_namespace(&state, &namespace).await?;
+    super::namespaces::require_existing(&state, &namespace).await?;
     Ok(Json(TrustedSignerList {
         trusted_signers: trusted_signers::list(&state.pool, &namespace).await?,
     }))
@@ -86,7 +71,7 @@ pub async fn create(
     JsonBody(new): JsonBody<NewTrustedSigner>,
 ) -> ApiResult<(StatusCode, Json<TrustedSigner>)> {
     caller.require(Permission::Admin)?;
-    existing_namespace(&state, &namespace).await?;
+    super::namespaces::require_existing(&state, &namespace).await?;
     let checked = check(&namespace, &new)?;
     let signer = match &checked {
         Checked::Identity => NewSigner::Identity {
