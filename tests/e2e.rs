@@ -476,3 +476,175 @@ async fn replicas_see_each_others_changes_within_a_second() {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
+
+/// server-everything from npm (installed with `npm ci` into `cli/tests/node` on first use, as the
+/// CLI's own tests do), and the command line that runs it over stdio.
+fn everything_stdio() -> Vec<String> {
+    let dir = mcpreg_tests::workspace_root().join("cli/tests/node");
+    let js = dir.join("node_modules/@modelcontextprotocol/server-everything/dist/index.js");
+    if !js.exists() {
+        let status = std::process::Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(&dir)
+            .status()
+            .expect("npm is installed (the tests start real MCP servers from npm)");
+        assert!(status.success(), "npm ci in {} failed", dir.display());
+    }
+    vec![
+        "node".into(),
+        js.to_string_lossy().into_owned(),
+        "stdio".into(),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tools_pinned_through_the_cli_catch_a_rug_pull_of_the_live_server() {
+    let db = TestDb::new().await;
+    let token = db.token("e2e", mcpreg_api::admin::Role::Admin).await;
+    let t = Some(token.as_str());
+    let server = ServerProcess::start(&[], &[("DATABASE_URL", &db.url)]);
+    let url = server.url.clone();
+    let work = tempfile::tempdir().unwrap();
+    let manifest = work.path().join("manifest.json");
+    let manifest_arg = manifest.to_str().unwrap();
+    let live = everything_stdio();
+    let live: Vec<&str> = live.iter().map(String::as_str).collect();
+
+    // CI: capture the real server, publish the version with its manifest.
+    let mut capture = vec!["tools", "capture", "--out", manifest_arg, "--"];
+    capture.extend(&live);
+    let run = mcpreg(&url, None, &capture);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let document = work.path().join("server.json");
+    std::fs::write(
+        &document,
+        json!({
+            "$schema": "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json",
+            "name": "io.github.modelcontextprotocol/everything",
+            "description": "The MCP test server",
+            "version": "2026.8.31",
+            "packages": [{"registryType": "npm", "identifier": "@modelcontextprotocol/server-everything", "version": "2026.8.31", "transport": {"type": "stdio"}}]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let run = mcpreg(
+        &url,
+        t,
+        &[
+            "publish",
+            document.to_str().unwrap(),
+            "--tools",
+            manifest_arg,
+        ],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let pin =
+        serde_json::from_slice::<Value>(&std::fs::read(&manifest).unwrap()).unwrap()["toolsPin"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    assert!(
+        run.stdout.contains(&format!("tools pin {pin}")),
+        "{}",
+        run.stdout
+    );
+
+    // A reviewer sees the pin, its cost and the registry's scan.
+    let name = "io.github.modelcontextprotocol/everything@2026.8.31";
+    let run = mcpreg(&url, t, &["--output", "json", "tools", "show", name]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let shown = json_out(&run);
+    assert_eq!(shown["toolsPin"], pin);
+    assert!(shown["contextCost"]["totalTokens"].as_u64().unwrap() > 1000);
+    let run = mcpreg(&url, t, &["scans", "show", name]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("mcpreg-scan"), "{}", run.stdout);
+
+    // A developer compares the live server with the pin: no drift.
+    let mut diff = vec!["tools", "diff", name, "--"];
+    diff.extend(&live);
+    let run = mcpreg(&url, None, &diff);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+
+    // The same package, changed after review: drift, exit 3, the poisoned tool named.
+    let rug = mcpreg_tests::workspace_root().join("cli/tests/node/rug-pull.mjs");
+    let mut diff = vec!["tools", "diff", name, "--", "node", rug.to_str().unwrap()];
+    diff.extend(&live);
+    let run = mcpreg(&url, None, &diff);
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("echo"), "{}", run.stdout);
+
+    // A scanner's report, uploaded by CI and exported again as SARIF.
+    let sarif =
+        mcpreg_tests::scan_fixture("scans/bandit/cisco-example-malicious-mcp-servers.bandit.sarif");
+    let run = mcpreg(&url, t, &["scans", "upload", name, sarif.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("10 findings, worst high"),
+        "{}",
+        run.stdout
+    );
+    let run = mcpreg(&url, t, &["scans", "show", name]);
+    assert_eq!(
+        run.code, 3,
+        "a high finding fails `scans show`: {}",
+        run.stdout
+    );
+    let run = mcpreg(&url, t, &["scans", "export", name]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(json_out(&run)["runs"].as_array().unwrap().len(), 2);
+
+    // A second manifest for the same version is refused: pins never change.
+    let run = mcpreg(&url, t, &["tools", "attach", name, manifest_arg]);
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("already has a tool manifest"),
+        "{}",
+        run.stderr
+    );
+
+    // Review: the publisher cannot approve; a reviewer can, once the unsigned version's
+    // signature gate is overridden with a reason, which is shown with the decision.
+    let reviewer = db.token("rev", mcpreg_api::admin::Role::Reviewer).await;
+    let r = Some(reviewer.as_str());
+    let run = mcpreg(
+        &url,
+        t,
+        &["review", "approve", name, "--override", "signature=x"],
+    );
+    assert_eq!(run.code, 5, "{}{}", run.stdout, run.stderr);
+    let run = mcpreg(&url, r, &["review", "approve", name]);
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("gates.signature"), "{}", run.stderr);
+    let run = mcpreg(
+        &url,
+        r,
+        &[
+            "review",
+            "approve",
+            name,
+            "--override",
+            "signature=built and signed inside the company network",
+            "--override",
+            "digests=npm resolves the version; the lockfile pins the integrity",
+            "--override",
+            "findings=Bandit flagged the test fixtures, not the server",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains(": approved (1 of 1"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("overrode signature: built and signed inside the company network"),
+        "{}",
+        run.stdout
+    );
+    let run = mcpreg(
+        &url,
+        r,
+        &["--output", "json", "review", "list", "--state", "approved"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(json_out(&run)["reviews"][0]["version"], "2026.8.31");
+}

@@ -573,6 +573,17 @@ async fn authorization_matrix() {
     )
     .await;
     assert_eq!(trusted.status, StatusCode::CREATED, "{:#}", trusted.body);
+    // A tool manifest on com.acme/weather@0.0.1: reads find it, and a second one is a 409 for
+    // anyone allowed to attach one.
+    let attached = call(
+        &app,
+        Method::PUT,
+        "/api/v1/servers/com.acme%2Fweather/versions/0.0.1/tools",
+        Some(&admin),
+        Some(&serde_json::to_value(mcpreg_tests::everything_manifest()).unwrap()),
+    )
+    .await;
+    assert_eq!(attached.status, StatusCode::CREATED, "{:#}", attached.body);
     /// A fresh key signature over com.acme/weather@0.0.1's server.json (ECDSA: never the same
     /// twice, so each call stores a new one).
     fn signature_of_weather(_: usize) -> Value {
@@ -590,6 +601,8 @@ async fn authorization_matrix() {
     const F: S = S::FORBIDDEN;
     const U: S = S::UNAUTHORIZED;
     const NF: S = S::NOT_FOUND;
+    const X: S = S::CONFLICT;
+    const UE: S = S::UNPROCESSABLE_ENTITY;
     // Columns: anonymous, reader, auditor, reviewer, publisher, other-publisher, admin,
     // oidc-admin, oidc-publisher, trusted-publishing.
     type Row = (
@@ -720,6 +733,63 @@ async fn authorization_matrix() {
             "/api/v1/servers/com.acme%2Fweather/versions/0.0.1/signatures",
             Some(signature_of_weather),
             [U, F, F, F, C, F, C, C, C, C],
+        ),
+        (
+            Method::GET,
+            "/api/v1/servers/{serverName}/versions/{version}/tools",
+            "/api/v1/servers/com.acme%2Fweather/versions/0.0.1/tools",
+            None,
+            [OK; 10],
+        ),
+        (
+            Method::PUT,
+            "/api/v1/servers/{serverName}/versions/{version}/tools",
+            "/api/v1/servers/com.acme%2Fweather/versions/0.0.1/tools",
+            Some(|_| serde_json::to_value(mcpreg_tests::everything_manifest()).unwrap()),
+            [U, F, F, X, X, F, X, X, X, X],
+        ),
+        (
+            Method::GET,
+            "/api/v1/servers/{serverName}/versions/{version}/scans",
+            "/api/v1/servers/com.acme%2Fweather/versions/0.0.1/scans",
+            None,
+            [OK; 10],
+        ),
+        (
+            Method::POST,
+            "/api/v1/servers/{serverName}/versions/{version}/scans",
+            "/api/v1/servers/com.acme%2Fweather/versions/0.0.1/scans",
+            Some(|_| json!({"report": {"not": "a report"}})),
+            [U, F, F, UE, UE, F, UE, UE, UE, UE],
+        ),
+        (
+            Method::GET,
+            "/api/v1/servers/{serverName}/versions/{version}/scans/sarif",
+            "/api/v1/servers/com.acme%2Fweather/versions/0.0.1/scans/sarif",
+            None,
+            [OK; 10],
+        ),
+        (
+            Method::GET,
+            "/api/v1/reviews",
+            "/api/v1/reviews",
+            None,
+            [U, F, F, OK, F, F, OK, OK, F, F],
+        ),
+        (
+            Method::GET,
+            "/api/v1/servers/{serverName}/versions/{version}/review",
+            "/api/v1/servers/com.acme%2Fweather/versions/0.0.1/review",
+            None,
+            [OK; 10],
+        ),
+        (
+            Method::POST,
+            "/api/v1/servers/{serverName}/versions/{version}/review",
+            "/api/v1/servers/com.acme%2Fweather/versions/0.0.1/review",
+            // A revocation without a reason: refused for what it says, once the caller may.
+            Some(|_| json!({"action": "revoke"})),
+            [U, F, F, UE, F, F, UE, UE, F, F],
         ),
         (
             Method::GET,

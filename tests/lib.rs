@@ -44,6 +44,108 @@ pub fn trust_fixture(path: &str) -> PathBuf {
     workspace_root().join("trust/tests/fixtures").join(path)
 }
 
+/// A file of mcpreg-scan's fixtures (`scan/tests/fixtures`: real answers of MCP servers and real
+/// scanner reports, with their sources in its README), used in place rather than copied.
+pub fn scan_fixture(path: &str) -> PathBuf {
+    workspace_root().join("scan/tests/fixtures").join(path)
+}
+
+/// A fixture of mcpreg-scan's as JSON.
+pub fn scan_fixture_json(path: &str) -> serde_json::Value {
+    let bytes = std::fs::read(scan_fixture(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// The tool manifest of server-everything's real answers (`scan/tests/fixtures/mcp-servers`,
+/// recorded from `@modelcontextprotocol/server-everything` over stdio, a client without
+/// capabilities), as `mcpreg tools capture` writes it.
+pub fn everything_manifest() -> mcpreg_scan::ToolManifest {
+    let file = |what: &str| scan_fixture_json(&format!("mcp-servers/everything.{what}.json"));
+    let list = |what: &str, key: &str| {
+        file(what)["result"][key]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    };
+    mcpreg_scan::ToolManifest::from_capture(mcpreg_scan::manifest::RawCapture {
+        initialize_result: file("initialize")["result"].clone(),
+        client_capabilities: serde_json::json!({}),
+        tools: list("tools", "tools"),
+        prompts: list("prompts", "prompts"),
+        resources: list("resources", "resources"),
+        resource_templates: list("resource-templates", "resourceTemplates"),
+    })
+    .expect("server-everything's answers make a manifest")
+}
+
+/// A manifest of the tools of Cisco's example malicious MCP servers
+/// (`scan/tests/fixtures/scans/cisco-mcp-scanner/example-malicious-servers.lists.json`) under a
+/// made-up server.
+pub fn malicious_manifest() -> mcpreg_scan::ToolManifest {
+    let lists = scan_fixture_json("scans/cisco-mcp-scanner/example-malicious-servers.lists.json");
+    let get = |k: &str| lists[k].as_array().cloned().unwrap_or_default();
+    mcpreg_scan::ToolManifest::from_capture(mcpreg_scan::manifest::RawCapture {
+        initialize_result: serde_json::json!({
+            "protocolVersion": "2025-11-25",
+            "serverInfo": {"name": "helpful-tools", "version": "0.0.1"},
+            "capabilities": {"tools": {}},
+        }),
+        client_capabilities: serde_json::json!({}),
+        tools: get("tools"),
+        prompts: get("prompts"),
+        resources: get("resources"),
+        resource_templates: Vec::new(),
+    })
+    .expect("the lists make a manifest")
+}
+
+/// An answer of the router: status, headers and the body as JSON (`Null` when it is not JSON).
+pub struct Reply {
+    /// The status.
+    pub status: axum::http::StatusCode,
+    /// The headers.
+    pub headers: axum::http::HeaderMap,
+    /// The body.
+    pub body: serde_json::Value,
+}
+
+/// Sends one request to the router, with a bearer token and a JSON body when given.
+pub async fn call(
+    app: &axum::Router,
+    method: axum::http::Method,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<&serde_json::Value>,
+) -> Reply {
+    use tower::ServiceExt as _;
+    let mut request = axum::http::Request::builder().method(method).uri(uri);
+    if let Some(t) = token {
+        request = request.header(axum::http::header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    let request = match body {
+        Some(b) => request
+            .header(axum::http::header::CONTENT_TYPE, "application/json")
+            .body(axum::body::Body::from(b.to_string())),
+        None => request.body(axum::body::Body::empty()),
+    }
+    .expect("a valid request");
+    let response = app
+        .clone()
+        .oneshot(request)
+        .await
+        .expect("the router answers");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 24)
+        .await
+        .expect("the body is read");
+    Reply {
+        status,
+        headers,
+        body: serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+    }
+}
+
 /// How to reach the PostgreSQL server the tests use, and how to name a database on it as a URL.
 #[derive(Clone)]
 struct Server {

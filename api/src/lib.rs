@@ -6,10 +6,14 @@
 
 pub mod access;
 pub mod admin;
+pub mod allowlist;
 pub mod name;
 pub mod problem;
 pub mod registry;
+pub mod review;
+pub mod scans;
 pub mod server_json;
+pub mod tools;
 pub mod trust;
 pub mod version;
 

@@ -70,6 +70,14 @@ pub struct ResponseMeta {
     /// Registry-managed metadata.
     #[serde(rename = "io.modelcontextprotocol.registry/official")]
     pub official: OfficialMeta,
+    /// mcpreg's addition: the version's tools pin and context cost, when it has a tool manifest
+    /// (`GET /api/v1/servers/{name}/versions/{version}/tools` has the manifest).
+    #[serde(
+        rename = "dev.mcpreg/tools",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub tools: Option<crate::tools::ToolsMeta>,
 }
 
 /// One server version: the server.json exactly as published, and the registry's metadata.
@@ -125,6 +133,7 @@ pub struct ServerList {
 }
 
 const _: () = {
-    // The literal in the serde attribute above must match the shared constant.
+    // The literals in the serde attributes above must match the shared constants.
     assert!(OFFICIAL_META_KEY.len() == "io.modelcontextprotocol.registry/official".len());
+    assert!(crate::tools::TOOLS_META_KEY.len() == "dev.mcpreg/tools".len());
 };

@@ -96,6 +96,11 @@ pub struct PublishRequest {
     /// Signatures over the document or its packages' artifacts.
     #[serde(default)]
     pub signatures: Vec<NewSignature>,
+    /// The version's tool manifest (`mcpreg tools capture`), stored with it and scanned on
+    /// receipt; see `PUT /api/v1/servers/{serverName}/versions/{version}/tools`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub tools: Option<Value>,
 }
 
 /// One package of a version and the artifact digest it pins.

@@ -7,6 +7,7 @@ mod ci;
 mod client;
 mod commands;
 mod credentials;
+mod mcp_config;
 mod output;
 
 use std::process::ExitCode;
@@ -34,6 +35,8 @@ pub mod exit {
     pub const AUTH: u8 = 5;
     /// `verify`: a signature, digest or artifact did not verify.
     pub const VERIFY_FAILED: u8 = 6;
+    /// `check`, `allowlist`: something is not allowed by policy (or the allowlist could not be trusted).
+    pub const DENIED: u8 = 7;
 }
 
 /// mcpreg: curate, publish and look up approved MCP servers.
@@ -61,7 +64,7 @@ struct Cli {
     command: Command,
 }
 
-const EXIT_CODES: &str = "Exit codes: 0 ok, 1 failure, 2 usage, 3 rejected by the registry, 4 not found, 5 credentials missing or insufficient, 6 verification failed (`verify`).";
+const EXIT_CODES: &str = "Exit codes: 0 ok, 1 failure, 2 usage, 3 rejected by the registry, 4 not found, 5 credentials missing or insufficient, 6 verification failed (`verify`), 7 not allowed by policy (`check`, `allowlist`).";
 
 #[derive(Debug, Subcommand)]
 enum Command {
@@ -125,6 +128,23 @@ enum Command {
     },
     /// Scan a tool manifest with the built-in scanner (SARIF on stdout; exit 3 at medium or above).
     Scan(commands::scan::Args),
+    /// Review versions: list the queue, show, approve, reject, revoke.
+    Review {
+        #[command(subcommand)]
+        command: commands::review::ReviewCommand,
+    },
+    /// Upload, show or export the scan reports stored with a version.
+    Scans {
+        #[command(subcommand)]
+        command: commands::scans::ScansCommand,
+    },
+    /// Fetch and verify signed allowlists (what policy lets an audience use).
+    Allowlist {
+        #[command(subcommand)]
+        command: commands::allowlist::AllowlistCommand,
+    },
+    /// Check this machine's MCP client configurations against an allowlist (exit 7 if anything is not allowed).
+    Check(commands::check::Args),
 }
 
 #[tokio::main]
@@ -151,7 +171,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Scan(args) => return commands::scan::run(cli.output, args),
         // Talks to MCP servers; to the registry only for `tools diff NAME@VERSION`, with
         // --token / MCPREG_TOKEN when given (no stored sign-in, no refresh).
-        Command::Tools { command } => {
+        Command::Tools { command } if !command.needs_credentials() => {
             let client = match cli.token.filter(|t| !t.is_empty()) {
                 Some(t) => anonymous.with_token(t),
                 None => anonymous,
@@ -175,8 +195,8 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         | Command::Sign(_)
         | Command::Canonicalize(_)
         | Command::Sigstore { .. }
-        | Command::Scan(_)
-        | Command::Tools { .. } => Ok(exit::OK),
+        | Command::Scan(_) => Ok(exit::OK),
+        Command::Tools { command } => commands::tools::run(&client, cli.output, command).await,
         Command::Server { command } => commands::server::run(&client, cli.output, command).await,
         Command::Publish(args) => commands::publish::run(&client, cli.output, args).await,
         Command::Status(args) => commands::status::run(&client, cli.output, args).await,
@@ -196,6 +216,12 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::TrustedSigner { command } => {
             commands::trusted_signer::run(&client, cli.output, command).await
         }
+        Command::Scans { command } => commands::scans::run(&client, cli.output, command).await,
+        Command::Review { command } => commands::review::run(&client, cli.output, command).await,
+        Command::Allowlist { command } => {
+            commands::allowlist::run(&client, cli.output, command).await
+        }
+        Command::Check(args) => commands::check::run(&client, cli.output, args).await,
     }
 }
 

@@ -395,24 +395,27 @@ fn stub_registry(
 
 #[test]
 fn diff_against_a_registry_version() {
-    // The registry does not serve manifests (yet): a clear message, exit 4.
+    // The version has no manifest: a clear message, exit 4.
     let (url, seen) = stub_registry(
         "404 Not Found",
-        json!({"type": "about:blank", "title": "Not Found", "status": 404, "code": "not_found", "detail": "no route"}).to_string(),
+        json!({"type": "about:blank", "title": "Not Found", "status": 404, "code": "tools_not_found", "detail": "no manifest"}).to_string(),
     );
-    let out = run(mcpreg()
-        .args([
-            "--url",
-            &url,
-            "tools",
-            "diff",
-            "io.github.modelcontextprotocol/server-everything@2026.8.31",
-            "--",
-        ])
-        .args(everything_stdio()));
+    let diff = |url: &str| {
+        run(mcpreg()
+            .args([
+                "--url",
+                url,
+                "tools",
+                "diff",
+                "io.github.modelcontextprotocol/server-everything@2026.8.31",
+                "--",
+            ])
+            .args(everything_stdio()))
+    };
+    let out = diff(&url);
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("does not serve tool manifests yet"),
+        stderr(&out).contains("has no tool manifest"),
         "{}",
         stderr(&out)
     );
@@ -421,38 +424,40 @@ fn diff_against_a_registry_version() {
         "GET /api/v1/servers/io.github.modelcontextprotocol%2Fserver-everything/versions/2026.8.31/tools HTTP/1.1"
     );
 
-    // When it does, the pinned manifest is fetched, its pin checked, and compared.
+    // The registry's answer (`GET …/tools`): the manifest, its pin checked, then compared.
     let pinned = capture(&[], &everything_stdio());
-    let (url, _) = stub_registry("200 OK", serde_json::to_string(&pinned).unwrap());
-    let out = run(mcpreg()
-        .args([
-            "--url",
-            &url,
-            "tools",
-            "diff",
-            "io.github.modelcontextprotocol/server-everything@2026.8.31",
-            "--",
-        ])
-        .args(everything_stdio()));
+    let pin = pinned.tools_pin.clone().unwrap().to_string();
+    let answer =
+        |manifest: Value, pin: &str| json!({"manifest": manifest, "toolsPin": pin}).to_string();
+    let (url, _) = stub_registry(
+        "200 OK",
+        answer(serde_json::to_value(&pinned).unwrap(), &pin),
+    );
+    let out = diff(&url);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 
     // A manifest whose content does not match its pin is refused.
     let mut tampered = serde_json::to_value(&pinned).unwrap();
     tampered["tools"][0]["description"] = json!("changed after pinning");
-    let (url, _) = stub_registry("200 OK", tampered.to_string());
-    let out = run(mcpreg()
-        .args([
-            "--url",
-            &url,
-            "tools",
-            "diff",
-            "io.github.modelcontextprotocol/server-everything@2026.8.31",
-            "--",
-        ])
-        .args(everything_stdio()));
+    let (url, _) = stub_registry("200 OK", answer(tampered, &pin));
+    let out = diff(&url);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("does not check out: toolsPin"),
+        "{}",
+        stderr(&out)
+    );
+
+    // So is an answer whose stated pin is not its manifest's.
+    let other = format!("sha256:{}", "1".repeat(64));
+    let (url, _) = stub_registry(
+        "200 OK",
+        answer(serde_json::to_value(&pinned).unwrap(), &other),
+    );
+    let out = diff(&url);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("states tools pin"),
         "{}",
         stderr(&out)
     );

@@ -15,7 +15,7 @@ use sqlx::PgPool;
 
 use crate::db::{self, audit, namespaces, versions};
 use crate::error::{ApiError, ApiResult};
-use crate::signatures;
+use crate::{signatures, tools};
 
 /// Validates a document, turning its problems into a 422 that lists each with its path.
 pub fn validate(document: Value) -> ApiResult<ValidServerJson> {
@@ -34,13 +34,15 @@ pub fn validate(document: Value) -> ApiResult<ValidServerJson> {
 
 /// Publishes a validated server.json as a new, immutable version, with the digests of its
 /// packages (`subjects`, from [`signatures::Subjects::of`]) and the signatures already verified
-/// over them, all in one transaction.
+/// over them, and the tool manifest with its built-in scan when one came with it, all in one
+/// transaction.
 pub async fn publish(
     pool: &PgPool,
     actor: &str,
     valid: ValidServerJson,
     subjects: &signatures::Subjects,
     verified: &[signatures::Verified],
+    manifest: Option<&tools::Prepared>,
 ) -> ApiResult<ServerResponse> {
     let name = valid.name.as_str();
     let namespace = valid.name.namespace();
@@ -156,10 +158,22 @@ pub async fn publish(
         )
         .await?;
     }
+    if let Some(manifest) = manifest {
+        let version = tools::VersionKey {
+            id: row.id,
+            server_name: name,
+            version: valid.version.as_str(),
+        };
+        tools::store(&mut tx, version, actor, manifest).await?;
+    }
     crate::read_cache::notify_change(&mut *tx, name).await?;
     tx.commit().await?;
     tracing::info!(server.name = name, server.version = %valid.version, actor, "version published");
-    Ok(row.row.into_response().map_err(anyhow::Error::from)?)
+    let mut response = row.row.into_response().map_err(anyhow::Error::from)?;
+    if let Some(manifest) = manifest {
+        response.meta.tools = Some(manifest.meta());
+    }
+    Ok(response)
 }
 
 fn version_exists(name: &ServerName, version: &Version) -> ApiError {

@@ -24,8 +24,8 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::app::AppState;
 use crate::error::{ApiError, problem_response};
 use crate::routes::{
-    audit, auth, namespaces, official, ops, publish, signatures, status, tokens,
-    trusted_publishers, trusted_signers,
+    audit, auth, namespaces, official, ops, publish, reviews, scans, signatures, status, tokens,
+    tools, trusted_publishers, trusted_signers,
 };
 
 /// Limits that protect the service from oversized or slow requests.
@@ -113,6 +113,11 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(signatures::attach))
         .routes(routes!(trusted_signers::list, trusted_signers::create))
         .routes(routes!(trusted_signers::delete))
+        .routes(routes!(tools::get, tools::attach))
+        .routes(routes!(scans::list, scans::upload))
+        .routes(routes!(scans::sarif))
+        .routes(routes!(reviews::list))
+        .routes(routes!(reviews::get, reviews::decide))
         .routes(routes!(audit::list));
     let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/v0.1", official_routes())

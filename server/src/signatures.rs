@@ -142,29 +142,47 @@ impl Subjects {
     }
 }
 
-/// Splits a publish body into the server.json and the signatures to store with it. The body is
-/// either a bare server.json, or `{"server": <server.json>, "signatures": [...]}` — recognised by
-/// a top-level `server` object and no `name` (every server.json has a `name`).
-pub fn split_publish_body(body: Value) -> ApiResult<(Value, Vec<NewSignature>)> {
+/// What a publish request carries.
+#[derive(Debug)]
+pub struct PublishBody {
+    /// The server.json.
+    pub server: Value,
+    /// Signatures over it or its packages.
+    pub signatures: Vec<NewSignature>,
+    /// The version's tool manifest, when sent with it.
+    pub tools: Option<Value>,
+}
+
+/// Splits a publish body into the server.json, the signatures and the tool manifest to store
+/// with it. The body is either a bare server.json, or `{"server": <server.json>, "signatures":
+/// [...], "tools": {...}}` — recognised by a top-level `server` object and no `name` (every
+/// server.json has a `name`).
+pub fn split_publish_body(body: Value) -> ApiResult<PublishBody> {
     let is_envelope =
         body.get("server").is_some_and(Value::is_object) && body.get("name").is_none();
+    let bare = |server| PublishBody {
+        server,
+        signatures: Vec::new(),
+        tools: None,
+    };
     let Value::Object(mut envelope) = body else {
-        return Ok((body, Vec::new()));
+        return Ok(bare(body));
     };
     if !is_envelope {
-        return Ok((Value::Object(envelope), Vec::new()));
+        return Ok(bare(Value::Object(envelope)));
     }
     let mut issues = Vec::new();
     for key in envelope.keys() {
-        if key != "server" && key != "signatures" {
+        if key != "server" && key != "signatures" && key != "tools" {
             issues.push(FieldIssue::new(
                 key.clone(),
-                "unknown field: a publish request has `server` and `signatures`",
+                "unknown field: a publish request has `server`, `signatures` and `tools`",
                 "syntax",
             ));
         }
     }
     let server = envelope.remove("server").unwrap_or_default();
+    let tools = envelope.remove("tools").filter(|t| !t.is_null());
     let signatures = match envelope.remove("signatures") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(items)) => items
@@ -190,7 +208,11 @@ pub fn split_publish_body(body: Value) -> ApiResult<(Value, Vec<NewSignature>)> 
             issues,
         ));
     }
-    Ok((server, signatures))
+    Ok(PublishBody {
+        server,
+        signatures,
+        tools,
+    })
 }
 
 /// Parses one `{"bundle": {…}, "for": "…"}`, adding what is wrong to `issues` with `at` as the

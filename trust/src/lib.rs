@@ -15,6 +15,7 @@
 //! Everything here is offline and synchronous; verifying takes about a millisecond or more, so
 //! async callers run it in `spawn_blocking`.
 
+mod allowlist;
 mod digest;
 mod error;
 mod keysig;
@@ -22,6 +23,11 @@ mod policy;
 mod root;
 mod verify;
 
+pub use allowlist::{
+    AllowlistError, AllowlistPublicKey, AllowlistSigningKey, check_fresh, check_subject,
+    keyset_keys, verify_allowlist, verify_allowlist_json, verify_keyset,
+    verify_keyset_first_use_json, verify_keyset_json,
+};
 pub use digest::{
     DigestError, PackageDigestError, Sha256Digest, canonical_json, package_digest,
     server_json_digest,

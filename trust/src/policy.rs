@@ -48,9 +48,17 @@ pub enum PolicyError {
 pub enum IdentityMatcher {
     /// The SAN equals this string exactly.
     Exact(String),
-    /// The SAN matches this anchored (`^…$`) regular expression.
+    /// The SAN matches this regular expression as a whole: [`SignerIdentity::pattern`] compiles
+    /// the written `^…$` pattern as `^(?:…)$`, so an alternation inside it (`^a|b$`) cannot
+    /// match a longer identity.
     Pattern(regex::Regex),
 }
+
+/// What [`SignerIdentity::pattern`] wraps a written pattern in, so that it matches whole SANs only
+/// (alternation binds looser than `^` and `$`: `^a|b$` alone matches `ab-evil` and `evil-b`).
+const WHOLE_MATCH_PREFIX: &str = "^(?:";
+/// See [`WHOLE_MATCH_PREFIX`].
+const WHOLE_MATCH_SUFFIX: &str = ")$";
 
 impl IdentityMatcher {
     /// Whether `san` satisfies this matcher.
@@ -66,7 +74,15 @@ impl fmt::Display for IdentityMatcher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Exact(s) => f.write_str(s),
-            Self::Pattern(re) => write!(f, "/{}/", re.as_str()),
+            // The pattern as written, not the wrapping `SignerIdentity::pattern` added.
+            Self::Pattern(re) => {
+                let compiled = re.as_str();
+                let written = compiled
+                    .strip_prefix(WHOLE_MATCH_PREFIX)
+                    .and_then(|rest| rest.strip_suffix(WHOLE_MATCH_SUFFIX))
+                    .unwrap_or(compiled);
+                write!(f, "/{written}/")
+            }
         }
     }
 }
@@ -116,16 +132,27 @@ impl SignerIdentity {
 
     /// A signer whose SAN must match `pattern`, which must start with `^` and end with `$`
     /// (for example `^https://github\.com/acme/[a-z-]+/\.github/workflows/release\.yml@refs/tags/v.*$`).
+    ///
+    /// The whole SAN must match: the pattern is compiled as `^(?:pattern)$`, so `^a|b$` matches
+    /// exactly `a` and `b`, not every SAN that starts with `a` or ends with `b`.
     pub fn pattern(pattern: &str, issuer: impl Into<String>) -> Result<Self, PolicyError> {
         if !pattern.starts_with('^') || !pattern.ends_with('$') || pattern.ends_with("\\$") {
             return Err(PolicyError::Unanchored {
                 pattern: pattern.to_string(),
             });
         }
-        let re = regex::Regex::new(pattern).map_err(|e| PolicyError::BadPattern {
+        let bad = |e: regex::Error| PolicyError::BadPattern {
             pattern: pattern.to_string(),
             reason: e.to_string(),
-        })?;
+        };
+        // The written pattern must be a regex on its own: wrapped, an unbalanced one such as
+        // `^a)|(b$` would compile into a different, unanchored alternation.
+        regex::Regex::new(pattern).map_err(bad)?;
+        // Fails (closed) when the wrapping does not close, e.g. a trailing `(?x)` comment.
+        let re = regex::Regex::new(&format!(
+            "{WHOLE_MATCH_PREFIX}{pattern}{WHOLE_MATCH_SUFFIX}"
+        ))
+        .map_err(bad)?;
         Ok(Self {
             identity: IdentityMatcher::Pattern(re),
             issuer: non_empty_issuer(issuer.into())?,
@@ -344,6 +371,119 @@ mod tests {
             "https://github.com/evil/acme/tool/.github/workflows/release.yml@refs/tags/v1",
             GHA
         ));
+    }
+
+    /// `san` matched against `pattern` as written, without the whole-match wrapping: shows
+    /// that a case below exercises the anchoring and is not refused for another reason.
+    fn matches_as_written(pattern: &str, san: &str) -> bool {
+        regex::Regex::new(pattern).unwrap().is_match(san)
+    }
+
+    #[test]
+    fn alternation_cannot_escape_the_anchors() {
+        let s = SignerIdentity::pattern("^a|b$", GHA).unwrap();
+        for (san, expected) in [
+            ("a", true),
+            ("b", true),
+            ("ab", false),
+            ("ab-evil", false),
+            ("a-evil", false),
+            ("evil-b", false),
+            ("evil-a-b", false),
+            ("", false),
+        ] {
+            assert_eq!(s.matches(san, GHA), expected, "{san:?}");
+        }
+        assert!(matches_as_written("^a|b$", "ab-evil"));
+        assert!(matches_as_written("^a|b$", "evil-b"));
+        // Still the issuer too.
+        assert!(!s.matches("a", "https://accounts.google.com"));
+    }
+
+    #[test]
+    fn release_workflow_pattern_matches_only_its_tags() {
+        let s = SignerIdentity::pattern(
+            r"^https://github\.com/acme/weather/\.github/workflows/release\.yml@refs/tags/v.*$",
+            GHA,
+        )
+        .unwrap();
+        let base = "https://github.com/acme/weather/.github/workflows/release.yml";
+        for (san, expected) in [
+            (format!("{base}@refs/tags/v1.2.3"), true),
+            (format!("{base}@refs/tags/v"), true),
+            (format!("{base}@refs/heads/main"), false),
+            (format!("{base}@refs/tags/v1.2.3\nextra"), false),
+            (format!("https://evil.example/{base}@refs/tags/v1"), false),
+            (
+                "https://github.com/acme/weather-evil/.github/workflows/release.yml@refs/tags/v1"
+                    .to_string(),
+                false,
+            ),
+            (
+                "https://github.com/acme/weather/.github/workflows/releaseXyml@refs/tags/v1"
+                    .to_string(),
+                false,
+            ),
+        ] {
+            assert_eq!(s.matches(&san, GHA), expected, "{san:?}");
+        }
+    }
+
+    #[test]
+    fn two_workflows_in_one_pattern_match_whole_identities_only() {
+        // Two workflows joined by a bare `|`: as written, the first alternative is anchored only
+        // at the start and the second only at the end.
+        let pattern = r"^https://github\.com/acme/weather/\.github/workflows/release\.yml@refs/tags/v.*|https://github\.com/acme/weather/\.github/workflows/nightly\.yml@refs/heads/main$";
+        let s = SignerIdentity::pattern(pattern, GHA).unwrap();
+        let release =
+            "https://github.com/acme/weather/.github/workflows/release.yml@refs/tags/v2.0.0";
+        let nightly =
+            "https://github.com/acme/weather/.github/workflows/nightly.yml@refs/heads/main";
+        let evil =
+            format!("https://github.com/evil/fork/.github/workflows/x.yml@refs/heads/{nightly}");
+        assert!(s.matches(release, GHA));
+        assert!(s.matches(nightly, GHA));
+        assert!(!s.matches(&evil, GHA));
+        assert!(matches_as_written(pattern, &evil));
+    }
+
+    #[test]
+    fn inline_flags_cannot_escape_the_anchors() {
+        // Multi-line mode set inside the pattern ends with the wrapping group.
+        let s = SignerIdentity::pattern("^(?m)a$", GHA).unwrap();
+        assert!(s.matches("a", GHA));
+        assert!(!s.matches("a\nevil", GHA));
+        assert!(matches_as_written("^(?m)a$", "a\nevil"));
+        // A trailing comment in verbose mode swallows the `$`: the wrapping does not close.
+        assert!(matches!(
+            SignerIdentity::pattern("^(?x)a #$", GHA),
+            Err(PolicyError::BadPattern { .. })
+        ));
+    }
+
+    #[test]
+    fn unbalanced_patterns_cannot_reshape_the_wrapping() {
+        // Wrapped as `^(?:^a)|(b$)$` these would compile, unanchored; they are refused as
+        // written.
+        for bad in ["^a)|(b$", "^a)|(?:b$"] {
+            assert_eq!(
+                SignerIdentity::pattern(bad, GHA).map(|_| ()),
+                Err(PolicyError::BadPattern {
+                    pattern: bad.to_string(),
+                    reason: regex::Regex::new(bad).unwrap_err().to_string(),
+                }),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn patterns_display_and_compare_as_written() {
+        let s = SignerIdentity::pattern("^a|b$", GHA).unwrap();
+        assert_eq!(s.identity().to_string(), "/^a|b$/");
+        assert_eq!(s.to_string(), format!("/^a|b$/ (issuer {GHA})"));
+        assert_eq!(s, SignerIdentity::pattern("^a|b$", GHA).unwrap());
+        assert_ne!(s, SignerIdentity::pattern("^(?:a|b)$", GHA).unwrap());
     }
 
     #[test]

@@ -1,11 +1,15 @@
 //! One module per subcommand.
 
+pub mod allowlist;
 pub mod auth;
 pub mod canonicalize;
+pub mod check;
 pub mod import;
 pub mod namespace;
 pub mod publish;
+pub mod review;
 pub mod scan;
+pub mod scans;
 pub mod server;
 pub mod sign;
 pub mod signature;

@@ -1,4 +1,4 @@
-//! `mcpreg publish FILE [--bundle B --for SUBJECT]…`.
+//! `mcpreg publish FILE [--bundle B --for SUBJECT]… [--tools MANIFEST]`.
 
 use std::path::PathBuf;
 
@@ -35,6 +35,10 @@ pub struct Args {
     /// A `trusted_root.json` to check the bundles against (default: Sigstore's production root).
     #[arg(long, value_name = "FILE")]
     trusted_root: Option<PathBuf>,
+    /// The version's tool manifest (`mcpreg tools capture --out FILE`): pinned with the version and
+    /// scanned by the registry's built-in scanner on receipt.
+    #[arg(long, value_name = "FILE")]
+    tools: Option<PathBuf>,
 }
 
 /// Reads a JSON file or standard input.
@@ -97,6 +101,20 @@ pub async fn run(client: &Client, out: Output, args: Args) -> anyhow::Result<u8>
     let subjects = Subjects::of(&document)?;
     subjects.warn_unpinned();
     let signatures = local_signatures(&args, &subjects)?;
+    // Checked locally too: a manifest edited after capture no longer matches its own pin.
+    let tools = match &args.tools {
+        Some(path) => {
+            let manifest = super::tools::read_manifest(path)?;
+            eprintln!(
+                "{}: {} tools, tools pin {}",
+                path.display(),
+                manifest.tools.len(),
+                manifest.tools_pin.as_ref().map_or("?", |p| p.as_str())
+            );
+            Some(read_json(path)?)
+        }
+        None => None,
+    };
     if args.dry_run {
         eprintln!("{} is valid", args.file.display());
         return Ok(exit::OK);
@@ -114,12 +132,13 @@ pub async fn run(client: &Client, out: Output, args: Args) -> anyhow::Result<u8>
         client
     };
     let url = client.url(&["api", "v1", "publish"]);
-    let published: ServerResponse = if signatures.is_empty() {
+    let published: ServerResponse = if signatures.is_empty() && tools.is_none() {
         client.send(Method::POST, url, Some(&document)).await?
     } else {
         let request = PublishRequest {
             server: document,
             signatures,
+            tools,
         };
         client.send(Method::POST, url, Some(&request)).await?
     };
@@ -127,12 +146,18 @@ pub async fn run(client: &Client, out: Output, args: Args) -> anyhow::Result<u8>
     match out {
         Output::Json => output::json(&published)?,
         Output::Table => println!(
-            "published {name}@{version}{}",
+            "published {name}@{version}{}{}",
             if published.meta.official.is_latest {
                 " (latest)"
             } else {
                 ""
-            }
+            },
+            published
+                .meta
+                .tools
+                .as_ref()
+                .map(|t| format!(", tools pin {}", t.tools_pin))
+                .unwrap_or_default()
         ),
     }
     Ok(exit::OK)

@@ -19,7 +19,7 @@ read.";
 #[derive(Debug, clap::Args)]
 #[command(after_help = SCAN_HELP)]
 pub struct Args {
-    /// The tool manifest (`mcpreg tools capture -o FILE`), or `-` for standard input.
+    /// The tool manifest (`mcpreg tools capture --out FILE`), or `-` for standard input.
     manifest: PathBuf,
     /// A server name already in the catalog, to catch names that imitate it (repeatable).
     #[arg(long = "known-server", value_name = "NAME")]

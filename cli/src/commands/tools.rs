@@ -1,11 +1,12 @@
-//! `mcpreg tools capture` and `mcpreg tools diff`: what a live MCP server advertises, and whether
-//! it still matches its pin.
+//! `mcpreg tools capture|diff|attach|show`: what a live MCP server advertises, whether it still
+//! matches its pin, and the pins the registry keeps.
 
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use mcpreg_api::tools::VersionTools;
 use mcpreg_scan::{ToolManifest, diff};
 use serde_json::Value;
 use url::Url;
@@ -26,6 +27,26 @@ pub enum ToolsCommand {
     /// Capture a live server and compare it with its pinned manifest. Exits 3 when it drifted.
     #[command(after_help = DIFF_HELP)]
     Diff(DiffArgs),
+    /// Attach a tool manifest to a published version (pinned, and scanned by the registry).
+    Attach {
+        /// The version, `NAME@VERSION`.
+        version: String,
+        /// The manifest (`mcpreg tools capture --out FILE`), or `-` for standard input.
+        manifest: PathBuf,
+    },
+    /// Show a version's pinned tools: tools pin, context cost, highest finding severity.
+    Show {
+        /// The version, `NAME@VERSION` (or `NAME` for the latest).
+        version: String,
+    },
+}
+
+impl ToolsCommand {
+    /// Whether the command talks to the registry with the caller's credentials (stored sign-in
+    /// included); `capture` and `diff` need none.
+    pub fn needs_credentials(&self) -> bool {
+        matches!(self, Self::Attach { .. } | Self::Show { .. })
+    }
 }
 
 const CAPTURE_HELP: &str = "Examples:
@@ -215,7 +236,91 @@ pub async fn run(client: &Client, out: Output, command: ToolsCommand) -> anyhow:
     match command {
         ToolsCommand::Capture(args) => capture_command(args).await,
         ToolsCommand::Diff(args) => diff_command(client, out, args).await,
+        ToolsCommand::Attach { version, manifest } => {
+            attach_command(client, out, &version, &manifest).await
+        }
+        ToolsCommand::Show { version } => show_command(client, out, &version).await,
     }
+}
+
+fn exact_version(target: &str) -> anyhow::Result<(&str, &str)> {
+    match super::split_name_version(target) {
+        (name, Some(version)) => Ok((name, version)),
+        (_, None) => Err(Rejected(format!("`{target}` names no version: use NAME@VERSION")).into()),
+    }
+}
+
+fn print_tools(out: Output, tools: &VersionTools) -> anyhow::Result<()> {
+    match out {
+        Output::Json => output::json(tools),
+        Output::Table => {
+            println!("{}@{}", tools.name, tools.version);
+            println!("  tools pin      {}", tools.tools_pin);
+            println!(
+                "  tools          {} (server calls itself {})",
+                tools.tool_count, tools.server_info_name
+            );
+            println!(
+                "  context cost   {} tokens ({})",
+                tools.context_cost.total_tokens, tools.context_cost.encoding
+            );
+            println!(
+                "  worst finding  {}",
+                tools
+                    .highest_severity
+                    .map_or("none".to_owned(), |s| s.to_string())
+            );
+            println!(
+                "  attached by    {} at {}",
+                tools.attached_by, tools.attached_at
+            );
+            let mut rows: Vec<Vec<String>> = tools
+                .context_cost
+                .tools
+                .iter()
+                .map(|t| vec![t.name.clone(), t.tokens.to_string()])
+                .collect();
+            rows.sort();
+            if !rows.is_empty() {
+                output::table(&["tool", "tokens"], rows);
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn attach_command(
+    client: &Client,
+    out: Output,
+    target: &str,
+    path: &std::path::Path,
+) -> anyhow::Result<u8> {
+    let (name, version) = exact_version(target)?;
+    // Checked here first: a manifest edited after capture no longer matches its own pin.
+    read_manifest(path)?;
+    let document = super::publish::read_json(path)?;
+    let url = client.url(&["api", "v1", "servers", name, "versions", version, "tools"]);
+    let stored: VersionTools = client
+        .send(reqwest::Method::PUT, url, Some(&document))
+        .await?;
+    print_tools(out, &stored)?;
+    if let Some(s) = stored.highest_severity
+        && s >= mcpreg_api::scans::FindingSeverity::Medium
+    {
+        eprintln!(
+            "mcpreg: the registry's scan found problems up to {s}: mcpreg scans show {name}@{version}"
+        );
+    }
+    Ok(exit::OK)
+}
+
+async fn show_command(client: &Client, out: Output, target: &str) -> anyhow::Result<u8> {
+    let (name, version) = super::split_name_version(target);
+    let version = version.unwrap_or("latest");
+    let url = client.url(&["api", "v1", "servers", name, "versions", version, "tools"]);
+    let tools: VersionTools = client.get(url).await?;
+    print_tools(out, &tools)?;
+    Ok(exit::OK)
 }
 
 async fn capture_command(args: CaptureArgs) -> anyhow::Result<u8> {
@@ -270,20 +375,30 @@ async fn fetch_pinned(client: &Client, target: &str) -> anyhow::Result<ToolManif
                 && f.status == reqwest::StatusCode::NOT_FOUND
             {
                 return Err(e.context(format!(
-                    "the registry has no tool manifest for {name}@{version} (GET {url} answered 404): either the version has none, or the registry does not serve tool manifests yet; compare with a file instead: --pinned FILE"
+                    "the registry has no tool manifest for {name}@{version} (GET {url} answered 404); attach one with `mcpreg tools attach`, or compare with a file: --pinned FILE"
                 )));
             }
             return Err(e);
         }
     };
-    // The manifest itself, or wrapped as `{"manifest": …}`.
-    let document = match body.get("manifest") {
-        Some(m) if m.is_object() => m.clone(),
-        _ => body,
+    let Some(document) = body.get("manifest").filter(|m| m.is_object()) else {
+        anyhow::bail!("the registry's answer for {name}@{version} has no `manifest` object");
     };
-    ToolManifest::parse(&serde_json::to_vec(&document)?).map_err(|e| {
+    // Recomputed here: the pin compared with is the content's, and must be the one the
+    // registry states.
+    let manifest = ToolManifest::parse(&serde_json::to_vec(document)?).map_err(|e| {
         anyhow::anyhow!("the registry's manifest for {name}@{version} does not check out: {e}")
-    })
+    })?;
+    let stated = body.get("toolsPin").and_then(Value::as_str);
+    let computed = manifest.tools_pin.as_ref().map(|p| p.as_str());
+    if stated != computed {
+        anyhow::bail!(
+            "the registry states tools pin {} for {name}@{version}, but its manifest digests to {}",
+            stated.unwrap_or("(none)"),
+            computed.unwrap_or("(none)")
+        );
+    }
+    Ok(manifest)
 }
 
 async fn diff_command(client: &Client, out: Output, args: DiffArgs) -> anyhow::Result<u8> {

@@ -48,6 +48,9 @@ pub struct AccessConfig {
     /// CI pipelines exchanging their OIDC token for a short-lived publish token.
     #[serde(default)]
     pub trusted_publishing: TrustedPublishingConfig,
+    /// What approving a version takes.
+    #[serde(default)]
+    pub review: ReviewConfig,
 }
 
 impl Default for AccessConfig {
@@ -56,7 +59,83 @@ impl Default for AccessConfig {
             anonymous_reads: true,
             oidc: OidcConfig::default(),
             trusted_publishing: TrustedPublishingConfig::default(),
+            review: ReviewConfig::default(),
         }
+    }
+}
+
+/// What approving a version takes (`[review]`). The defaults are the strict ones: one approval by
+/// a reviewer who did not publish the version, a verified signature, pinned digests, a pinned
+/// tool manifest, and no finding at `high` or above. A gate that does not hold can be overridden
+/// only with a recorded reason.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewConfig {
+    /// Approvals by distinct reviewers needed (1–10).
+    #[serde(default = "one")]
+    pub approvals: u32,
+    /// Days an approval counts; absent: approvals do not expire.
+    #[serde(default)]
+    pub approval_days: Option<u32>,
+    /// Require a verified signature by a trusted signer.
+    #[serde(default = "default_true")]
+    pub require_signature: bool,
+    /// Require every package to pin its artifact digest.
+    #[serde(default = "default_true")]
+    pub require_digests: bool,
+    /// Require a pinned tool manifest.
+    #[serde(default = "default_true")]
+    pub require_tools: bool,
+    /// Findings at or above this severity block approval (`critical`, `high`, `medium`, `low`,
+    /// `info`); `none` turns the gate off.
+    #[serde(default = "default_block_severity")]
+    pub block_severity: String,
+}
+
+impl Default for ReviewConfig {
+    fn default() -> Self {
+        Self {
+            approvals: 1,
+            approval_days: None,
+            require_signature: true,
+            require_digests: true,
+            require_tools: true,
+            block_severity: default_block_severity(),
+        }
+    }
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn default_block_severity() -> String {
+    "high".into()
+}
+
+impl ReviewConfig {
+    /// The severity at which findings block approval; `None` when the gate is off.
+    pub fn blocking_severity(&self) -> Option<mcpreg_api::scans::FindingSeverity> {
+        mcpreg_api::scans::FindingSeverity::parse(&self.block_severity)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if !(1..=10).contains(&self.approvals) {
+            return Err(format!(
+                "review.approvals: {} is out of range (1–10)",
+                self.approvals
+            ));
+        }
+        if self.approval_days == Some(0) {
+            return Err("review.approval_days: must be at least 1 (or absent)".into());
+        }
+        if self.block_severity != "none" && self.blocking_severity().is_none() {
+            return Err(format!(
+                "review.block_severity: `{}` is not one of critical, high, medium, low, info, none",
+                self.block_severity
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -227,6 +306,7 @@ impl AccessConfig {
         if !(60..=3600).contains(&config.trusted_publishing.token_ttl_secs) {
             anyhow::bail!("trusted_publishing.token_ttl_secs must be 60 to 3600");
         }
+        config.review.check().map_err(anyhow::Error::msg)?;
         Ok(config)
     }
 }

@@ -68,6 +68,11 @@ pub enum Permission<'a> {
     Publish(&'a ServerName),
     /// Change the status of this server's versions.
     ChangeStatus(&'a ServerName),
+    /// Attach evidence to this server's versions: tool manifests and scan reports (its
+    /// publishers, including its CI, and reviewers).
+    AttachEvidence(&'a ServerName),
+    /// Decide reviews of versions: approve, reject, revoke.
+    Review,
     /// Read the audit trail.
     Audit,
     /// Administer the registry: namespaces, tokens, trusted publishers.
@@ -99,6 +104,10 @@ impl Caller {
             Permission::Read => !self.roles.is_empty() || !self.namespaces.is_empty(),
             Permission::Publish(name) => self.may_publish(name),
             Permission::ChangeStatus(name) => !scoped && self.may_publish(name),
+            Permission::AttachEvidence(name) => {
+                self.may_publish(name) || (!scoped && self.has(Role::Reviewer))
+            }
+            Permission::Review => !scoped && self.has(Role::Reviewer),
             Permission::Audit => !scoped && (self.has(Role::Auditor)),
             Permission::Admin => !scoped && self.has(Role::Admin),
         };
@@ -114,6 +123,12 @@ impl Caller {
                     name.namespace()
                 )
             }
+            Permission::AttachEvidence(name) if scoped => format!("a publish token for {name}"),
+            Permission::AttachEvidence(name) => format!(
+                "the `publisher` role for namespace `{}`, or `reviewer` (or `admin`)",
+                name.namespace()
+            ),
+            Permission::Review => "the `reviewer` role (or `admin`)".to_owned(),
             Permission::Audit => "the `auditor` role (or `admin`)".to_owned(),
             Permission::Admin => "the `admin` role".to_owned(),
         };

@@ -1,10 +1,14 @@
 //! Database access: one small function per statement, each taking an executor so that the
 //! caller owns the transaction. Dynamic queries (list filters) are built with sea-query.
 
+pub mod allowlists;
 pub mod audit;
 pub mod namespaces;
+pub mod reviews;
+pub mod scans;
 pub mod signatures;
 pub mod tokens;
+pub mod tool_manifests;
 pub mod trusted_publishers;
 pub mod trusted_signers;
 pub mod versions;

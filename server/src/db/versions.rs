@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use mcpreg_api::registry::{OfficialMeta, ResponseMeta, ServerResponse, Status};
+use mcpreg_api::tools::{ContextCostTotal, ToolsMeta};
 use sea_query::extension::postgres::PgExpr;
 use sea_query::{Expr, ExprTrait, Iden, LikeExpr, Order, PostgresQueryBuilder, Query};
 use sea_query_sqlx::SqlxBinder;
@@ -11,6 +12,13 @@ use sqlx::PgExecutor;
 /// The columns every read returns.
 const COLUMNS: &str =
     "server_name, version, document, status, status_message, is_latest, published_at, updated_at";
+
+/// The version's tools pin and context cost, for `_meta["dev.mcpreg/tools"]`: reads join
+/// [`TOOLS_JOIN`], whose key is the version id, so a page costs one index probe per row.
+const TOOLS_COLUMNS: &str =
+    "t.tools_pin, t.context_cost_tokens, t.context_cost ->> 'encoding' as context_cost_encoding";
+/// The join that [`TOOLS_COLUMNS`] reads.
+const TOOLS_JOIN: &str = "left join tool_manifests t on t.version_id = server_versions.id";
 
 /// A stored version, as read.
 #[derive(Debug, sqlx::FromRow)]
@@ -31,6 +39,15 @@ pub struct VersionRow {
     pub published_at: DateTime<Utc>,
     /// When its registry metadata last changed.
     pub updated_at: DateTime<Utc>,
+    /// The tools pin of its tool manifest, when it has one.
+    #[sqlx(default)]
+    pub tools_pin: Option<String>,
+    /// The manifest's estimated context cost, in tokens.
+    #[sqlx(default)]
+    pub context_cost_tokens: Option<i64>,
+    /// The tokenizer of that estimate.
+    #[sqlx(default)]
+    pub context_cost_encoding: Option<String>,
 }
 
 impl VersionRow {
@@ -52,6 +69,16 @@ impl VersionRow {
                     updated_at: self.updated_at,
                     is_latest: self.is_latest,
                 },
+                tools: self.tools_pin.map(|tools_pin| ToolsMeta {
+                    tools_pin,
+                    context_cost: ContextCostTotal {
+                        encoding: self.context_cost_encoding.unwrap_or_default(),
+                        total_tokens: self
+                            .context_cost_tokens
+                            .and_then(|t| u64::try_from(t).ok())
+                            .unwrap_or_default(),
+                    },
+                }),
             },
         })
     }
@@ -60,6 +87,7 @@ impl VersionRow {
 #[derive(Iden)]
 enum ServerVersions {
     Table,
+    Id,
     ServerName,
     Version,
     Document,
@@ -68,6 +96,14 @@ enum ServerVersions {
     IsLatest,
     PublishedAt,
     UpdatedAt,
+}
+
+#[derive(Iden)]
+enum ToolManifests {
+    Table,
+    VersionId,
+    ToolsPin,
+    ContextCostTokens,
 }
 
 /// Where a page starts: strictly after this server name (and version).
@@ -157,7 +193,19 @@ fn list_query(filter: &ListFilter) -> (String, sea_query_sqlx::SqlxValues) {
         V::PublishedAt,
         V::UpdatedAt,
     ])
-    .from(V::Table);
+    .columns([
+        (ToolManifests::Table, ToolManifests::ToolsPin),
+        (ToolManifests::Table, ToolManifests::ContextCostTokens),
+    ])
+    .expr_as(
+        Expr::cust("\"tool_manifests\".\"context_cost\" ->> 'encoding'"),
+        "context_cost_encoding",
+    )
+    .from(V::Table)
+    .left_join(
+        ToolManifests::Table,
+        Expr::col((ToolManifests::Table, ToolManifests::VersionId)).equals((V::Table, V::Id)),
+    );
     // Constant conditions are written as SQL literals, not bound parameters: a generic plan for
     // `is_latest = $1` could not use the partial index these pages walk.
     if filter.latest_only {
@@ -212,7 +260,8 @@ pub async fn get(
     version: &str,
 ) -> Result<Option<VersionRow>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from server_versions where server_name = $1 and version = $2"
+        "select {COLUMNS}, {TOOLS_COLUMNS} from server_versions {TOOLS_JOIN}
+          where server_name = $1 and version = $2"
     )))
     .bind(server_name)
     .bind(version)
@@ -226,7 +275,8 @@ pub async fn get_latest(
     server_name: &str,
 ) -> Result<Option<VersionRow>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from server_versions where server_name = $1 and is_latest"
+        "select {COLUMNS}, {TOOLS_COLUMNS} from server_versions {TOOLS_JOIN}
+          where server_name = $1 and is_latest"
     )))
     .bind(server_name)
     .fetch_optional(db)
@@ -240,8 +290,9 @@ pub async fn list_for_server(
     include_deleted: bool,
 ) -> Result<Vec<VersionRow>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from server_versions where server_name = $1 and ($2 or status <> 'deleted')
-         order by published_at desc, id desc"
+        "select {COLUMNS}, {TOOLS_COLUMNS} from server_versions {TOOLS_JOIN}
+          where server_name = $1 and ($2 or status <> 'deleted')
+          order by published_at desc, id desc"
     )))
     .bind(server_name)
     .bind(include_deleted)

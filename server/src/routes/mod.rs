@@ -6,9 +6,12 @@ pub mod namespaces;
 pub mod official;
 pub mod ops;
 pub mod publish;
+pub mod reviews;
+pub mod scans;
 pub mod signatures;
 pub mod status;
 pub mod tokens;
+pub mod tools;
 pub mod trusted_publishers;
 pub mod trusted_signers;
 
@@ -20,5 +23,9 @@ pub const TAG_PUBLISH: &str = "publish";
 pub const TAG_ADMIN: &str = "admin";
 /// OpenAPI tag of the supply-chain trust endpoints: digests, signatures, trusted signers.
 pub const TAG_TRUST: &str = "trust";
+/// OpenAPI tag of the tool manifest and scan report endpoints.
+pub const TAG_SCANS: &str = "scans";
+/// OpenAPI tag of the review endpoints.
+pub const TAG_REVIEW: &str = "review";
 /// OpenAPI tag of the operations endpoints.
 pub const TAG_OPS: &str = "operations";

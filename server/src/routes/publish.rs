@@ -13,7 +13,7 @@ use crate::auth::{Caller, Permission};
 use crate::catalog;
 use crate::error::ApiResult;
 use crate::extract::JsonBody;
-use crate::signatures;
+use crate::{signatures, tools};
 
 /// Publish a new version of a server from its server.json.
 ///
@@ -22,11 +22,14 @@ use crate::signatures;
 /// existing version again is a 409.
 ///
 /// The body is a bare server.json, or a `PublishRequest` — `{"server": <server.json>,
-/// "signatures": [{"bundle": <sigstore bundle>, "for": "server.json" | "package:<index>"}]}` —
+/// "signatures": [{"bundle": <sigstore bundle>, "for": "server.json" | "package:<index>"}],
+/// "tools": <tool manifest>}` —
 /// whose signatures are verified against the trust root and the namespace's trusted signers
 /// before anything is stored: one refused signature refuses the publish (422 whose `code` names
 /// the failed check, with `errors[].location` = `signatures[i]`). The digests of the packages
-/// (`fileSha256`, or `@sha256:` for OCI) are recorded; see `GET …/versions/{version}/trust`.
+/// (`fileSha256`, or `@sha256:` for OCI) are recorded; see `GET …/versions/{version}/trust`. A
+/// tool manifest is pinned and scanned by the built-in scanner in the same transaction (problems
+/// located under `tools.`); see `GET …/versions/{version}/tools` and `…/scans`.
 #[utoipa::path(
     post,
     path = "/publish",
@@ -41,7 +44,7 @@ use crate::signatures;
         (status = 409, description = "Version already published, or a name differing only in case exists", body = mcpreg_api::Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = mcpreg_api::Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body is not JSON", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid server.json, or a signature refused (`code` names the failed check); `errors` lists each problem with its path", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid server.json, a signature refused (`code` names the failed check), or an invalid tool manifest; `errors` lists each problem with its path", body = mcpreg_api::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn publish(
@@ -49,17 +52,28 @@ pub async fn publish(
     caller: Caller,
     JsonBody(body): JsonBody<Value>,
 ) -> ApiResult<(StatusCode, Json<ServerResponse>)> {
-    let (document, new_signatures) = signatures::split_publish_body(body)?;
-    let valid = catalog::validate(document)?;
+    let body = signatures::split_publish_body(body)?;
+    let valid = catalog::validate(body.server)?;
     caller.require(Permission::Publish(&valid.name))?;
     let subjects = signatures::Subjects::of(&valid.document)?;
-    // Verified before the transaction: a refused signature stores nothing.
-    let verified = signatures::verify_all(&state, &valid.name, &subjects, new_signatures, |i| {
+    // Verified, parsed and scanned before the transaction: a refusal stores nothing.
+    let verified = signatures::verify_all(&state, &valid.name, &subjects, body.signatures, |i| {
         format!("signatures[{i}]")
     })
     .await?;
-    let published =
-        catalog::publish(&state.pool, &caller.actor(), valid, &subjects, &verified).await?;
+    let manifest = match body.tools {
+        Some(t) => Some(tools::prepare(&state.pool, &valid.name, t, "tools").await?),
+        None => None,
+    };
+    let published = catalog::publish(
+        &state.pool,
+        &caller.actor(),
+        valid,
+        &subjects,
+        &verified,
+        manifest.as_ref(),
+    )
+    .await?;
     // This replica's readers see the change at once; the others when the notification arrives.
     state.cache.invalidate().await;
     Ok((StatusCode::CREATED, Json(published)))

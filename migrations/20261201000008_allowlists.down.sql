@@ -1,0 +1,2 @@
+drop table allowlist_documents;
+drop table allowlists;

@@ -1,0 +1,210 @@
+//! What a decision is made about: who asks ([`Subject`]) and what the registry knows about the
+//! version they ask for ([`VersionFacts`]). The server gathers these; evaluation only reads them.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use mcpreg_api::review::ReviewState;
+use mcpreg_api::scans::FindingSeverity;
+use mcpreg_api::{ServerName, Status, Version};
+use serde::{Deserialize, Serialize};
+
+/// Who asks: an authenticated user with their groups, the OAuth client or agent they ask
+/// through, or a named audience (an allowlist) when the registry computes what that audience may
+/// use. Any part may be absent; a rule's subject selector names the part it matches.
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "camelCase")]
+pub struct Subject {
+    /// The user (an email address or the identity provider's subject), matched exactly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// The user's groups, matched exactly.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
+    /// The OAuth client or agent id, matched exactly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
+    /// The named audience, matched exactly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowlist: Option<String>,
+}
+
+impl Subject {
+    /// A named audience and nothing else: what an allowlist view is computed for.
+    pub fn allowlist(name: impl Into<String>) -> Self {
+        Self {
+            allowlist: Some(name.into()),
+            ..Self::default()
+        }
+    }
+
+    /// A user with their groups.
+    pub fn user(
+        user: impl Into<String>,
+        groups: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        Self {
+            user: Some(user.into()),
+            groups: groups.into_iter().map(Into::into).collect(),
+            ..Self::default()
+        }
+    }
+}
+
+impl fmt::Display for Subject {
+    /// `user alice@acme.com (groups platform, sre) via client vscode`, `allowlist engineering`,
+    /// or `anonymous`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        if let Some(user) = &self.user {
+            parts.push(format!("user {user}"));
+        }
+        if !self.groups.is_empty() {
+            parts.push(format!("(groups {})", self.groups.join(", ")));
+        }
+        if let Some(client) = &self.client {
+            parts.push(format!("via client {client}"));
+        }
+        if let Some(allowlist) = &self.allowlist {
+            parts.push(format!("allowlist {allowlist}"));
+        }
+        if parts.is_empty() {
+            f.write_str("anonymous")
+        } else {
+            f.write_str(&parts.join(" "))
+        }
+    }
+}
+
+/// How a client reaches a server.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    /// The client runs a package of server.json (`packages[]`) as a local process.
+    Stdio,
+    /// The client connects to a URL of server.json (`remotes[]`).
+    Remote,
+}
+
+impl Transport {
+    /// Both transports.
+    pub const ALL: [Transport; 2] = [Transport::Stdio, Transport::Remote];
+
+    /// `stdio` or `remote`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Stdio => "stdio",
+            Transport::Remote => "remote",
+        }
+    }
+
+    /// Parses one of the names [`Self::as_str`] gives.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+impl fmt::Display for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A verified signature's signer, as the registry stored it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum SignerFact {
+    /// A keyless (Fulcio certificate) signer.
+    #[serde(rename_all = "camelCase")]
+    Keyless {
+        /// The OIDC issuer that vouched for the identity.
+        issuer: String,
+        /// The certificate identity (SAN): an email address or a CI workflow URI.
+        identity: String,
+    },
+    /// A trusted public key.
+    #[serde(rename_all = "camelCase")]
+    Key {
+        /// The key's id (`sha256:` of its DER SubjectPublicKeyInfo).
+        key_id: String,
+    },
+}
+
+impl fmt::Display for SignerFact {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SignerFact::Keyless { issuer, identity } => {
+                write!(f, "identity {identity} (issuer {issuer})")
+            }
+            SignerFact::Key { key_id } => write!(f, "key {key_id}"),
+        }
+    }
+}
+
+/// What the registry knows about one version, as policy conditions read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VersionFacts {
+    /// The server's full name, `namespace/name`.
+    pub name: ServerName,
+    /// The version.
+    pub version: Version,
+    /// The server's tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// The server's (or the version's) status. A deleted version is never allowed.
+    pub status: Status,
+    /// Where the version is in its review.
+    pub review: ReviewState,
+    /// Every verified signature's signer (any target of the version).
+    #[serde(default)]
+    pub signers: Vec<SignerFact>,
+    /// The highest severity among the unsuppressed findings of all scan reports; `None` when
+    /// there are none.
+    #[serde(default)]
+    pub highest_severity: Option<FindingSeverity>,
+    /// The transports the version offers: `stdio` when its server.json has packages, `remote`
+    /// when it has remotes.
+    #[serde(default)]
+    pub transports: BTreeSet<Transport>,
+    /// The URLs of the server.json's remotes.
+    #[serde(default)]
+    pub remote_urls: Vec<String>,
+    /// The tools pin (digest of the tool manifest), when a manifest is attached.
+    #[serde(default)]
+    pub tools_pin: Option<String>,
+    /// The context cost of the tool manifest in tokens, when a manifest is attached.
+    #[serde(default)]
+    pub context_tokens: Option<u64>,
+}
+
+impl VersionFacts {
+    /// `name@version`.
+    pub fn label(&self) -> String {
+        format!("{}@{}", self.name, self.version.as_str())
+    }
+}

@@ -1,0 +1,130 @@
+//! Allowlists (named audiences) and the latest signed document of each.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgExecutor;
+
+/// The names of every allowlist, sorted.
+pub async fn names(db: impl PgExecutor<'_>) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("select name from allowlists order by name")
+        .fetch_all(db)
+        .await
+}
+
+/// A stored allowlist.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AllowlistRow {
+    /// Its name.
+    pub name: String,
+    /// What it is for.
+    pub description: String,
+    /// anonymous, token or network.
+    pub access: String,
+    /// For network access: the networks, as text (`10.0.0.0/8`).
+    pub networks: Vec<String>,
+    /// Who made it.
+    pub created_by: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str =
+    "name, description, access, networks::text[] as networks, created_by, created_at";
+
+/// Every allowlist, by name.
+pub async fn list(db: impl PgExecutor<'_>) -> Result<Vec<AllowlistRow>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from allowlists order by name"
+    )))
+    .fetch_all(db)
+    .await
+}
+
+/// One allowlist.
+pub async fn get(db: impl PgExecutor<'_>, name: &str) -> Result<Option<AllowlistRow>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from allowlists where name = $1"
+    )))
+    .bind(name)
+    .fetch_optional(db)
+    .await
+}
+
+/// Creates an allowlist; `None` when the name is taken.
+pub async fn insert(
+    db: impl PgExecutor<'_>,
+    name: &str,
+    description: &str,
+    access: &str,
+    networks: &[String],
+    actor: &str,
+) -> Result<Option<AllowlistRow>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "insert into allowlists (name, description, access, networks, created_by)
+         values ($1, $2, $3, $4::text[]::cidr[], $5)
+         on conflict (name) do nothing
+         returning {COLUMNS}"
+    )))
+    .bind(name)
+    .bind(description)
+    .bind(access)
+    .bind(networks)
+    .bind(actor)
+    .fetch_optional(db)
+    .await
+}
+
+/// The latest signed document of an allowlist.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DocumentRow {
+    /// Its version.
+    pub version: i64,
+    /// Digest of its entries.
+    pub content_digest: String,
+    /// When it was issued.
+    pub issued_at: DateTime<Utc>,
+    /// When it expires.
+    pub expires_at: DateTime<Utc>,
+    /// The signed document (JSON text).
+    pub signed: String,
+}
+
+/// The latest document of an allowlist; `lock` takes a row lock for the transaction.
+pub async fn document(
+    db: impl PgExecutor<'_>,
+    name: &str,
+    lock: bool,
+) -> Result<Option<DocumentRow>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select version, content_digest, issued_at, expires_at, signed
+           from allowlist_documents where allowlist = $1{}",
+        if lock { " for update" } else { "" }
+    )))
+    .bind(name)
+    .fetch_optional(db)
+    .await
+}
+
+/// Stores a newly issued document, replacing the previous one; it must be the next version.
+pub async fn store_document(
+    db: impl PgExecutor<'_>,
+    name: &str,
+    d: &DocumentRow,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into allowlist_documents (allowlist, version, content_digest, issued_at, expires_at, signed)
+         values ($1, $2, $3, $4, $5, $6)
+         on conflict (allowlist) do update
+            set version = excluded.version, content_digest = excluded.content_digest,
+                issued_at = excluded.issued_at, expires_at = excluded.expires_at, signed = excluded.signed
+          where allowlist_documents.version < excluded.version",
+    )
+    .bind(name)
+    .bind(d.version)
+    .bind(&d.content_digest)
+    .bind(d.issued_at)
+    .bind(d.expires_at)
+    .bind(&d.signed)
+    .execute(db)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,230 @@
+//! What the registry knows about each version, gathered for policy decisions and allowlists:
+//! the facts a policy condition reads (`mcpreg_policy::VersionFacts`) and what an allowlist
+//! entry carries (packages with their digests, remotes, signers, the tools pin).
+//!
+//! One statement reads every version that is not deleted (or one version), so a whole catalog
+//! costs one round trip; callers cache the result per replica.
+
+use std::collections::BTreeSet;
+
+use mcpreg_api::allowlist::{AllowedPackage, AllowedRemote, AllowedSigner, AllowlistEntry};
+use mcpreg_api::registry::Status;
+use mcpreg_api::review::ReviewState;
+use mcpreg_api::scans::FindingSeverity;
+use mcpreg_api::{ServerName, Version};
+use mcpreg_policy::{SignerFact, Transport, VersionFacts};
+use serde_json::Value;
+use sqlx::PgExecutor;
+
+use crate::auth::config::ReviewConfig;
+use crate::error::ApiResult;
+
+/// A version with its facts and what an allowlist entry says about it.
+#[derive(Debug, Clone)]
+pub struct CatalogVersion {
+    /// What policy conditions read.
+    pub facts: VersionFacts,
+    /// The packages, in document order, with their versions and digests.
+    pub packages: Vec<AllowedPackage>,
+    /// The remotes.
+    pub remotes: Vec<AllowedRemote>,
+    /// The verified signers.
+    pub signers: Vec<AllowedSigner>,
+}
+
+impl CatalogVersion {
+    /// The allowlist entry for this version.
+    pub fn entry(&self) -> AllowlistEntry {
+        let mut transports = Vec::new();
+        if self.facts.transports.contains(&Transport::Stdio) {
+            transports.push(mcpreg_api::allowlist::Transport::Stdio);
+        }
+        if self.facts.transports.contains(&Transport::Remote) {
+            transports.push(mcpreg_api::allowlist::Transport::Remote);
+        }
+        AllowlistEntry {
+            name: self.facts.name.clone(),
+            version: self.facts.version.clone(),
+            status: self.facts.status,
+            transports,
+            remotes: self.remotes.clone(),
+            packages: self.packages.clone(),
+            signers: self.signers.clone(),
+            tools_pin: self.facts.tools_pin.clone(),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    server_name: String,
+    version: String,
+    status: String,
+    document: String,
+    stored_state: String,
+    approvals: i64,
+    signers: Value,
+    highest_severity: Option<String>,
+    tools_pin: Option<String>,
+    context_cost_tokens: Option<i64>,
+    package_digests: Value,
+}
+
+const SELECT: &str = "
+    select v.server_name, v.version, v.status, v.document,
+           coalesce(r.state::text, 'submitted') as stored_state,
+           (select count(distinct d.actor) from review_decisions d
+             where d.version_id = v.id and d.action = 'approve'
+               and (d.expires_at is null or d.expires_at > now())) as approvals,
+           coalesce((select json_agg(json_build_object(
+                        'identity', s.signer_identity, 'issuer', s.signer_issuer, 'keyId', s.key_id)
+                        order by s.id)
+                       from version_signatures s where s.version_id = v.id), '[]'::json) as signers,
+           (select f.severity::text from scan_findings f
+             where f.version_id = v.id and not f.suppressed
+             order by f.severity desc limit 1) as highest_severity,
+           t.tools_pin, t.context_cost_tokens,
+           coalesce((select json_agg(p.digest order by p.package_index)
+                       from version_packages p where p.version_id = v.id), '[]'::json) as package_digests
+      from server_versions v
+      left join version_reviews r on r.version_id = v.id
+      left join tool_manifests t on t.version_id = v.id";
+
+/// Every version that is not deleted, by name and version.
+pub async fn all(
+    db: impl PgExecutor<'_>,
+    review: &ReviewConfig,
+) -> ApiResult<Vec<CatalogVersion>> {
+    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT} where v.status <> 'deleted' order by v.server_name, v.id"
+    )))
+    .fetch_all(db)
+    .await?;
+    rows.into_iter().map(|r| build(r, review)).collect()
+}
+
+/// One version (exact version, or `latest`), deleted ones included.
+pub async fn one(
+    db: impl PgExecutor<'_>,
+    review: &ReviewConfig,
+    name: &str,
+    version: &str,
+) -> ApiResult<Option<CatalogVersion>> {
+    let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT} where v.server_name = $1 and (v.version = $2 or ($2 = 'latest' and v.is_latest))
+          order by (v.version = $2) desc limit 1"
+    )))
+    .bind(name)
+    .bind(version)
+    .fetch_optional(db)
+    .await?;
+    row.map(|r| build(r, review)).transpose()
+}
+
+fn build(r: Row, review: &ReviewConfig) -> ApiResult<CatalogVersion> {
+    let label = format!("{}@{}", r.server_name, r.version);
+    let corrupt = |what: &str| anyhow::anyhow!("stored {what} of {label} is unusable");
+    let name = ServerName::parse(&r.server_name).map_err(|_| corrupt("name"))?;
+    let version = Version::parse(&r.version).map_err(|_| corrupt("version"))?;
+    let status = match r.status.as_str() {
+        "active" => Status::Active,
+        "deprecated" => Status::Deprecated,
+        "deleted" => Status::Deleted,
+        _ => return Err(corrupt("status").into()),
+    };
+    let stored = ReviewState::parse(&r.stored_state).ok_or_else(|| corrupt("review state"))?;
+    // An approval that expired no longer counts (see `crate::review`).
+    let review_state = match stored {
+        ReviewState::Approved if r.approvals < i64::from(review.approvals) => {
+            ReviewState::Submitted
+        }
+        s => s,
+    };
+    let document: Value = serde_json::from_str(&r.document).map_err(|_| corrupt("document"))?;
+    let digests: Vec<Option<String>> =
+        serde_json::from_value(r.package_digests).map_err(|_| corrupt("package digests"))?;
+    let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let packages: Vec<AllowedPackage> = document
+        .get("packages")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+        .map(|(i, p)| AllowedPackage {
+            registry_type: text(p, "registryType"),
+            identifier: text(p, "identifier"),
+            version: text(p, "version"),
+            digest: digests.get(i).cloned().flatten(),
+        })
+        .collect();
+    let remotes: Vec<AllowedRemote> = document
+        .get("remotes")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|rem| AllowedRemote {
+            remote_type: text(rem, "type"),
+            url: text(rem, "url"),
+        })
+        .collect();
+    let mut transports = BTreeSet::new();
+    if !packages.is_empty() {
+        transports.insert(Transport::Stdio);
+    }
+    if !remotes.is_empty() {
+        transports.insert(Transport::Remote);
+    }
+    let signer_rows = r.signers.as_array().cloned().unwrap_or_default();
+    let mut signers = Vec::new();
+    let mut signer_facts = Vec::new();
+    for s in &signer_rows {
+        let get = |k: &str| s.get(k).and_then(Value::as_str).map(str::to_owned);
+        match (get("identity"), get("issuer"), get("keyId")) {
+            (Some(identity), Some(issuer), _) => {
+                let fact = SignerFact::Keyless {
+                    issuer: issuer.clone(),
+                    identity: identity.clone(),
+                };
+                if !signer_facts.contains(&fact) {
+                    signer_facts.push(fact);
+                    signers.push(AllowedSigner::Identity { issuer, identity });
+                }
+            }
+            (_, _, Some(key_id)) => {
+                let fact = SignerFact::Key {
+                    key_id: key_id.clone(),
+                };
+                if !signer_facts.contains(&fact) {
+                    signer_facts.push(fact);
+                    signers.push(AllowedSigner::Key { key_id });
+                }
+            }
+            _ => return Err(corrupt("signer").into()),
+        }
+    }
+    let highest_severity = r
+        .highest_severity
+        .as_deref()
+        .map(|s| FindingSeverity::parse(s).ok_or_else(|| corrupt("severity")))
+        .transpose()?;
+    Ok(CatalogVersion {
+        facts: VersionFacts {
+            name,
+            version,
+            tags: Vec::new(),
+            status,
+            review: review_state,
+            signers: signer_facts,
+            highest_severity,
+            transports,
+            remote_urls: remotes.iter().map(|r| r.url.clone()).collect(),
+            tools_pin: r.tools_pin,
+            context_tokens: r.context_cost_tokens.and_then(|t| u64::try_from(t).ok()),
+        },
+        packages,
+        remotes,
+        signers,
+    })
+}
