@@ -1,2 +1,3 @@
+drop table signing_keysets;
 drop table allowlist_documents;
 drop table allowlists;

@@ -26,3 +26,11 @@ create table allowlist_documents (
 comment on table allowlist_documents is 'The latest signed document of each allowlist. Its version only grows: a new one is issued (version + 1) when the entries change or the current one nears its expiry.';
 comment on column allowlist_documents.content_digest is 'sha256: of the RFC 8785 canonical JSON of the entries, to tell whether they changed.';
 comment on column allowlist_documents.signed is 'The signed document as served (JSON text).';
+
+create table signing_keysets (
+    version    bigint generated always as identity primary key,
+    digest     text not null unique,
+    created_at timestamptz not null default now()
+);
+comment on table signing_keysets is 'Every set of allowlist signing keys (active and retired) the registry has published; the keyset document''s version is the row''s, so it only grows when the keys change.';
+comment on column signing_keysets.digest is 'sha256: over the ids of the active and retired keys.';

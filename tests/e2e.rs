@@ -64,6 +64,26 @@ fn one_command_registry_with_embedded_postgres_driven_by_the_cli() {
     let token = create_token(&data_dir);
     let t = Some(token.as_str());
 
+    // With the private cluster the registry made its allowlist signing key, readable by it only,
+    // and signs with it: a pulled allowlist verifies.
+    let key = data_dir.join("allowlist-signing-key.pem");
+    let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{}", key.display());
+    let run = mcpreg(
+        &url,
+        t,
+        &["allowlist", "create", "everyone", "--access", "anonymous"],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let cfg = data.path().join("cli-config");
+    let run = mcpreg_tests::mcpreg_with(
+        &url,
+        None,
+        &[("MCPREG_CONFIG_DIR", cfg.to_str().unwrap())],
+        &["allowlist", "pull", "everyone"],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+
     let example =
         fixture("mcp-registry/examples/generic-server-json.02.basic-server-with-npm-package.json");
     let example = example.to_str().unwrap();
@@ -647,4 +667,200 @@ async fn tools_pinned_through_the_cli_catch_a_rug_pull_of_the_live_server() {
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(json_out(&run)["reviews"][0]["version"], "2026.8.31");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_allowlist_follows_policy_across_replicas_and_the_cli_enforces_it() {
+    let db = TestDb::new().await;
+    let admin = db.token("admin", mcpreg_api::admin::Role::Admin).await;
+    let reviewer = db.token("rev", mcpreg_api::admin::Role::Reviewer).await;
+    let work = tempfile::tempdir().unwrap();
+    // One signing key for both replicas, as a Kubernetes Secret would give them.
+    let key = work.path().join("signing.pem");
+    std::fs::write(
+        &key,
+        mcpreg_trust::AllowlistSigningKey::generate()
+            .unwrap()
+            .to_pkcs8_pem()
+            .unwrap(),
+    )
+    .unwrap();
+    let config = work.path().join("access.toml");
+    std::fs::write(
+        &config,
+        "[review]\nrequire_signature = false\nrequire_digests = false\nrequire_tools = false\n",
+    )
+    .unwrap();
+    let args = [
+        "--signing-key",
+        key.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+    ];
+    let a = ServerProcess::start(&args, &[("DATABASE_URL", &db.url)]);
+    let b = ServerProcess::start(&args, &[("DATABASE_URL", &db.url)]);
+    let admin = Some(admin.as_str());
+    let reviewer = Some(reviewer.as_str());
+
+    let run = mcpreg(
+        &a.url,
+        admin,
+        &[
+            "allowlist",
+            "create",
+            "engineering",
+            "--access",
+            "anonymous",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("/a/engineering"), "{}", run.stdout);
+    let policy = work.path().join("policy.yaml");
+    std::fs::write(
+        &policy,
+        "apiVersion: mcpreg.dev/v1\nkind: Policy\nrules:\n  - name: engineering-approved-acme\n    effect: allow\n    subjects: [{allowlist: engineering}]\n    resources: [{namespace: com.acme}]\n    require: {reviewState: [approved]}\n",
+    )
+    .unwrap();
+    let run = mcpreg(
+        &a.url,
+        admin,
+        &["policy", "apply", "-f", policy.to_str().unwrap()],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+
+    let publish = |name: &str, version: &str, package: &str, remote: &str| {
+        let file = work
+            .path()
+            .join(format!("{}-{version}.json", name.replace('/', "-")));
+        std::fs::write(
+            &file,
+            json!({
+                "$schema": "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json",
+                "name": name, "description": "test", "version": version,
+                "packages": [{"registryType": "npm", "identifier": package, "version": version, "transport": {"type": "stdio"}}],
+                "remotes": [{"type": "streamable-http", "url": remote}]
+            })
+            .to_string(),
+        )
+        .unwrap();
+        let run = mcpreg(&a.url, admin, &["publish", file.to_str().unwrap()]);
+        assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+        let run = mcpreg(
+            &a.url,
+            reviewer,
+            &["review", "approve", &format!("{name}@{version}")],
+        );
+        assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    };
+    publish(
+        "com.acme/github",
+        "1.4.2",
+        "@acme/github-mcp",
+        "https://mcp.acme.example/github/mcp",
+    );
+
+    // A developer pulls the allowlist from the other replica, trusting its keys on first use.
+    let home = work.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let cfg = work.path().join("cfg");
+    let env = [
+        ("MCPREG_CONFIG_DIR", cfg.to_str().unwrap()),
+        ("HOME", home.to_str().unwrap()),
+    ];
+    let run = mcpreg_tests::mcpreg_with(&b.url, None, &env, &["allowlist", "pull", "engineering"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("first use"), "{}", run.stderr);
+
+    // Their VS Code configuration: the allowed package and remote pass; an unknown remote and
+    // an unpinned npx do not.
+    let vscode = work.path().join("mcp.json");
+    let write_config = |servers: Value| {
+        std::fs::write(&vscode, json!({"servers": servers}).to_string()).unwrap();
+    };
+    write_config(json!({
+        "github": {"type": "stdio", "command": "npx", "args": ["-y", "@acme/github-mcp@1.4.2"]},
+        "github-remote": {"type": "http", "url": "https://mcp.acme.example/github/mcp"},
+        "exfil": {"type": "http", "url": "https://evil.example/mcp", "headers": {"Authorization": "Bearer SECRET-e2e"}},
+        "latest": {"type": "stdio", "command": "npx", "args": ["-y", "@acme/github-mcp"]}
+    }));
+    let check = |env: &[(&str, &str)]| {
+        mcpreg_tests::mcpreg_with(
+            &b.url,
+            None,
+            env,
+            &[
+                "--output",
+                "json",
+                "check",
+                "--config",
+                vscode.to_str().unwrap(),
+                "--allowlist",
+                "engineering",
+            ],
+        )
+    };
+    let run = check(&env);
+    assert_eq!(run.code, 7, "{}{}", run.stdout, run.stderr);
+    assert!(!run.stdout.contains("SECRET-e2e") && !run.stderr.contains("SECRET-e2e"));
+    let report = json_out(&run);
+    let result_of = |name: &str| {
+        report["servers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap_or_else(|| panic!("{name} missing from {report:#}"))["result"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(result_of("github"), "allowed");
+    assert_eq!(result_of("github-remote"), "allowed");
+    assert_eq!(result_of("exfil"), "remote_not_allowed");
+    assert_eq!(result_of("latest"), "unpinned");
+
+    // A change through one replica is seen by the other within a second.
+    publish(
+        "com.acme/weather",
+        "0.2.0",
+        "@acme/weather-mcp",
+        "https://mcp.acme.example/weather/mcp",
+    );
+    let started = std::time::Instant::now();
+    let http = reqwest::Client::new();
+    loop {
+        let list: Value = http
+            .get(format!("{}/a/engineering/v0.1/servers", b.url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if list["metadata"]["count"] == 2 {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(1),
+            "replica b did not see the approval within a second: {list:#}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let run = mcpreg_tests::mcpreg_with(&b.url, None, &env, &["allowlist", "pull", "engineering"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    write_config(json!({
+        "github": {"type": "stdio", "command": "npx", "args": ["-y", "@acme/github-mcp@1.4.2"]},
+        "weather": {"type": "http", "url": "https://mcp.acme.example/weather/mcp"}
+    }));
+    let run = check(&env);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let doc: Value = http
+        .get(format!("{}/api/v1/allowlists/engineering", a.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["signed"]["version"], 2, "{doc:#}");
 }

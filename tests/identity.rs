@@ -584,6 +584,16 @@ async fn authorization_matrix() {
     )
     .await;
     assert_eq!(attached.status, StatusCode::CREATED, "{:#}", attached.body);
+    // An allowlist anyone may read: its views and document answer everyone alike.
+    let open = call(
+        &app,
+        Method::POST,
+        "/api/v1/allowlists",
+        Some(&admin),
+        Some(&json!({"name": "matrix", "access": "anonymous"})),
+    )
+    .await;
+    assert_eq!(open.status, StatusCode::CREATED, "{:#}", open.body);
     /// A fresh key signature over com.acme/weather@0.0.1's server.json (ECDSA: never the same
     /// twice, so each call stores a new one).
     fn signature_of_weather(_: usize) -> Value {
@@ -836,6 +846,39 @@ async fn authorization_matrix() {
             [U, F, F, F, F, F, NF, NF, F, F],
         ),
         (
+            Method::PUT,
+            "/api/v1/policy",
+            "/api/v1/policy",
+            // The first admin applies it; the second applies the same document (unchanged).
+            Some(
+                |_| json!({"source": "apiVersion: mcpreg.dev/v1\nkind: Policy\nrules:\n  - name: all-approved\n    effect: allow\n    subjects: [{anyone: true}]\n    resources: [{server: \"*/*\"}]\n    require: {reviewState: [approved]}\n"}),
+            ),
+            [U, F, F, F, F, F, OK, OK, F, F],
+        ),
+        (
+            Method::GET,
+            "/api/v1/policy",
+            "/api/v1/policy",
+            None,
+            [OK; 10],
+        ),
+        (
+            Method::POST,
+            "/api/v1/policy/diff",
+            "/api/v1/policy/diff",
+            Some(|_| json!({"source": "apiVersion: mcpreg.dev/v1\nkind: Policy\nrules: []\n"})),
+            [U, F, F, OK, F, F, OK, OK, F, F],
+        ),
+        (
+            Method::POST,
+            "/api/v1/decisions",
+            "/api/v1/decisions",
+            Some(
+                |_| json!({"subject": {"groups": ["platform"]}, "server": "com.acme/weather", "version": "0.0.1"}),
+            ),
+            [OK; 10],
+        ),
+        (
             Method::GET,
             "/api/v1/audit",
             "/api/v1/audit",
@@ -862,6 +905,55 @@ async fn authorization_matrix() {
             "/.well-known/oauth-protected-resource",
             None,
             [OK; 10],
+        ),
+        (
+            Method::GET,
+            "/api/v1/allowlists",
+            "/api/v1/allowlists",
+            None,
+            [U, OK, OK, OK, OK, OK, OK, OK, OK, OK],
+        ),
+        (
+            Method::POST,
+            "/api/v1/allowlists",
+            "/api/v1/allowlists",
+            Some(|i| json!({"name": format!("matrix-{i}")})),
+            [U, F, F, F, F, F, C, C, F, F],
+        ),
+        (
+            Method::GET,
+            "/api/v1/allowlists/{name}",
+            "/api/v1/allowlists/matrix",
+            None,
+            [OK; 10],
+        ),
+        (
+            Method::GET,
+            "/.well-known/mcpreg-keys.json",
+            "/.well-known/mcpreg-keys.json",
+            None,
+            [OK; 10],
+        ),
+        (
+            Method::GET,
+            "/a/{allowlist}/v0.1/servers",
+            "/a/matrix/v0.1/servers",
+            None,
+            [OK; 10],
+        ),
+        (
+            Method::GET,
+            "/a/{allowlist}/v0.1/servers/{serverName}/versions",
+            "/a/matrix/v0.1/servers/com.acme%2Fweather/versions",
+            None,
+            [NF; 10],
+        ),
+        (
+            Method::GET,
+            "/a/{allowlist}/v0.1/servers/{serverName}/versions/{version}",
+            "/a/matrix/v0.1/servers/com.acme%2Fweather/versions/latest",
+            None,
+            [NF; 10],
         ),
         (Method::GET, "/healthz", "/healthz", None, [OK; 10]),
         (Method::GET, "/readyz", "/readyz", None, [OK; 10]),

@@ -378,6 +378,12 @@ impl TestDb {
             auth: Arc::new(mcpreg_server::auth::Authenticator::new(access)),
             public_url: None,
             trust_root,
+            signing: Arc::new(mcpreg_server::signing::SigningKeys::new(
+                vec![mcpreg_trust::AllowlistSigningKey::generate().expect("a key")],
+                Vec::new(),
+            )),
+            allowlist_ttl: Duration::from_secs(3600),
+            views: mcpreg_server::allowlists::ViewCache::new(),
         };
         mcpreg_server::router::router(state, mcpreg_server::router::Limits::default())
     }

@@ -228,6 +228,83 @@ pub struct PublishedKey {
     pub status: KeyStatus,
 }
 
+/// How an allowlist may be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Access {
+    /// Anyone, without credentials.
+    Anonymous,
+    /// Any caller with credentials that may read the catalog.
+    Token,
+    /// Callers whose address is in the allowlist's networks (the peer address of the connection:
+    /// put no proxy in front, or restrict at the proxy).
+    Network,
+}
+
+impl Access {
+    /// `anonymous`, `token` or `network`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Anonymous => "anonymous",
+            Self::Token => "token",
+            Self::Network => "network",
+        }
+    }
+
+    /// Parses one of the names [`Self::as_str`] gives.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Anonymous, Self::Token, Self::Network]
+            .into_iter()
+            .find(|a| a.as_str() == s)
+    }
+}
+
+/// An allowlist as the API shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AllowlistInfo {
+    /// Its name: lower-case letters, digits and `-`.
+    pub name: String,
+    /// What it is for.
+    pub description: String,
+    /// Who may read it.
+    pub access: Access,
+    /// For `network` access: the client networks (CIDR).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub networks: Vec<String>,
+    /// The base URL an MCP client (VS Code, Copilot) is pointed at: the official API of this
+    /// allowlist's view.
+    pub registry_url: String,
+    /// Who made it.
+    pub created_by: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A new allowlist (`POST /api/v1/allowlists`).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewAllowlist {
+    /// Its name: 1–63 lower-case letters, digits and `-`, starting with a letter or digit.
+    pub name: String,
+    /// What it is for.
+    #[serde(default)]
+    pub description: String,
+    /// Who may read it (default `token`).
+    #[serde(default)]
+    pub access: Option<Access>,
+    /// For `network` access: the client networks, in CIDR form (`10.20.0.0/16`).
+    #[serde(default)]
+    pub networks: Vec<String>,
+}
+
+/// The allowlists (`GET /api/v1/allowlists`).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AllowlistList {
+    /// Every allowlist, by name.
+    pub allowlists: Vec<AllowlistInfo>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@ pub mod access;
 pub mod admin;
 pub mod allowlist;
 pub mod name;
+pub mod policy;
 pub mod problem;
 pub mod registry;
 pub mod review;

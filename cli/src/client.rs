@@ -148,6 +148,54 @@ impl Client {
     pub async fn get<T: DeserializeOwned>(&self, url: Url) -> anyhow::Result<T> {
         self.send(Method::GET, url, None::<&()>).await
     }
+
+    /// A conditional `GET` (`If-None-Match: etag`) with the client's credentials: the body as
+    /// received and its `ETag`, or `None` for 304 Not Modified.
+    pub async fn get_conditional(
+        &self,
+        url: Url,
+        etag: Option<&str>,
+    ) -> anyhow::Result<Option<(Vec<u8>, Option<String>)>> {
+        let mut request = self.http.get(url);
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(etag) = etag {
+            request = request.header(reqwest::header::IF_NONE_MATCH, etag);
+        }
+        let response = request.send().await.map_err(|e| {
+            anyhow::anyhow!(
+                "cannot reach the registry at {}: {}",
+                self.base,
+                root_cause(&e)
+            )
+        })?;
+        let status = response.status();
+        if status == StatusCode::NOT_MODIFIED {
+            return Ok(None);
+        }
+        let etag = response
+            .headers()
+            .get(reqwest::header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let bytes = response.bytes().await?.to_vec();
+        if status.is_success() {
+            return Ok(Some((bytes, etag)));
+        }
+        let problem = serde_json::from_slice::<Problem>(&bytes).unwrap_or_else(|_| {
+            Problem::new(
+                status.as_u16(),
+                "http_error",
+                status.canonical_reason().unwrap_or("Error"),
+                String::from_utf8_lossy(&bytes)
+                    .chars()
+                    .take(500)
+                    .collect::<String>(),
+            )
+        });
+        Err(ApiFailure { status, problem }.into())
+    }
 }
 
 fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {

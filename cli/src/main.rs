@@ -35,7 +35,7 @@ pub mod exit {
     pub const AUTH: u8 = 5;
     /// `verify`: a signature, digest or artifact did not verify.
     pub const VERIFY_FAILED: u8 = 6;
-    /// `check`, `allowlist`: something is not allowed by policy (or the allowlist could not be trusted).
+    /// `check`, `allowlist`, `policy test`: something is not allowed by policy (or the allowlist could not be trusted).
     pub const DENIED: u8 = 7;
 }
 
@@ -64,7 +64,7 @@ struct Cli {
     command: Command,
 }
 
-const EXIT_CODES: &str = "Exit codes: 0 ok, 1 failure, 2 usage, 3 rejected by the registry, 4 not found, 5 credentials missing or insufficient, 6 verification failed (`verify`), 7 not allowed by policy (`check`, `allowlist`).";
+const EXIT_CODES: &str = "Exit codes: 0 ok, 1 failure, 2 usage, 3 rejected by the registry, 4 not found, 5 credentials missing or insufficient, 6 verification failed (`verify`), 7 not allowed by policy (`check`, `allowlist`, `policy test`).";
 
 #[derive(Debug, Subcommand)]
 enum Command {
@@ -143,12 +143,18 @@ enum Command {
         #[command(subcommand)]
         command: commands::allowlist::AllowlistCommand,
     },
+    /// Apply, show or preview the access policy, and test its decisions (exit 7 when denied).
+    Policy {
+        #[command(subcommand)]
+        command: commands::policy::PolicyCommand,
+    },
     /// Check this machine's MCP client configurations against an allowlist (exit 7 if anything is not allowed).
     Check(commands::check::Args),
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    quiet_on_closed_stdout();
     let cli = Cli::parse();
     match run(cli).await {
         Ok(code) => ExitCode::from(code),
@@ -157,6 +163,24 @@ async fn main() -> ExitCode {
             ExitCode::from(exit_code(&e))
         }
     }
+}
+
+/// `mcpreg … | head` closes stdout early; `println!` then panics. That is not a failure of the
+/// command: exit quietly with 141 (128 + SIGPIPE), as a program killed by SIGPIPE would.
+fn quiet_on_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
 }
 
 async fn run(cli: Cli) -> anyhow::Result<u8> {
@@ -169,6 +193,8 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Canonicalize(args) => return commands::canonicalize::run(args),
         Command::Sigstore { command } => return commands::sigstore::run(cli.output, command),
         Command::Scan(args) => return commands::scan::run(cli.output, args),
+        // Offline: reads the allowlist stored by `allowlist pull` (or a file) and local configs.
+        Command::Check(args) => return commands::check::run(&anonymous, cli.output, args).await,
         // Talks to MCP servers; to the registry only for `tools diff NAME@VERSION`, with
         // --token / MCPREG_TOKEN when given (no stored sign-in, no refresh).
         Command::Tools { command } if !command.needs_credentials() => {
@@ -195,7 +221,8 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         | Command::Sign(_)
         | Command::Canonicalize(_)
         | Command::Sigstore { .. }
-        | Command::Scan(_) => Ok(exit::OK),
+        | Command::Scan(_)
+        | Command::Check(_) => Ok(exit::OK),
         Command::Tools { command } => commands::tools::run(&client, cli.output, command).await,
         Command::Server { command } => commands::server::run(&client, cli.output, command).await,
         Command::Publish(args) => commands::publish::run(&client, cli.output, args).await,
@@ -221,7 +248,8 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Allowlist { command } => {
             commands::allowlist::run(&client, cli.output, command).await
         }
-        Command::Check(args) => commands::check::run(&client, cli.output, args).await,
+
+        Command::Policy { command } => commands::policy::run(&client, cli.output, command).await,
     }
 }
 

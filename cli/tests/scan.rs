@@ -154,3 +154,21 @@ fn bad_manifests_are_refused_with_the_path() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_closed_stdout_ends_the_command_quietly() {
+    // `mcpreg scan … | head -0`: the reader is gone before the first write.
+    let file = manifest_file(&malicious());
+    let mut child = mcpreg()
+        .arg("scan")
+        .arg(file.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(141), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}

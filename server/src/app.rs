@@ -1,12 +1,15 @@
 //! Shared state of the service.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use mcpreg_trust::TrustRoot;
 use sqlx::PgPool;
 
+use crate::allowlists::ViewCache;
 use crate::auth::SharedAuthenticator;
 use crate::read_cache::ReadCache;
+use crate::signing::SigningKeys;
 
 /// What every handler can reach. Cheap to clone; all state lives in PostgreSQL, so replicas
 /// are interchangeable.
@@ -22,4 +25,10 @@ pub struct AppState {
     pub cache: Arc<ReadCache>,
     /// The Sigstore instance signatures must chain to (cheap to clone: shared inside).
     pub trust_root: TrustRoot,
+    /// The keys that sign allowlist documents and the published keyset.
+    pub signing: Arc<SigningKeys>,
+    /// How long a signed allowlist document is valid.
+    pub allowlist_ttl: Duration,
+    /// Allowlist views, per catalog generation.
+    pub views: Arc<ViewCache>,
 }

@@ -48,6 +48,12 @@ pub enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Make an allowlist signing key (Ed25519, PKCS#8 PEM) for `--signing-key`.
+    SigningKey {
+        /// The file to write (created 0600; never overwritten).
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 /// Token subcommands.
@@ -151,6 +157,30 @@ pub struct ServeArgs {
     /// Longest a graceful shutdown waits for requests in flight, in seconds.
     #[arg(long, env = "MCPREG_SHUTDOWN_GRACE_SECS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(0..=600))]
     pub shutdown_grace_secs: u64,
+    /// The Ed25519 key (PKCS#8 PEM) that signs allowlist documents and the published keyset.
+    /// Repeat it during a rotation: every key given signs. Without one, a key is made once under
+    /// `--data-dir` when the registry runs its private PostgreSQL; with `DATABASE_URL` and no key,
+    /// signed allowlists are refused (503) — every replica must share the same key (a Secret).
+    #[arg(
+        long = "signing-key",
+        env = "MCPREG_SIGNING_KEY",
+        value_name = "FILE",
+        value_delimiter = ','
+    )]
+    pub signing_keys: Vec<PathBuf>,
+    /// Public keys (PEM or base64) that signed allowlists before a rotation, published as
+    /// `retired` so that clients stop trusting them.
+    #[arg(
+        long = "retired-signing-key",
+        env = "MCPREG_RETIRED_SIGNING_KEY",
+        value_name = "FILE",
+        value_delimiter = ','
+    )]
+    pub retired_signing_keys: Vec<PathBuf>,
+    /// How long a signed allowlist document is valid, in seconds; it is renewed when less than
+    /// half of it remains.
+    #[arg(long, env = "MCPREG_ALLOWLIST_TTL_SECS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(60..=7 * 24 * 3600))]
+    pub allowlist_ttl_secs: u64,
 }
 
 impl ServeArgs {

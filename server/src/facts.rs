@@ -91,13 +91,25 @@ const SELECT: &str = "
       left join tool_manifests t on t.version_id = v.id";
 
 /// Every version that is not deleted, by name and version.
-pub async fn all(
-    db: impl PgExecutor<'_>,
-    review: &ReviewConfig,
-) -> ApiResult<Vec<CatalogVersion>> {
+pub async fn all(db: impl PgExecutor<'_>, review: &ReviewConfig) -> ApiResult<Vec<CatalogVersion>> {
     let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{SELECT} where v.status <> 'deleted' order by v.server_name, v.id"
     )))
+    .fetch_all(db)
+    .await?;
+    rows.into_iter().map(|r| build(r, review)).collect()
+}
+
+/// Every version of one server that is not deleted.
+pub async fn of_server(
+    db: impl PgExecutor<'_>,
+    review: &ReviewConfig,
+    name: &str,
+) -> ApiResult<Vec<CatalogVersion>> {
+    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT} where v.server_name = $1 and v.status <> 'deleted' order by v.id"
+    )))
+    .bind(name)
     .fetch_all(db)
     .await?;
     rows.into_iter().map(|r| build(r, review)).collect()
@@ -143,7 +155,12 @@ fn build(r: Row, review: &ReviewConfig) -> ApiResult<CatalogVersion> {
     let document: Value = serde_json::from_str(&r.document).map_err(|_| corrupt("document"))?;
     let digests: Vec<Option<String>> =
         serde_json::from_value(r.package_digests).map_err(|_| corrupt("package digests"))?;
-    let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let text = |v: &Value, k: &str| {
+        v.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
     let packages: Vec<AllowedPackage> = document
         .get("packages")
         .and_then(Value::as_array)

@@ -3,6 +3,7 @@
 //! `main.rs` is a thin command line over this library so that integration tests can build the
 //! router and reach the database functions directly.
 
+pub mod allowlists;
 pub mod app;
 pub mod auth;
 pub mod catalog;
@@ -12,10 +13,12 @@ pub mod embedded_pg;
 pub mod error;
 pub mod extract;
 pub mod facts;
+pub mod policies;
 pub mod read_cache;
 pub mod review;
 pub mod router;
 pub mod routes;
 pub mod scans;
 pub mod signatures;
+pub mod signing;
 pub mod tools;

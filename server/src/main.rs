@@ -26,6 +26,7 @@ async fn main() -> std::process::ExitCode {
         Command::Migrate(db) => migrate(db).await,
         Command::Token { command } => token(command).await,
         Command::Openapi => openapi(),
+        Command::SigningKey { out } => signing_key(&out),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -117,17 +118,23 @@ async fn run(
             cache.clone(),
         ));
     }
+    let signing = signing_keys(args)?;
     let state = AppState {
         cache,
         pool: db.pool.clone(),
         auth: std::sync::Arc::new(Authenticator::new(access)),
         public_url: args.public_url.as_ref().map(|u| u.to_string()),
         trust_root,
+        signing: std::sync::Arc::new(signing),
+        allowlist_ttl: Duration::from_secs(args.allowlist_ttl_secs),
+        views: mcpreg_server::allowlists::ViewCache::new(),
     };
     let app = mcpreg_server::router::router(state, args.limits());
     tracing::info!(address = %address, url = format!("http://{address}"), "listening");
     let grace = Duration::from_secs(args.shutdown_grace_secs);
     let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
+    // The peer address reaches handlers for allowlists restricted to networks.
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown_signal().await;
         tracing::info!("shutting down: finishing requests in flight");
@@ -142,6 +149,41 @@ async fn run(
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Writes a new signing key and prints its id and public key (for clients to pin).
+fn signing_key(out: &std::path::Path) -> anyhow::Result<()> {
+    let key = mcpreg_trust::AllowlistSigningKey::generate()
+        .map_err(|e| anyhow::anyhow!("cannot make a signing key: {e}"))?;
+    let pem = key
+        .to_pkcs8_pem()
+        .map_err(|e| anyhow::anyhow!("cannot encode the signing key: {e}"))?;
+    mcpreg_server::signing::write_private(out, pem.as_bytes())?;
+    eprintln!(
+        "wrote {} (keep it secret: it signs allowlists)",
+        out.display()
+    );
+    println!("key id: {}", key.key_id());
+    print!("{}", key.public_key().to_pem());
+    Ok(())
+}
+
+/// The allowlist signing keys: the configured ones; else, with the private cluster, a key made
+/// once under the data directory; else none (signed allowlists are then refused, 503).
+fn signing_keys(args: &ServeArgs) -> anyhow::Result<mcpreg_server::signing::SigningKeys> {
+    use mcpreg_server::signing::SigningKeys;
+    let keys = if !args.signing_keys.is_empty() {
+        SigningKeys::load(&args.signing_keys, &args.retired_signing_keys)?
+    } else if args.db.database_url.is_none() {
+        SigningKeys::generated_in(&args.db.data_dir)?
+    } else {
+        tracing::warn!(
+            "no --signing-key: signed allowlist documents are refused until one is configured"
+        );
+        SigningKeys::load(&[], &args.retired_signing_keys)?
+    };
+    tracing::info!(keys = ?keys, "allowlist signing keys");
+    Ok(keys)
 }
 
 /// Replay protection only needs the ids of CI tokens that have not expired yet.

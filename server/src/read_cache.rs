@@ -63,6 +63,14 @@ impl ReadCache {
             .map(|e| e.body.clone())
     }
 
+    /// The generation, when the cache may serve (its listener is connected); for caches of
+    /// other values that follow this one's invalidations.
+    pub fn fresh_generation(&self) -> Option<u64> {
+        self.listening
+            .load(Ordering::Acquire)
+            .then(|| self.generation.load(Ordering::Acquire))
+    }
+
     /// Call before computing an answer; pass the result to [`ReadCache::put`].
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)

@@ -24,8 +24,8 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::app::AppState;
 use crate::error::{ApiError, problem_response};
 use crate::routes::{
-    audit, auth, namespaces, official, ops, publish, reviews, scans, signatures, status, tokens,
-    tools, trusted_publishers, trusted_signers,
+    allowlists, audit, auth, namespaces, official, ops, policies, publish, reviews, scans,
+    signatures, status, tokens, tools, trusted_publishers, trusted_signers,
 };
 
 /// Limits that protect the service from oversized or slow requests.
@@ -117,7 +117,12 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(scans::list, scans::upload))
         .routes(routes!(scans::sarif))
         .routes(routes!(reviews::list))
+        .routes(routes!(allowlists::list, allowlists::create))
+        .routes(routes!(allowlists::document))
         .routes(routes!(reviews::get, reviews::decide))
+        .routes(routes!(policies::get, policies::apply))
+        .routes(routes!(policies::diff))
+        .routes(routes!(policies::decide))
         .routes(routes!(audit::list));
     let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/v0.1", official_routes())
@@ -125,6 +130,10 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         .routes(routes!(auth::protected_resource))
+        .routes(routes!(allowlists::keys))
+        .routes(routes!(allowlists::list_servers))
+        .routes(routes!(allowlists::list_versions))
+        .routes(routes!(allowlists::get_version))
         .split_for_parts();
     // `/v0` serves the same handlers; documenting it twice would duplicate operation ids.
     let v0 = Router::new()
@@ -139,7 +148,21 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         )
         .route("/publish", post(publish::publish))
         .route("/validate", post(publish::validate));
-    (router.nest("/v0", v0), openapi)
+    // Each allowlist's view under `/a/{allowlist}/v0` too, as the official API is.
+    let a_v0 = Router::new()
+        .route("/servers", get(allowlists::list_servers))
+        .route(
+            "/servers/{serverName}/versions",
+            get(allowlists::list_versions),
+        )
+        .route(
+            "/servers/{serverName}/versions/{version}",
+            get(allowlists::get_version),
+        );
+    (
+        router.nest("/v0", v0).nest("/a/{allowlist}/v0", a_v0),
+        openapi,
+    )
 }
 
 /// The OpenAPI document (also served at `/openapi.json` and committed as `openapi/openapi.json`).

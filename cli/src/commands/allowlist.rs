@@ -1,4 +1,5 @@
-//! `mcpreg allowlist pull|show NAME`: signed allowlist documents, verified and kept locally.
+//! `mcpreg allowlist pull|show NAME`: signed allowlist documents, verified and kept locally;
+//! `mcpreg allowlist create|list`: their administration.
 //!
 //! `pull` fetches `GET /api/v1/allowlists/{NAME}` (with `If-None-Match` when a copy is stored),
 //! verifies its Ed25519 signature with the keys pinned for the registry, refuses a lower version
@@ -21,17 +22,15 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
-use mcpreg_api::Problem;
 use mcpreg_api::allowlist::{
-    ALLOWLIST_PATH_SEGMENTS, AllowedSigner, AllowlistDocument, ED25519, KEYSET_PATH,
-    KEYSET_PATH_SEGMENTS, PublishedKey,
+    ALLOWLIST_PATH_SEGMENTS, Access, AllowedSigner, AllowlistDocument, AllowlistInfo,
+    AllowlistList, ED25519, KEYSET_PATH, KEYSET_PATH_SEGMENTS, NewAllowlist, PublishedKey,
 };
 use mcpreg_trust::{
     AllowlistError, AllowlistPublicKey, Sha256Digest, check_fresh, check_subject, keyset_keys,
     verify_allowlist_json, verify_keyset_first_use_json, verify_keyset_json,
 };
 use reqwest::StatusCode;
-use reqwest::header::{ETAG, IF_NONE_MATCH};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -57,6 +56,22 @@ pub enum AllowlistCommand {
         /// The allowlist's name.
         name: String,
     },
+    /// Create an allowlist: a named audience that policy rules name as `allowlist: NAME` (admin).
+    Create {
+        /// Its name: lower-case letters, digits and `-`.
+        name: String,
+        /// What it is for.
+        #[arg(long, default_value = "")]
+        description: String,
+        /// Who may read it: anonymous, token (any caller that may read the catalog) or network.
+        #[arg(long, default_value = "token")]
+        access: String,
+        /// For `--access network`: a client network in CIDR form; repeatable.
+        #[arg(long = "network", value_name = "CIDR")]
+        networks: Vec<String>,
+    },
+    /// List the registry's allowlists, with the URL to point each audience's MCP clients at.
+    List,
 }
 
 /// Runs `allowlist`.
@@ -64,8 +79,76 @@ pub async fn run(client: &Client, out: Output, command: AllowlistCommand) -> any
     let result = match command {
         AllowlistCommand::Pull { name, keys } => pull(client, out, &name, &keys).await,
         AllowlistCommand::Show { name } => show(client, out, &name),
+        AllowlistCommand::Create {
+            name,
+            description,
+            access,
+            networks,
+        } => create(client, out, name, description, &access, networks).await,
+        AllowlistCommand::List => list(client, out).await,
     };
     result.or_else(denied)
+}
+
+async fn create(
+    client: &Client,
+    out: Output,
+    name: String,
+    description: String,
+    access: &str,
+    networks: Vec<String>,
+) -> anyhow::Result<u8> {
+    let access = Access::parse(access).ok_or_else(|| {
+        Rejected(format!(
+            "--access {access}: use anonymous, token or network"
+        ))
+    })?;
+    let body = NewAllowlist {
+        name,
+        description,
+        access: Some(access),
+        networks,
+    };
+    let url = client.url(&["api", "v1", "allowlists"]);
+    let created: AllowlistInfo = client.send(reqwest::Method::POST, url, Some(&body)).await?;
+    match out {
+        Output::Json => output::json(&created)?,
+        Output::Table => println!(
+            "created allowlist {} ({}); point its MCP clients at {}",
+            created.name,
+            created.access.as_str(),
+            created.registry_url
+        ),
+    }
+    Ok(exit::OK)
+}
+
+async fn list(client: &Client, out: Output) -> anyhow::Result<u8> {
+    let url = client.url(&["api", "v1", "allowlists"]);
+    let list: AllowlistList = client.get(url).await?;
+    match out {
+        Output::Json => output::json(&list)?,
+        Output::Table => output::table(
+            &[
+                "allowlist",
+                "access",
+                "registry URL for MCP clients",
+                "description",
+            ],
+            list.allowlists
+                .into_iter()
+                .map(|a| {
+                    vec![
+                        a.name,
+                        a.access.as_str().to_owned(),
+                        a.registry_url,
+                        a.description,
+                    ]
+                })
+                .collect(),
+        ),
+    }
+    Ok(exit::OK)
 }
 
 /// An allowlist that cannot be trusted, or is not there to be trusted: exit code 7.
@@ -301,54 +384,12 @@ enum Fetched {
     Body { body: Vec<u8>, etag: Option<String> },
 }
 
-fn failure(status: StatusCode, body: &[u8]) -> anyhow::Error {
-    let problem = serde_json::from_slice::<Problem>(body).unwrap_or_else(|_| {
-        Problem::new(
-            status.as_u16(),
-            "http_error",
-            status.canonical_reason().unwrap_or("Error"),
-            String::from_utf8_lossy(body)
-                .chars()
-                .take(500)
-                .collect::<String>(),
-        )
-    });
-    ApiFailure { status, problem }.into()
-}
-
-/// `GET` with `If-None-Match`. The shared client has no conditional requests, so this goes
-/// through its HTTP client without credentials; when the registry wants them (401/403) it asks
-/// again through the shared client, with them (and then without the ETag).
+/// `GET` with `If-None-Match` when a copy is stored, with the caller's credentials.
 async fn fetch(client: &Client, url: reqwest::Url, etag: Option<&str>) -> anyhow::Result<Fetched> {
-    let mut request = client.http().get(url.clone());
-    if let Some(etag) = etag {
-        request = request.header(IF_NONE_MATCH, etag);
-    }
-    let response = request
-        .send()
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot reach the registry at {url}: {e}"))?;
-    let status = response.status();
-    if status == StatusCode::NOT_MODIFIED {
-        return Ok(Fetched::NotModified);
-    }
-    let etag = response
-        .headers()
-        .get(ETAG)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let body = response.bytes().await?.to_vec();
-    if status.is_success() {
-        return Ok(Fetched::Body { body, etag });
-    }
-    if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) && client.has_token() {
-        let value: Value = client.get(url).await?;
-        return Ok(Fetched::Body {
-            body: serde_json::to_vec(&value)?,
-            etag: None,
-        });
-    }
-    Err(failure(status, &body))
+    Ok(match client.get_conditional(url, etag).await? {
+        None => Fetched::NotModified,
+        Some((body, etag)) => Fetched::Body { body, etag },
+    })
 }
 
 /// The registry's keyset, or `None` when it publishes none (404).

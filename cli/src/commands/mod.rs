@@ -6,6 +6,7 @@ pub mod canonicalize;
 pub mod check;
 pub mod import;
 pub mod namespace;
+pub mod policy;
 pub mod publish;
 pub mod review;
 pub mod scan;

@@ -408,6 +408,22 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// Whoever the credentials name, if any were sent, whatever the registry's anonymous-read
+/// setting: for resources with an access rule of their own (allowlists). Bad credentials are
+/// refused.
+pub struct Credentials(pub Option<Caller>);
+
+impl FromRequestParts<AppState> for Credentials {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Credentials(state.auth.authenticate(state, parts).await?))
+    }
+}
+
 /// Read access: anyone when the registry allows anonymous reads, otherwise any caller with a
 /// role. Bad credentials are refused even where none are needed: a client should learn that its
 /// token is wrong rather than silently read as anonymous.

@@ -104,13 +104,14 @@ pub async fn document(
     .await
 }
 
-/// Stores a newly issued document, replacing the previous one; it must be the next version.
+/// Stores a newly issued document, replacing the previous one if it is older; whether it was
+/// stored.
 pub async fn store_document(
     db: impl PgExecutor<'_>,
     name: &str,
     d: &DocumentRow,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
         "insert into allowlist_documents (allowlist, version, content_digest, issued_at, expires_at, signed)
          values ($1, $2, $3, $4, $5, $6)
          on conflict (allowlist) do update
@@ -126,5 +127,5 @@ pub async fn store_document(
     .bind(&d.signed)
     .execute(db)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }

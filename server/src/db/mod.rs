@@ -4,6 +4,7 @@
 pub mod allowlists;
 pub mod audit;
 pub mod namespaces;
+pub mod policies;
 pub mod reviews;
 pub mod scans;
 pub mod signatures;

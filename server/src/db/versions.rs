@@ -269,6 +269,23 @@ pub async fn get(
     .await
 }
 
+/// The versions named by the pairs `(names[i], versions[i])`, in no particular order.
+pub async fn get_many(
+    db: impl PgExecutor<'_>,
+    names: &[String],
+    versions: &[String],
+) -> Result<Vec<VersionRow>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS}, {TOOLS_COLUMNS} from server_versions {TOOLS_JOIN}
+           join unnest($1::text[], $2::text[]) as wanted (n, v)
+             on server_versions.server_name = wanted.n and server_versions.version = wanted.v"
+    )))
+    .bind(names)
+    .bind(versions)
+    .fetch_all(db)
+    .await
+}
+
 /// The server's latest version.
 pub async fn get_latest(
     db: impl PgExecutor<'_>,

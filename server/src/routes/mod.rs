@@ -1,10 +1,12 @@
 //! HTTP handlers, one file per resource. `crate::router` lists every route.
 
+pub mod allowlists;
 pub mod audit;
 pub mod auth;
 pub mod namespaces;
 pub mod official;
 pub mod ops;
+pub mod policies;
 pub mod publish;
 pub mod reviews;
 pub mod scans;
@@ -27,5 +29,10 @@ pub const TAG_TRUST: &str = "trust";
 pub const TAG_SCANS: &str = "scans";
 /// OpenAPI tag of the review endpoints.
 pub const TAG_REVIEW: &str = "review";
+/// OpenAPI tag of the access policy endpoints: the policy, its diff, decisions.
+pub const TAG_POLICY: &str = "policy";
+/// OpenAPI tag of the allowlist endpoints: documents, keys, and each allowlist's view of the
+/// official API.
+pub const TAG_ALLOWLISTS: &str = "allowlists";
 /// OpenAPI tag of the operations endpoints.
 pub const TAG_OPS: &str = "operations";

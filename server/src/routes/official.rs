@@ -53,7 +53,8 @@ pub struct IncludeDeleted {
 }
 
 impl ListParams {
-    fn into_filter(self) -> ApiResult<ListFilter> {
+    /// The filter these parameters ask for, or the problems with them.
+    pub(crate) fn into_filter(self) -> ApiResult<ListFilter> {
         let mut problems = Vec::new();
         let mut limit_problem = None;
         let limit = match self.limit.as_deref() {
@@ -145,7 +146,7 @@ impl ListParams {
     }
 }
 
-fn clip(s: &str) -> String {
+pub(crate) fn clip(s: &str) -> String {
     s.chars().take(60).collect()
 }
 
@@ -154,7 +155,7 @@ pub const CACHE_HEADER: &str = "x-mcpreg-cache";
 
 /// Answers from the replica's cache when it can, else computes, stores and answers. Called after
 /// the caller's access was checked: the answers do not depend on who asks.
-async fn cached<T: serde::Serialize>(
+pub(crate) async fn cached<T: serde::Serialize>(
     state: &AppState,
     uri: &OriginalUri,
     compute: impl Future<Output = ApiResult<T>>,
@@ -230,7 +231,7 @@ async fn list_page(state: &AppState, filter: ListFilter) -> ApiResult<ServerList
     })
 }
 
-fn include_deleted(q: &IncludeDeleted) -> ApiResult<bool> {
+pub(crate) fn include_deleted(q: &IncludeDeleted) -> ApiResult<bool> {
     parse_bool("include_deleted", q.include_deleted.as_deref())
         .map(|b| b.unwrap_or(false))
         .map_err(|issue| ApiError::invalid_parameters("invalid query parameters", vec![issue]))

@@ -1,0 +1,297 @@
+//! `mcpreg policy apply|show|diff|test`: the registry's access policy (`docs/policies.md`).
+
+use std::path::{Path, PathBuf};
+
+use mcpreg_api::policy::{AppliedPolicy, ApplyPolicyRequest, CurrentPolicy};
+use mcpreg_api::{ServerName, Version};
+use mcpreg_policy::{Decision, Effect, Policy, PolicyDiff, RuleOutcome, Subject};
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+
+use super::{Rejected, split_name_version};
+use crate::client::Client;
+use crate::exit;
+use crate::output::{self, Output};
+
+/// `policy` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum PolicyCommand {
+    /// Apply a policy document (YAML or JSON) as the registry's new current policy (admins).
+    Apply {
+        /// The document; `-` reads standard input.
+        #[arg(short = 'f', long = "file", value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Show the current policy: version, digest, who applied it, and the document as sent.
+    Show,
+    /// Which decisions (allowlist × server@version) applying a document would change. Exits 0
+    /// whether or not something changes.
+    Diff {
+        /// The proposed document; `-` reads standard input.
+        #[arg(short = 'f', long = "file", value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Ask the registry whether the current policy allows a subject to use a version: prints
+    /// every applicable rule and condition and why. Exits 0 when allowed, 7 when denied.
+    Test {
+        /// `NAME@VERSION` (or `NAME` for the latest).
+        version: String,
+        /// As this named audience.
+        #[arg(long)]
+        allowlist: Option<String>,
+        /// As this user (an email address or the identity provider's subject).
+        #[arg(long)]
+        user: Option<String>,
+        /// In this group; repeatable.
+        #[arg(long = "group", value_name = "GROUP")]
+        groups: Vec<String>,
+        /// Through this OAuth client or agent.
+        #[arg(long)]
+        client: Option<String>,
+    },
+}
+
+/// The registry's answer to a diff (its `DiffAnswer`).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DiffAnswer {
+    current_version: Option<i64>,
+    current_digest: Option<String>,
+    proposed_digest: String,
+    #[serde(flatten)]
+    diff: PolicyDiff,
+}
+
+/// The body of `POST /api/v1/policy/diff`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DiffRequest<'a> {
+    source: &'a str,
+}
+
+/// The body of `POST /api/v1/decisions`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DecisionRequest<'a> {
+    subject: &'a Subject,
+    server: &'a str,
+    version: &'a str,
+}
+
+/// The registry's answer to a decision request (its `DecisionAnswer`).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DecisionAnswer {
+    policy_version: Option<i64>,
+    server: ServerName,
+    version: Version,
+    subject: Subject,
+    decision: Decision,
+}
+
+/// Reads a document and checks it here first, so that every problem is listed without a round
+/// trip (the registry checks it again).
+fn read_document(file: &Path) -> anyhow::Result<String> {
+    let bytes = if file == Path::new("-") {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)?;
+        buf
+    } else {
+        std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?
+    };
+    if let Err(e) = Policy::parse(&bytes) {
+        return Err(Rejected(format!("{}: {e}", file.display())).into());
+    }
+    // `Policy::parse` accepts only UTF-8 (after an optional byte order mark).
+    String::from_utf8(bytes).map_err(|e| anyhow::anyhow!("{}: not UTF-8: {e}", file.display()))
+}
+
+/// Runs `policy`.
+pub async fn run(client: &Client, out: Output, command: PolicyCommand) -> anyhow::Result<u8> {
+    match command {
+        PolicyCommand::Apply { file } => {
+            let source = read_document(&file)?;
+            let url = client.url(&["api", "v1", "policy"]);
+            let applied: AppliedPolicy = client
+                .send(Method::PUT, url, Some(&ApplyPolicyRequest { source }))
+                .await?;
+            match out {
+                Output::Json => output::json(&applied)?,
+                Output::Table if applied.changed => println!(
+                    "applied policy version {} ({}, {} rule(s))",
+                    applied.version, applied.digest, applied.rules
+                ),
+                Output::Table => println!(
+                    "unchanged: policy version {} is this document already ({})",
+                    applied.version, applied.digest
+                ),
+            }
+            Ok(exit::OK)
+        }
+        PolicyCommand::Show => {
+            let current: CurrentPolicy = client.get(client.url(&["api", "v1", "policy"])).await?;
+            match out {
+                Output::Json => output::json(&current)?,
+                Output::Table => {
+                    println!(
+                        "# policy version {} ({}), applied by {} at {} ({})",
+                        current.version,
+                        current.digest,
+                        current.applied_by,
+                        current.applied_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                        current.format
+                    );
+                    println!("{}", current.source.trim_end());
+                }
+            }
+            Ok(exit::OK)
+        }
+        PolicyCommand::Diff { file } => {
+            let source = read_document(&file)?;
+            let url = client.url(&["api", "v1", "policy", "diff"]);
+            let answer: DiffAnswer = client
+                .send(Method::POST, url, Some(&DiffRequest { source: &source }))
+                .await?;
+            print_diff(out, &answer)?;
+            Ok(exit::OK)
+        }
+        PolicyCommand::Test {
+            version,
+            allowlist,
+            user,
+            groups,
+            client: oauth_client,
+        } => {
+            let (name, v) = split_name_version(&version);
+            let subject = Subject {
+                user,
+                groups,
+                client: oauth_client,
+                allowlist,
+            };
+            let url = client.url(&["api", "v1", "decisions"]);
+            let answer: DecisionAnswer = client
+                .send(
+                    Method::POST,
+                    url,
+                    Some(&DecisionRequest {
+                        subject: &subject,
+                        server: name,
+                        version: v.unwrap_or("latest"),
+                    }),
+                )
+                .await?;
+            print_decision(out, &answer)?;
+            Ok(if answer.decision.is_allowed() {
+                exit::OK
+            } else {
+                exit::DENIED
+            })
+        }
+    }
+}
+
+fn print_diff(out: Output, answer: &DiffAnswer) -> anyhow::Result<()> {
+    if out == Output::Json {
+        return output::json(answer);
+    }
+    let diff = &answer.diff;
+    let from = match (answer.current_version, &answer.current_digest) {
+        (Some(v), Some(d)) => format!("policy version {v} ({d})"),
+        _ => "no policy (everything denied)".to_owned(),
+    };
+    if answer.current_digest.as_deref() == Some(answer.proposed_digest.as_str()) {
+        println!("the document is the current policy: {from}");
+    }
+    if !diff.changes.is_empty() {
+        output::table(
+            &["subject", "server@version", "change", "deciding rules"],
+            diff.changes
+                .iter()
+                .map(|c| {
+                    vec![
+                        c.subject.to_string(),
+                        format!("{}@{}", c.server, c.version.as_str()),
+                        format!(
+                            "{} → {} ({})",
+                            c.from.as_str(),
+                            c.to.as_str(),
+                            c.to_reason.as_str()
+                        ),
+                        if c.deciding_rules.is_empty() {
+                            "-".to_owned()
+                        } else {
+                            c.deciding_rules.join(", ")
+                        },
+                    ]
+                })
+                .collect(),
+        );
+    }
+    println!(
+        "{} of {} decision(s) would change from {from} to {}: {} newly allowed, {} newly denied",
+        diff.changes.len(),
+        diff.evaluated,
+        answer.proposed_digest,
+        diff.newly_allowed(),
+        diff.newly_denied()
+    );
+    Ok(())
+}
+
+fn print_decision(out: Output, answer: &DecisionAnswer) -> anyhow::Result<()> {
+    if out == Output::Json {
+        return output::json(answer);
+    }
+    let d = &answer.decision;
+    let policy = match answer.policy_version {
+        Some(v) => format!("policy version {v}"),
+        None => "no policy applied".to_owned(),
+    };
+    println!(
+        "{} for {} on {}@{} ({policy}): {}",
+        match d.effect {
+            Effect::Allow => "ALLOW",
+            Effect::Deny => "DENY",
+        },
+        answer.subject,
+        answer.server,
+        answer.version.as_str(),
+        d.summary
+    );
+    println!("reason: {}", d.reason.as_str());
+    if !d.deciding_rules.is_empty() {
+        println!("deciding rules: {}", d.deciding_rules.join(", "));
+    }
+    for rule in &d.rules {
+        println!(
+            "rule {} ({}; subject {}, resource {}): {}",
+            rule.rule,
+            rule.effect.as_str(),
+            rule.matched_subject,
+            rule.matched_resource,
+            rule_outcome(rule.outcome)
+        );
+        for c in &rule.conditions {
+            println!(
+                "  {} {}: {}",
+                if c.held { "held    " } else { "not held" },
+                c.condition,
+                c.detail
+            );
+        }
+    }
+    if d.rules.is_empty() {
+        println!("no rule applies to this subject and server");
+    }
+    Ok(())
+}
+
+fn rule_outcome(outcome: RuleOutcome) -> &'static str {
+    match outcome {
+        RuleOutcome::Allows => "allows",
+        RuleOutcome::RequirementsNotMet => "requirements not met",
+        RuleOutcome::Denies => "denies",
+        RuleOutcome::ConditionsNotMatched => "conditions not matched",
+    }
+}

@@ -1,0 +1,2 @@
+drop table policies;
+drop function policies_append_only();

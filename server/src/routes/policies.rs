@@ -1,0 +1,210 @@
+//! The access policy: the current version, applying a new one, what it would change, and
+//! decisions. The document format is described in `docs/policies.md`.
+
+use axum::Json;
+use axum::extract::State;
+use mcpreg_api::policy::{AppliedPolicy, ApplyPolicyRequest, CurrentPolicy};
+use mcpreg_api::{ServerName, Version};
+use mcpreg_policy::{Decision, PolicyDiff, Subject};
+use serde::{Deserialize, Serialize};
+
+use crate::app::AppState;
+use crate::auth::{Caller, Permission, Reader};
+use crate::error::ApiResult;
+use crate::extract::JsonBody;
+use crate::policies;
+
+/// Who asks, as a request states it: the parts of `mcpreg_policy::Subject`, any of them absent.
+/// Unknown fields are refused, so that a misspelt part (`group` for `groups`) is not silently
+/// decided as an anonymous caller.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RequestSubject {
+    /// The user (an email address or the identity provider's subject).
+    #[serde(default)]
+    pub user: Option<String>,
+    /// The user's groups.
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// The OAuth client or agent id.
+    #[serde(default)]
+    pub client: Option<String>,
+    /// A named audience (an allowlist).
+    #[serde(default)]
+    pub allowlist: Option<String>,
+}
+
+impl From<RequestSubject> for Subject {
+    fn from(s: RequestSubject) -> Self {
+        Subject {
+            user: s.user,
+            groups: s.groups,
+            client: s.client,
+            allowlist: s.allowlist,
+        }
+    }
+}
+
+/// `POST /api/v1/policy/diff`: a document to compare with the current policy.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DiffRequest {
+    /// The proposed document, YAML or JSON text.
+    pub source: String,
+    /// Subjects to decide for besides every allowlist (at most 100), such as a user with their
+    /// groups.
+    #[serde(default)]
+    pub subjects: Vec<RequestSubject>,
+}
+
+/// What applying a document would change.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DiffAnswer {
+    /// The current policy version; `null` when none was applied (everything is denied).
+    pub current_version: Option<i64>,
+    /// The current policy's digest; `null` when none was applied.
+    pub current_digest: Option<String>,
+    /// The proposed document's digest (`sha256:` of its canonical JSON); equal to
+    /// `currentDigest` when applying it would change nothing.
+    pub proposed_digest: String,
+    /// The decisions that would change.
+    #[serde(flatten)]
+    pub diff: PolicyDiff,
+}
+
+/// `POST /api/v1/decisions`: who asks for which version.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DecisionRequest {
+    /// Who asks; absent or empty: an anonymous caller.
+    #[serde(default)]
+    pub subject: RequestSubject,
+    /// The server's full name, `namespace/name`.
+    pub server: String,
+    /// The version, or `latest`.
+    pub version: String,
+}
+
+/// The current policy's decision.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DecisionAnswer {
+    /// The policy version that decided; `null` when none was applied (everything is denied).
+    pub policy_version: Option<i64>,
+    /// The server decided about.
+    pub server: ServerName,
+    /// The version decided about (`latest` resolved).
+    pub version: Version,
+    /// Who asked.
+    pub subject: Subject,
+    /// The decision with its reason, the deciding rules, and every condition of every applicable
+    /// rule with why it held or not.
+    pub decision: Decision,
+}
+
+/// The current policy: its version, digest, who applied it, the document as sent and as
+/// canonical JSON.
+#[utoipa::path(
+    get,
+    path = "/policy",
+    operation_id = "get_policy",
+    tag = super::TAG_POLICY,
+    responses(
+        (status = 200, body = CurrentPolicy),
+        (status = 401, description = "Credentials needed (anonymous reads off) or bad", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No policy was applied (`no_policy`): nothing is allowed", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get(State(state): State<AppState>, _reader: Reader) -> ApiResult<Json<CurrentPolicy>> {
+    Ok(Json(policies::current(&state.pool).await?))
+}
+
+/// Apply a policy document (YAML or JSON) as the new current version.
+///
+/// Every problem in the document is listed in `errors`, located as `source.<path>` (for example
+/// `source.rules[2].resources[0].server`), and nothing is stored. A document whose canonical form
+/// is the current policy's stores nothing and answers the current version with `changed: false`.
+#[utoipa::path(
+    put,
+    path = "/policy",
+    operation_id = "apply_policy",
+    tag = super::TAG_POLICY,
+    request_body = ApplyPolicyRequest,
+    security(("apiToken" = [])),
+    responses(
+        (status = 200, description = "Applied, or unchanged (`changed: false`)", body = AppliedPolicy),
+        (status = 400, description = "Malformed request body", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or bad credentials", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a valid policy (`invalid_policy`, every problem in `errors`)", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn apply(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(request): JsonBody<ApplyPolicyRequest>,
+) -> ApiResult<Json<AppliedPolicy>> {
+    caller.require(Permission::Admin)?;
+    let applied = policies::apply(&state.pool, &caller.actor(), request.source).await?;
+    if applied.changed {
+        state.cache.invalidate().await;
+    }
+    Ok(Json(applied))
+}
+
+/// What applying a document would change: every decision (allowlist or given subject ×
+/// server@version, deleted versions aside) whose effect differs between the current policy and
+/// the proposed one.
+#[utoipa::path(
+    post,
+    path = "/policy/diff",
+    operation_id = "diff_policy",
+    tag = super::TAG_POLICY,
+    request_body = DiffRequest,
+    security(("apiToken" = [])),
+    responses(
+        (status = 200, body = DiffAnswer),
+        (status = 400, description = "Malformed request body", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or bad credentials", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a reviewer or admin", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a valid policy (`invalid_policy`), or too many subjects", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn diff(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(request): JsonBody<DiffRequest>,
+) -> ApiResult<Json<DiffAnswer>> {
+    caller.require(Permission::Review)?;
+    let review = &state.auth.config.review;
+    Ok(Json(policies::diff(&state.pool, review, request).await?))
+}
+
+/// Whether the current policy allows a subject to use a server version, with the rules and
+/// conditions that decided.
+///
+/// Deny wins over allow, nothing is allowed by default, and with no policy applied everything is
+/// denied (`policyVersion: null`).
+#[utoipa::path(
+    post,
+    path = "/decisions",
+    operation_id = "decide_access",
+    tag = super::TAG_POLICY,
+    request_body = DecisionRequest,
+    responses(
+        (status = 200, description = "The decision, allow or deny", body = DecisionAnswer),
+        (status = 400, description = "Malformed request body", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Credentials needed (anonymous reads off) or bad", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such server or version", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a server name or version (`errors[].location` = `server` or `version`)", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn decide(
+    State(state): State<AppState>,
+    _reader: Reader,
+    JsonBody(request): JsonBody<DecisionRequest>,
+) -> ApiResult<Json<DecisionAnswer>> {
+    let review = &state.auth.config.review;
+    Ok(Json(policies::decide(&state.pool, review, request).await?))
+}
