@@ -759,6 +759,15 @@ async fn an_allowlist_follows_policy_across_replicas_and_the_cli_enforces_it() {
         "https://mcp.acme.example/github/mcp",
     );
 
+    // Reviewers tag servers (policy rules may name tags); publishers cannot.
+    let run = mcpreg(
+        &a.url,
+        reviewer,
+        &["server", "tags", "com.acme/github", "--set", "internal"],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.stdout.trim(), "com.acme/github: internal");
+
     // A developer pulls the allowlist from the other replica, trusting its keys on first use.
     let home = work.path().join("home");
     std::fs::create_dir_all(&home).unwrap();

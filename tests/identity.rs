@@ -955,6 +955,20 @@ async fn authorization_matrix() {
             None,
             [NF; 10],
         ),
+        (
+            Method::GET,
+            "/api/v1/servers/{serverName}/tags",
+            "/api/v1/servers/com.acme%2Fweather/tags",
+            None,
+            [OK; 10],
+        ),
+        (
+            Method::PUT,
+            "/api/v1/servers/{serverName}/tags",
+            "/api/v1/servers/com.acme%2Fweather/tags",
+            Some(|_| json!({"tags": ["matrix"]})),
+            [U, F, F, OK, F, F, OK, OK, F, F],
+        ),
         (Method::GET, "/healthz", "/healthz", None, [OK; 10]),
         (Method::GET, "/readyz", "/readyz", None, [OK; 10]),
     ];

@@ -410,29 +410,75 @@ rules:
 }
 
 #[tokio::test]
-async fn tags_are_refused_while_the_registry_assigns_none() {
+async fn tags_set_by_reviewers_decide_deny_rules() {
     let r = registry().await;
+    r.publish("1.0.0").await;
     let tagged = r#"apiVersion: mcpreg.dev/v1
 kind: Policy
 rules:
-  - name: no-untrusted
+  - name: everyone-may-use-acme
+    effect: allow
+    subjects: [{anyone: true}]
+    resources: [{server: "com.acme/*"}]
+    require: {reviewState: [submitted, approved]}
+  - name: nothing-untrusted
     effect: deny
     subjects: [{anyone: true}]
-    resources: [{server: "com.acme/*"}, {tag: untrusted}]
+    resources: [{tag: untrusted}]
 "#;
-    let refused = r.apply(tagged).await;
+    let applied = r.apply(tagged).await;
+    assert_eq!(applied.status, StatusCode::OK, "{:#}", applied.body);
+    let before = r.decision(json!({"user": "alice"}), "1.0.0").await;
+    assert_eq!(before["decision"]["effect"], "allow", "{before:#}");
+
+    let uri = format!("/api/v1/servers/{}/tags", NAME.replace('/', "%2F"));
+    let tag = |token: String, tags: Value| {
+        let app = r.app.clone();
+        let uri = uri.clone();
+        async move {
+            call(
+                &app,
+                Method::PUT,
+                &uri,
+                Some(&token),
+                Some(&json!({"tags": tags})),
+            )
+            .await
+        }
+    };
+    // A publisher cannot tag (or untag) its own server.
+    let refused = tag(r.publisher.clone(), json!(["untrusted"])).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let invalid = tag(r.reviewer.clone(), json!(["ok", "Not OK"])).await;
+    assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(locations(&invalid), ["tags[1]"]);
+    let set = tag(
+        r.reviewer.clone(),
+        json!(["untrusted", "internal", "untrusted"]),
+    )
+    .await;
+    assert_eq!(set.status, StatusCode::OK, "{:#}", set.body);
+    assert_eq!(set.body["tags"], json!(["internal", "untrusted"]));
+    let shown = call(&r.app, Method::GET, &uri, None, None).await;
+    assert_eq!(shown.body["tags"], json!(["internal", "untrusted"]));
+
+    let after = r.decision(json!({"user": "alice"}), "1.0.0").await;
+    assert_eq!(after["decision"]["effect"], "deny", "{after:#}");
+    assert_eq!(after["decision"]["reason"], "denied_by_rule");
     assert_eq!(
-        refused.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{:#}",
-        refused.body
+        after["decision"]["decidingRules"],
+        json!(["nothing-untrusted"])
     );
-    assert_eq!(locations(&refused), ["source.rules[0].resources[1].tag"]);
-    let stored: i64 = sqlx::query_scalar("select count(*) from policies")
-        .fetch_one(&r.db.pool)
-        .await
-        .unwrap();
-    assert_eq!(stored, 0);
+    let audit = call(&r.app, Method::GET, "/api/v1/audit", Some(&r.admin), None).await;
+    assert!(
+        audit.body["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "server.tags" && e["actor"] == "token:rev"),
+        "{:#}",
+        audit.body
+    );
 }
 
 #[tokio::test]

@@ -61,6 +61,7 @@ struct Row {
     version: String,
     status: String,
     document: String,
+    tags: Vec<String>,
     stored_state: String,
     approvals: i64,
     signers: Value,
@@ -71,7 +72,7 @@ struct Row {
 }
 
 const SELECT: &str = "
-    select v.server_name, v.version, v.status, v.document,
+    select v.server_name, v.version, v.status, v.document, srv.tags,
            coalesce(r.state::text, 'submitted') as stored_state,
            (select count(distinct d.actor) from review_decisions d
              where d.version_id = v.id and d.action = 'approve'
@@ -87,6 +88,7 @@ const SELECT: &str = "
            coalesce((select json_agg(p.digest order by p.package_index)
                        from version_packages p where p.version_id = v.id), '[]'::json) as package_digests
       from server_versions v
+      join servers srv on srv.id = v.server_id
       left join version_reviews r on r.version_id = v.id
       left join tool_manifests t on t.version_id = v.id";
 
@@ -230,7 +232,7 @@ fn build(r: Row, review: &ReviewConfig) -> ApiResult<CatalogVersion> {
         facts: VersionFacts {
             name,
             version,
-            tags: Vec::new(),
+            tags: r.tags,
             status,
             review: review_state,
             signers: signer_facts,

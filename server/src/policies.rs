@@ -62,37 +62,9 @@ async fn parse(source: String) -> ApiResult<(Policy, String)> {
     .await
     .map_err(|e| anyhow::anyhow!("policy parsing task failed: {e}"))?
     .and_then(|policy| {
-        refuse_tags(&policy)?;
         let digest = digest(&policy);
         Ok((policy, digest))
     })
-}
-
-/// The registry assigns no tags to servers yet, so a `tag:` resource would match nothing: an
-/// allow rule on a tag would allow nothing (safe, but surprising) and a deny rule on a tag would
-/// never deny — refused rather than silently ineffective.
-fn refuse_tags(policy: &Policy) -> ApiResult<()> {
-    let mut issues = Vec::new();
-    for (i, rule) in policy.rules().iter().enumerate() {
-        for (j, resource) in rule.resources().iter().enumerate() {
-            if matches!(resource, mcpreg_policy::ResourceSelector::Tag(_)) {
-                issues.push(FieldIssue::new(
-                    format!("source.rules[{i}].resources[{j}].tag"),
-                    "this registry does not tag servers yet, so a tag matches nothing (a deny rule on it would never apply); name servers or namespaces instead",
-                    "policy",
-                ));
-            }
-        }
-    }
-    if issues.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::unprocessable(
-            "invalid_policy",
-            "the policy uses tags, which this registry does not assign yet",
-            issues,
-        ))
-    }
 }
 
 /// The last stored document parsed, by its source text: versions never change, and decisions

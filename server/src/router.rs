@@ -25,7 +25,7 @@ use crate::app::AppState;
 use crate::error::{ApiError, problem_response};
 use crate::routes::{
     allowlists, audit, auth, namespaces, official, ops, policies, publish, reviews, scans,
-    signatures, status, tokens, tools, trusted_publishers, trusted_signers,
+    server_tags, signatures, status, tokens, tools, trusted_publishers, trusted_signers,
 };
 
 /// Limits that protect the service from oversized or slow requests.
@@ -117,6 +117,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(scans::list, scans::upload))
         .routes(routes!(scans::sarif))
         .routes(routes!(reviews::list))
+        .routes(routes!(server_tags::get, server_tags::set))
         .routes(routes!(allowlists::list, allowlists::create))
         .routes(routes!(allowlists::document))
         .routes(routes!(reviews::get, reviews::decide))

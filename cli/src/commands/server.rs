@@ -44,6 +44,17 @@ pub enum ServerCommand {
         #[arg(long)]
         include_deleted: bool,
     },
+    /// Show a server's tags, or replace them with `--set` (reviewers and admins).
+    Tags {
+        /// The server's name.
+        name: String,
+        /// A tag the server gets (repeatable); the others are removed.
+        #[arg(long = "set", value_name = "TAG")]
+        set: Vec<String>,
+        /// Remove every tag.
+        #[arg(long, conflicts_with = "set")]
+        clear: bool,
+    },
 }
 
 /// Runs a server subcommand.
@@ -104,6 +115,38 @@ pub async fn run(client: &Client, out: Output, command: ServerCommand) -> anyhow
                 Output::Table => {
                     print_list(Output::Table, vec![found.clone()])?;
                     println!("{}", serde_json::to_string_pretty(&found.server_value())?);
+                }
+            }
+            Ok(exit::OK)
+        }
+        ServerCommand::Tags { name, set, clear } => {
+            let url = client.url(&["api", "v1", "servers", &name, "tags"]);
+            let tags: serde_json::Value = if set.is_empty() && !clear {
+                client.get(url).await?
+            } else {
+                client
+                    .send(
+                        reqwest::Method::PUT,
+                        url,
+                        Some(&serde_json::json!({ "tags": set })),
+                    )
+                    .await?
+            };
+            match out {
+                Output::Json => output::json(&tags)?,
+                Output::Table => {
+                    let list: Vec<&str> = tags["tags"]
+                        .as_array()
+                        .map(|a| a.iter().filter_map(serde_json::Value::as_str).collect())
+                        .unwrap_or_default();
+                    println!(
+                        "{name}: {}",
+                        if list.is_empty() {
+                            "no tags".to_owned()
+                        } else {
+                            list.join(", ")
+                        }
+                    );
                 }
             }
             Ok(exit::OK)

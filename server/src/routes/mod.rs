@@ -10,6 +10,7 @@ pub mod policies;
 pub mod publish;
 pub mod reviews;
 pub mod scans;
+pub mod server_tags;
 pub mod signatures;
 pub mod status;
 pub mod tokens;
