@@ -61,9 +61,9 @@ async fn parse(source: String) -> ApiResult<(Policy, String)> {
     })
     .await
     .map_err(|e| anyhow::anyhow!("policy parsing task failed: {e}"))?
-    .and_then(|policy| {
+    .map(|policy| {
         let digest = digest(&policy);
-        Ok((policy, digest))
+        (policy, digest)
     })
 }
 
