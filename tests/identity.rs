@@ -597,12 +597,7 @@ async fn authorization_matrix() {
     /// A fresh key signature over com.acme/weather@0.0.1's server.json (ECDSA: never the same
     /// twice, so each call stores a new one).
     fn signature_of_weather(_: usize) -> Value {
-        let pem = std::fs::read_to_string(mcpreg_tests::trust_fixture("keys/p256.key")).unwrap();
-        let key = mcpreg_trust::SigningKey::from_pkcs8_pem(&pem).unwrap();
-        let digest = mcpreg_trust::server_json_digest(&server_json("com.acme/weather", "0.0.1"));
-        let bundle: Value =
-            serde_json::from_str(&key.sign_digest(&digest).unwrap().to_json()).unwrap();
-        json!({"bundle": bundle, "for": "server.json"})
+        mcpreg_tests::test_key_signature(&server_json("com.acme/weather", "0.0.1"))
     }
 
     use StatusCode as S;

@@ -99,6 +99,19 @@ pub fn malicious_manifest() -> mcpreg_scan::ToolManifest {
     .expect("the lists make a manifest")
 }
 
+/// A signature over a server.json by the P-256 test key (`trust/tests/fixtures/keys/p256.key`),
+/// as a publish or attach request carries it: `{"bundle": …, "for": "server.json"}`. ECDSA: never
+/// the same twice.
+pub fn test_key_signature(server_json: &serde_json::Value) -> serde_json::Value {
+    let pem = std::fs::read_to_string(trust_fixture("keys/p256.key")).expect("the test key");
+    let key = mcpreg_trust::SigningKey::from_pkcs8_pem(&pem).expect("a P-256 key");
+    let digest = mcpreg_trust::server_json_digest(server_json);
+    let signature = key.sign_digest(&digest).expect("signs");
+    let bundle: serde_json::Value =
+        serde_json::from_str(&signature.to_json()).expect("the signature is JSON");
+    serde_json::json!({"bundle": bundle, "for": "server.json"})
+}
+
 /// An answer of the router: status, headers and the body as JSON (`Null` when it is not JSON).
 pub struct Reply {
     /// The status.

@@ -76,17 +76,12 @@ impl Registry {
 
     /// Signs the version's server.json with the trusted test key and attaches the signature.
     async fn sign(&self, version: &str) {
-        let pem = std::fs::read_to_string(trust_fixture("keys/p256.key")).unwrap();
-        let key = mcpreg_trust::SigningKey::from_pkcs8_pem(&pem).unwrap();
-        let digest = mcpreg_trust::server_json_digest(&server_json(version));
-        let bundle: Value =
-            serde_json::from_str(&key.sign_digest(&digest).unwrap().to_json()).unwrap();
         let r = call(
             &self.app,
             Method::POST,
             &format!("/api/v1/servers/{URI}/versions/{version}/signatures"),
             Some(&self.publisher),
-            Some(&json!({"bundle": bundle, "for": "server.json"})),
+            Some(&mcpreg_tests::test_key_signature(&server_json(version))),
         )
         .await;
         assert_eq!(r.status, StatusCode::CREATED, "{:#}", r.body);

@@ -111,18 +111,7 @@ impl Client {
         if status.is_success() {
             return Ok(bytes.to_vec());
         }
-        let problem = serde_json::from_slice::<Problem>(&bytes).unwrap_or_else(|_| {
-            Problem::new(
-                status.as_u16(),
-                "http_error",
-                status.canonical_reason().unwrap_or("Error"),
-                String::from_utf8_lossy(&bytes)
-                    .chars()
-                    .take(500)
-                    .collect::<String>(),
-            )
-        });
-        Err(ApiFailure { status, problem }.into())
+        Err(failure(status, &bytes))
     }
 
     /// Sends a request and decodes a JSON answer, or fails with the registry's problem.
@@ -183,19 +172,25 @@ impl Client {
         if status.is_success() {
             return Ok(Some((bytes, etag)));
         }
-        let problem = serde_json::from_slice::<Problem>(&bytes).unwrap_or_else(|_| {
-            Problem::new(
-                status.as_u16(),
-                "http_error",
-                status.canonical_reason().unwrap_or("Error"),
-                String::from_utf8_lossy(&bytes)
-                    .chars()
-                    .take(500)
-                    .collect::<String>(),
-            )
-        });
-        Err(ApiFailure { status, problem }.into())
+        Err(failure(status, &bytes))
     }
+}
+
+/// The registry's answer to a failed request, as an error: its problem document, or one made
+/// from the status and the start of the body.
+fn failure(status: StatusCode, bytes: &[u8]) -> anyhow::Error {
+    let problem = serde_json::from_slice::<Problem>(bytes).unwrap_or_else(|_| {
+        Problem::new(
+            status.as_u16(),
+            "http_error",
+            status.canonical_reason().unwrap_or("Error"),
+            String::from_utf8_lossy(bytes)
+                .chars()
+                .take(500)
+                .collect::<String>(),
+        )
+    });
+    ApiFailure { status, problem }.into()
 }
 
 fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {

@@ -46,6 +46,33 @@ impl ApiError {
         Self::client(StatusCode::UNPROCESSABLE_ENTITY, code, detail).with_errors(errors)
     }
 
+    /// 404 `version_not_found`: the server has no such version.
+    pub fn version_not_found(name: &mcpreg_api::ServerName, version: &str) -> Self {
+        Self::not_found(
+            "version_not_found",
+            format!(
+                "server {name} has no version {}",
+                version.chars().take(100).collect::<String>()
+            ),
+        )
+    }
+
+    /// 400 unless `version` is an exact version (not `latest`): what is attached to or decided
+    /// on a version is never carried over to whatever `latest` becomes. `why` ends the detail.
+    pub fn require_exact_version(version: &str, why: &str) -> Result<(), Self> {
+        if version != "latest" && mcpreg_api::Version::parse(version).is_ok() {
+            return Ok(());
+        }
+        Err(Self::invalid_parameters(
+            format!("name the exact version {why}"),
+            vec![FieldIssue::new(
+                "path.version",
+                "an exact version is required (not `latest`)",
+                "parameter",
+            )],
+        ))
+    }
+
     /// 404.
     pub fn not_found(code: &str, detail: impl Into<String>) -> Self {
         Self::client(StatusCode::NOT_FOUND, code, detail)

@@ -13,13 +13,13 @@
 use std::collections::BTreeMap;
 
 use chrono::{Duration, Utc};
+use mcpreg_api::ServerName;
 use mcpreg_api::problem::FieldIssue;
 use mcpreg_api::review::{
     Gate, GateResult, ReviewAction, ReviewDecision, ReviewList, ReviewRequest, ReviewState,
     ReviewSummary, VersionReview,
 };
 use mcpreg_api::scans::FindingSeverity;
-use mcpreg_api::{ServerName, Version};
 use serde_json::json;
 use sqlx::{PgExecutor, PgPool};
 
@@ -30,16 +30,6 @@ use crate::error::{ApiError, ApiResult};
 
 /// The longest reason accepted.
 pub const MAX_REASON_CHARS: usize = 2000;
-
-fn not_found(name: &ServerName, version: &str) -> ApiError {
-    ApiError::not_found(
-        "version_not_found",
-        format!(
-            "server {name} has no version {}",
-            version.chars().take(100).collect::<String>()
-        ),
-    )
-}
 
 /// Evaluates the gates on a version's facts.
 pub fn gates(config: &ReviewConfig, facts: &GateFacts) -> Vec<GateResult> {
@@ -204,7 +194,7 @@ pub async fn get(
 ) -> ApiResult<VersionReview> {
     let v = db::version(pool, name.as_str(), version)
         .await?
-        .ok_or_else(|| not_found(name, version))?;
+        .ok_or_else(|| ApiError::version_not_found(name, version))?;
     review_of(pool, config, v).await
 }
 
@@ -274,16 +264,8 @@ pub async fn decide(
     version: &str,
     request: ReviewRequest,
 ) -> ApiResult<VersionReview> {
-    if version == "latest" || Version::parse(version).is_err() {
-        return Err(ApiError::invalid_parameters(
-            "a review decision names the exact version",
-            vec![FieldIssue::new(
-                "path.version",
-                "an exact version is required (not `latest`): nothing is approved by inheritance",
-                "parameter",
-            )],
-        ));
-    }
+    // Nothing is approved by inheritance.
+    ApiError::require_exact_version(version, "the decision is for")?;
     let reason = request
         .reason
         .as_deref()
@@ -345,7 +327,7 @@ pub async fn decide(
     let v = db::version(&mut *tx, name.as_str(), version)
         .await?
         .filter(|v| v.version == version)
-        .ok_or_else(|| not_found(name, version))?;
+        .ok_or_else(|| ApiError::version_not_found(name, version))?;
     db::lock(&mut *tx, v.id).await?;
     let label = format!("{}@{}", v.server_name, v.version);
     let decisions = db::decisions(&mut *tx, v.id).await?;
@@ -487,6 +469,6 @@ pub async fn decide(
     let v = db::version(pool, name.as_str(), version)
         .await?
         .filter(|v| v.version == version)
-        .ok_or_else(|| not_found(name, version))?;
+        .ok_or_else(|| ApiError::version_not_found(name, version))?;
     review_of(pool, config, v).await
 }

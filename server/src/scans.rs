@@ -3,11 +3,11 @@
 //! into findings with one severity scale, stored append-only, and served as JSON or re-exported
 //! as SARIF.
 
+use mcpreg_api::ServerName;
 use mcpreg_api::problem::FieldIssue;
 use mcpreg_api::scans::{
     FindingSeverity, NewScanReport, ScanFinding, ScanReportInfo, ScannerInfo, VersionScans,
 };
-use mcpreg_api::{ServerName, Version};
 use mcpreg_scan::{Finding, IngestError, Location, ReportFormat, ScanReport, Severity};
 use serde_json::{Value, json};
 use sqlx::{PgConnection, PgExecutor, PgPool};
@@ -22,16 +22,6 @@ pub fn severity_of(s: &str) -> ApiResult<FindingSeverity> {
         .ok_or_else(|| anyhow::anyhow!("stored severity `{s}` is not a known severity").into())
 }
 
-fn not_found(name: &ServerName, version: &str) -> ApiError {
-    ApiError::not_found(
-        "version_not_found",
-        format!(
-            "server {name} has no version {}",
-            version.chars().take(100).collect::<String>()
-        ),
-    )
-}
-
 /// A version named exactly (evidence is attached to one version, never to whatever `latest`
 /// is at the time).
 pub async fn exact_version(
@@ -39,27 +29,18 @@ pub async fn exact_version(
     name: &ServerName,
     version: &str,
 ) -> ApiResult<VersionRef> {
-    if version == "latest" || Version::parse(version).is_err() {
-        return Err(ApiError::invalid_parameters(
-            "name the exact version",
-            vec![FieldIssue::new(
-                "path.version",
-                "an exact version is required (not `latest`)",
-                "parameter",
-            )],
-        ));
-    }
+    ApiError::require_exact_version(version, "the evidence is for")?;
     trust_db::version(pool, name.as_str(), version)
         .await?
         .filter(|v| v.version == version)
-        .ok_or_else(|| not_found(name, version))
+        .ok_or_else(|| ApiError::version_not_found(name, version))
 }
 
 /// A version by exact version string, or the latest with `latest`.
 pub async fn any_version(pool: &PgPool, name: &ServerName, version: &str) -> ApiResult<VersionRef> {
     trust_db::version(pool, name.as_str(), version)
         .await?
-        .ok_or_else(|| not_found(name, version))
+        .ok_or_else(|| ApiError::version_not_found(name, version))
 }
 
 fn severity_name(s: Severity) -> &'static str {

@@ -9,12 +9,12 @@
 use std::collections::HashSet;
 
 use chrono::Utc;
+use mcpreg_api::ServerName;
 use mcpreg_api::problem::FieldIssue;
 use mcpreg_api::trust::{
     CiClaims, LogEntry, NewSignature, PackageDigest, SignatureInfo, SignatureTarget, SignerKind,
     TrustedSigner, TrustedSignerKind, VersionTrust,
 };
-use mcpreg_api::{ServerName, Version};
 use mcpreg_trust::{
     PublicKey, Sha256Digest, SignatureKind, Signer, SignerIdentity, SignerPolicy, Subject,
     TrustRoot, VerifiedSignature, package_digest, server_json_digest, verify_bundle,
@@ -600,16 +600,6 @@ pub fn signature_info(row: SignatureRow) -> ApiResult<SignatureInfo> {
     Ok(info)
 }
 
-fn version_not_found(name: &ServerName, version: &str) -> ApiError {
-    ApiError::not_found(
-        "version_not_found",
-        format!(
-            "server {name} has no version {}",
-            version.chars().take(100).collect::<String>()
-        ),
-    )
-}
-
 /// What the registry recorded about a version's supply chain.
 pub async fn version_trust(
     state: &AppState,
@@ -618,7 +608,7 @@ pub async fn version_trust(
 ) -> ApiResult<VersionTrust> {
     let v = db::version(&state.pool, name.as_str(), version)
         .await?
-        .ok_or_else(|| version_not_found(name, version))?;
+        .ok_or_else(|| ApiError::version_not_found(name, version))?;
     let server_json_digest = match v.server_json_digest {
         Some(d) => d,
         // Versions published before digests were recorded: the same digest, computed now.
@@ -667,20 +657,11 @@ pub async fn attach(
     version: &str,
     signature: NewSignature,
 ) -> ApiResult<SignatureInfo> {
-    if Version::parse(version).is_err() || version == "latest" {
-        return Err(ApiError::invalid_parameters(
-            "name the exact version the signature is for",
-            vec![FieldIssue::new(
-                "path.version",
-                "an exact version is required (not `latest`)",
-                "parameter",
-            )],
-        ));
-    }
+    ApiError::require_exact_version(version, "the signature is for")?;
     let v = db::version(&state.pool, name.as_str(), version)
         .await?
         .filter(|v| v.version == version)
-        .ok_or_else(|| version_not_found(name, version))?;
+        .ok_or_else(|| ApiError::version_not_found(name, version))?;
     let document: Value = serde_json::from_str(&v.document)
         .map_err(|e| anyhow::anyhow!("stored document of {name}@{version} is not JSON: {e}"))?;
     let subjects = Subjects::of(&document)?;
