@@ -229,6 +229,16 @@ pub struct AuditEvent {
     /// Details.
     #[schema(value_type = Object)]
     pub details: serde_json::Value,
+    /// Position in the hash chain (absent for events recorded before the chain existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<i64>,
+    /// The hash of the event before it in the chain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prev_hash: Option<String>,
+    /// This event's hash: `sha256:` over the canonical JSON of `{seq, atMicros, actor, action,
+    /// subject, details, prevHash}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash: Option<String>,
 }
 
 /// A page of the audit trail, newest first.

@@ -128,6 +128,11 @@ enum Command {
     },
     /// Scan a tool manifest with the built-in scanner (SARIF on stdout; exit 3 at medium or above).
     Scan(commands::scan::Args),
+    /// Read the audit trail, and verify its hash chain (exit 6 if it was edited).
+    Audit {
+        #[command(subcommand)]
+        command: commands::audit::AuditCommand,
+    },
     /// Review versions: list the queue, show, approve, reject, revoke.
     Review {
         #[command(subcommand)]
@@ -245,6 +250,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Scans { command } => commands::scans::run(&client, cli.output, command).await,
         Command::Review { command } => commands::review::run(&client, cli.output, command).await,
+        Command::Audit { command } => commands::audit::run(&client, cli.output, command).await,
         Command::Allowlist { command } => {
             commands::allowlist::run(&client, cli.output, command).await
         }

@@ -169,7 +169,7 @@ pub async fn create(
         )
     })?;
     audit::record(
-        &mut *tx,
+        &mut tx,
         actor,
         "allowlist.create",
         &new.name,

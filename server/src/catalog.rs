@@ -63,15 +63,29 @@ pub async fn publish(
         }
         Some(_) => {}
         None => {
-            namespaces::insert(&mut *tx, namespace.as_str(), None, actor).await?;
-            audit::record(
-                &mut *tx,
-                actor,
-                "namespace.create",
-                namespace.as_str(),
-                json!({"implicit": true}),
-            )
-            .await?;
+            if namespaces::insert(&mut *tx, namespace.as_str(), None, actor).await? {
+                audit::record(
+                    &mut tx,
+                    actor,
+                    "namespace.create",
+                    namespace.as_str(),
+                    json!({"implicit": true}),
+                )
+                .await?;
+            } else {
+                // A concurrent first publish created it meanwhile: in the same case?
+                let existing = namespaces::find_case_insensitive(&mut *tx, namespace.as_str())
+                    .await?
+                    .unwrap_or_default();
+                if existing != namespace.as_str() {
+                    return Err(ApiError::conflict(
+                        "name_conflict",
+                        format!(
+                            "namespace `{namespace}` differs only in case from the existing namespace `{existing}`"
+                        ),
+                    ));
+                }
+            }
         }
     }
 
@@ -135,7 +149,7 @@ pub async fn publish(
     signatures::store(&mut tx, row.id, actor, verified).await?;
     let subject = format!("{name}@{}", valid.version);
     audit::record(
-        &mut *tx,
+        &mut tx,
         actor,
         "version.publish",
         &subject,
@@ -150,7 +164,7 @@ pub async fn publish(
     .await?;
     for s in verified {
         audit::record(
-            &mut *tx,
+            &mut tx,
             actor,
             "signature.attach",
             &subject,
@@ -243,7 +257,7 @@ pub async fn change_status(
         recompute_latest(&mut tx, server.id).await?;
         crate::read_cache::notify_change(&mut *tx, name.as_str()).await?;
         audit::record(
-            &mut *tx,
+            &mut tx,
             actor,
             "version.status",
             name.as_str(),

@@ -280,7 +280,7 @@ async fn token(command: TokenCommand) -> anyhow::Result<()> {
                     anyhow::bail!("no live token named `{name}`");
                 }
                 mcpreg_server::db::audit::record(
-                    &mut *tx,
+                    &mut tx,
                     "cli:mcpreg-server",
                     "token.revoke",
                     &name,
@@ -340,7 +340,7 @@ async fn token_create(args: TokenCreateArgs) -> anyhow::Result<()> {
             )
         })?;
         mcpreg_server::db::audit::record(
-            &mut *tx,
+            &mut tx,
             "cli:mcpreg-server",
             "token.create",
             &row.name,

@@ -168,7 +168,7 @@ pub async fn apply(pool: &PgPool, actor: &str, source: String) -> ApiResult<Appl
     )
     .await?;
     audit::record(
-        &mut *tx,
+        &mut tx,
         actor,
         "policy.apply",
         "policy",

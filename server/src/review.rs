@@ -442,7 +442,7 @@ pub async fn decide(
     .await?;
     db::set_state(&mut *tx, v.id, next.as_str(), actor).await?;
     audit::record(
-        &mut *tx,
+        &mut tx,
         actor,
         &format!("review.{}", request.action.as_str()),
         &label,

@@ -243,7 +243,7 @@ pub async fn upload(
     let mut tx = pool.begin().await?;
     let id = store_report(&mut tx, v.id, actor, &report, false, Some(&original)).await?;
     audit::record(
-        &mut *tx,
+        &mut tx,
         actor,
         "scan.upload",
         &format!("{}@{}", v.server_name, v.version),

@@ -682,7 +682,7 @@ pub async fn attach(
     let rows = store(&mut tx, v.id, actor, &verified).await?;
     for s in &verified {
         audit::record(
-            &mut *tx,
+            &mut tx,
             actor,
             "signature.attach",
             &format!("{name}@{version}"),

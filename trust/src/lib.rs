@@ -16,6 +16,7 @@
 //! async callers run it in `spawn_blocking`.
 
 mod allowlist;
+mod audit;
 mod digest;
 mod error;
 mod keysig;
@@ -28,6 +29,7 @@ pub use allowlist::{
     keyset_keys, verify_allowlist, verify_allowlist_json, verify_keyset,
     verify_keyset_first_use_json, verify_keyset_json,
 };
+pub use audit::{ChainedEvent, GENESIS, audit_event_hash};
 pub use digest::{
     DigestError, PackageDigestError, Sha256Digest, canonical_json, package_digest,
     server_json_digest,

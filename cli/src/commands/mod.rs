@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod allowlist;
+pub mod audit;
 pub mod auth;
 pub mod canonicalize;
 pub mod check;

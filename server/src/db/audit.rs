@@ -1,24 +1,59 @@
 //! The append-only audit trail.
 
 use serde_json::Value;
-use sqlx::PgExecutor;
+use sqlx::{PgConnection, PgExecutor};
 
-/// Records that `actor` did `action` on `subject`, in the caller's transaction.
+/// The advisory lock that serialises appends to the audit chain (held until the transaction
+/// ends, so the chain is extended in commit order and never forks).
+const CHAIN_LOCK: i64 = 0x6d63_7072_6567_0001;
+
+/// Records that `actor` did `action` on `subject`, in the caller's transaction, as the next link
+/// of the hash chain (`mcpreg_trust::audit_event_hash`).
 pub async fn record(
-    db: impl PgExecutor<'_>,
+    db: &mut PgConnection,
     actor: &str,
     action: &str,
     subject: &str,
     details: Value,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "insert into audit_events (actor, action, subject, details) values ($1, $2, $3, $4)",
+    sqlx::query("select pg_advisory_xact_lock($1)")
+        .bind(CHAIN_LOCK)
+        .execute(&mut *db)
+        .await?;
+    let last: Option<(i64, String)> = sqlx::query_as(
+        "select seq, hash from audit_events where seq is not null order by seq desc limit 1",
     )
+    .fetch_optional(&mut *db)
+    .await?;
+    let (seq, prev_hash) = match last {
+        Some((seq, hash)) => (seq + 1, hash),
+        None => (1, mcpreg_trust::GENESIS.to_owned()),
+    };
+    // Microseconds: what PostgreSQL keeps, so that the hash can be recomputed from what is read.
+    let at_micros = chrono::Utc::now().timestamp_micros();
+    let at = chrono::DateTime::from_timestamp_micros(at_micros).unwrap_or_default();
+    let hash = mcpreg_trust::audit_event_hash(&mcpreg_trust::ChainedEvent {
+        seq,
+        at_micros,
+        actor,
+        action,
+        subject,
+        details: &details,
+        prev_hash: &prev_hash,
+    });
+    sqlx::query(
+        "insert into audit_events (at, actor, action, subject, details, seq, prev_hash, hash)
+         values ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(at)
     .bind(actor)
     .bind(action)
     .bind(subject)
     .bind(details)
-    .execute(db)
+    .bind(seq)
+    .bind(&prev_hash)
+    .bind(&hash)
+    .execute(&mut *db)
     .await?;
     Ok(())
 }
@@ -37,9 +72,12 @@ pub async fn list(
         action: String,
         subject: String,
         details: Value,
+        seq: Option<i64>,
+        prev_hash: Option<String>,
+        hash: Option<String>,
     }
     let rows: Vec<Row> = sqlx::query_as(
-        "select id, at, actor, action, subject, details from audit_events
+        "select id, at, actor, action, subject, details, seq, prev_hash, hash from audit_events
           where ($1::bigint is null or id < $1) order by id desc limit $2",
     )
     .bind(before)
@@ -55,6 +93,9 @@ pub async fn list(
             action: r.action,
             subject: r.subject,
             details: r.details,
+            seq: r.seq,
+            prev_hash: r.prev_hash,
+            hash: r.hash,
         })
         .collect())
 }

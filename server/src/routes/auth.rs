@@ -229,7 +229,7 @@ pub async fn exchange(
     .await?
     .ok_or_else(|| anyhow::anyhow!("random token name {name} collided"))?;
     audit::record(
-        &mut *tx,
+        &mut tx,
         &actor,
         "trusted_publishing.exchange",
         server.as_str(),

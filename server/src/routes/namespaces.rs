@@ -129,7 +129,7 @@ pub async fn create(
         ));
     }
     audit::record(
-        &mut *tx,
+        &mut tx,
         &actor,
         "namespace.create",
         new.name.as_str(),

@@ -135,7 +135,7 @@ pub async fn set(
             .execute(&mut *tx)
             .await?;
         audit::record(
-            &mut *tx,
+            &mut tx,
             &caller.actor(),
             "server.tags",
             name.as_str(),

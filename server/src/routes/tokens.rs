@@ -161,7 +161,7 @@ pub async fn create(
         )
     })?;
     audit::record(
-        &mut *tx,
+        &mut tx,
         &actor,
         "token.create",
         &row.name,
@@ -209,7 +209,7 @@ pub async fn revoke(
             ),
         ));
     }
-    audit::record(&mut *tx, &caller.actor(), "token.revoke", &name, json!({})).await?;
+    audit::record(&mut tx, &caller.actor(), "token.revoke", &name, json!({})).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -163,7 +163,7 @@ pub async fn create(
     )
     .await?;
     audit::record(
-        &mut *tx,
+        &mut tx,
         &actor,
         "trusted_publisher.create",
         &namespace,
@@ -202,7 +202,7 @@ pub async fn delete(
         ));
     }
     audit::record(
-        &mut *tx,
+        &mut tx,
         &caller.actor(),
         "trusted_publisher.delete",
         &namespace,

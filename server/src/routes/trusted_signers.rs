@@ -101,7 +101,7 @@ pub async fn create(
                 }
             })?;
     audit::record(
-        &mut *tx,
+        &mut tx,
         &actor,
         "trusted_signer.create",
         &namespace,
@@ -240,7 +240,7 @@ pub async fn delete(
         ));
     };
     audit::record(
-        &mut *tx,
+        &mut tx,
         &caller.actor(),
         "trusted_signer.delete",
         &namespace,

@@ -1,0 +1,206 @@
+//! `mcpreg audit list|verify`: the registry's audit trail, and proof that it was not edited.
+//!
+//! `verify` reads the whole trail, recomputes every event's hash (`mcpreg_trust::audit_event_hash`)
+//! and checks that each names the one before it, so that an event edited, removed or reordered
+//! in the database is found, with where. `--expect-head SEQ:HASH` also checks that a head recorded
+//! earlier (outside the registry) is still in the chain: rewriting the whole chain then shows.
+
+use mcpreg_api::access::{AuditEvent, AuditPage};
+use serde::Serialize;
+
+use super::Rejected;
+use crate::client::Client;
+use crate::exit;
+use crate::output::{self, Output};
+
+/// `audit` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum AuditCommand {
+    /// The newest events (auditors and admins).
+    List {
+        /// How many.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Verify the hash chain of the whole trail; exit 6 if it is broken.
+    Verify {
+        /// A head recorded earlier (`SEQ:sha256:…`, as `verify` prints it) that must still be
+        /// in the chain.
+        #[arg(long, value_name = "SEQ:HASH")]
+        expect_head: Option<String>,
+    },
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Verification {
+    verified: bool,
+    chained: usize,
+    unchained: usize,
+    head: Option<String>,
+    problems: Vec<String>,
+}
+
+/// Runs `audit`.
+pub async fn run(client: &Client, out: Output, command: AuditCommand) -> anyhow::Result<u8> {
+    match command {
+        AuditCommand::List { limit } => {
+            let mut url = client.url(&["api", "v1", "audit"]);
+            url.query_pairs_mut()
+                .append_pair("limit", &limit.clamp(1, 500).to_string());
+            let page: AuditPage = client.get(url).await?;
+            match out {
+                Output::Json => output::json(&page)?,
+                Output::Table => output::table(
+                    &["seq", "at", "actor", "action", "subject"],
+                    page.events
+                        .into_iter()
+                        .map(|e| {
+                            vec![
+                                e.seq.map_or("-".to_owned(), |s| s.to_string()),
+                                e.at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                                e.actor,
+                                e.action,
+                                e.subject,
+                            ]
+                        })
+                        .collect(),
+                ),
+            }
+            Ok(exit::OK)
+        }
+        AuditCommand::Verify { expect_head } => {
+            let expected = match expect_head.as_deref() {
+                None => None,
+                Some(h) => Some(parse_head(h)?),
+            };
+            let events = all_events(client).await?;
+            let report = verify(&events, expected.as_ref());
+            match out {
+                Output::Json => output::json(&report)?,
+                Output::Table => {
+                    for p in &report.problems {
+                        println!("FAIL {p}");
+                    }
+                    println!(
+                        "{} {} chained events{}; head {}",
+                        if report.verified { "ok  " } else { "FAIL" },
+                        report.chained,
+                        if report.unchained > 0 {
+                            format!(
+                                " ({} older events recorded before the chain existed)",
+                                report.unchained
+                            )
+                        } else {
+                            String::new()
+                        },
+                        report.head.as_deref().unwrap_or("(none)")
+                    );
+                }
+            }
+            Ok(if report.verified {
+                exit::OK
+            } else {
+                exit::VERIFY_FAILED
+            })
+        }
+    }
+}
+
+fn parse_head(s: &str) -> anyhow::Result<(i64, String)> {
+    s.split_once(':')
+        .and_then(|(seq, hash)| Some((seq.parse::<i64>().ok()?, hash.to_owned())))
+        .filter(|(seq, hash)| *seq > 0 && hash.starts_with("sha256:") && hash.len() == 71)
+        .ok_or_else(|| {
+            Rejected(format!(
+                "--expect-head {s}: write SEQ:sha256:<64 hex>, as `mcpreg audit verify` prints the head"
+            ))
+            .into()
+        })
+}
+
+async fn all_events(client: &Client) -> anyhow::Result<Vec<AuditEvent>> {
+    let mut events = Vec::new();
+    let mut before: Option<i64> = None;
+    loop {
+        let mut url = client.url(&["api", "v1", "audit"]);
+        url.query_pairs_mut().append_pair("limit", "500");
+        if let Some(b) = before {
+            url.query_pairs_mut().append_pair("before", &b.to_string());
+        }
+        let page: AuditPage = client.get(url).await?;
+        events.extend(page.events);
+        match page.next_before {
+            Some(b) if Some(b) != before => before = Some(b),
+            _ => break,
+        }
+    }
+    Ok(events)
+}
+
+fn verify(events: &[AuditEvent], expected: Option<&(i64, String)>) -> Verification {
+    let mut problems = Vec::new();
+    let unchained = events.iter().filter(|e| e.seq.is_none()).count();
+    let mut chained: Vec<&AuditEvent> = events.iter().filter(|e| e.seq.is_some()).collect();
+    chained.sort_by_key(|e| e.seq);
+    let mut prev = mcpreg_trust::GENESIS.to_owned();
+    let mut want_seq = 1;
+    for e in &chained {
+        let seq = e.seq.unwrap_or_default();
+        if seq != want_seq {
+            problems.push(format!(
+                "event {want_seq} is missing (the next is {seq}): an event was removed"
+            ));
+        }
+        let stated_prev = e.prev_hash.as_deref().unwrap_or_default();
+        if stated_prev != prev {
+            problems.push(format!(
+                "event {seq} (id {}) names {stated_prev} as the hash before it, but that is {prev}",
+                e.id
+            ));
+        }
+        let computed = mcpreg_trust::audit_event_hash(&mcpreg_trust::ChainedEvent {
+            seq,
+            at_micros: e.at.timestamp_micros(),
+            actor: &e.actor,
+            action: &e.action,
+            subject: &e.subject,
+            details: &e.details,
+            prev_hash: stated_prev,
+        });
+        let stated = e.hash.as_deref().unwrap_or_default();
+        if computed != stated {
+            problems.push(format!(
+                "event {seq} (id {}, {} by {} on {}) does not match its hash: it was edited",
+                e.id, e.action, e.actor, e.subject
+            ));
+        }
+        prev = stated.to_owned();
+        want_seq = seq + 1;
+    }
+    if let Some((seq, hash)) = expected {
+        match chained.iter().find(|e| e.seq == Some(*seq)) {
+            Some(e) if e.hash.as_deref() == Some(hash.as_str()) => {}
+            Some(e) => problems.push(format!(
+                "the expected head {seq}:{hash} is not in the chain: event {seq} now has hash {}",
+                e.hash.as_deref().unwrap_or_default()
+            )),
+            None => problems.push(format!(
+                "the expected head {seq}:{hash} is not in the chain: there is no event {seq}"
+            )),
+        }
+    }
+    Verification {
+        verified: problems.is_empty(),
+        chained: chained.len(),
+        unchained,
+        head: chained.last().map(|e| {
+            format!(
+                "{}:{}",
+                e.seq.unwrap_or_default(),
+                e.hash.as_deref().unwrap_or_default()
+            )
+        }),
+        problems,
+    }
+}
