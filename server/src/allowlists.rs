@@ -12,7 +12,7 @@
 //! Views are computed once per catalog generation per replica (see [`ViewCache`]): any catalog,
 //! review or policy change notifies every replica, which drops them.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -202,7 +202,7 @@ pub async fn authorize(
     credentials: &Credentials,
     peer: Option<IpAddr>,
 ) -> ApiResult<AllowlistRow> {
-    let row = db::get(&state.pool, name).await?.ok_or_else(|| {
+    let row = row(state, name).await?.ok_or_else(|| {
         ApiError::not_found(
             "allowlist_not_found",
             format!(
@@ -247,34 +247,110 @@ pub async fn authorize(
 pub struct View {
     /// The policy version decided on (`None`: no policy, nothing allowed).
     pub policy_version: Option<i64>,
-    /// The allowed versions, by name then version.
+    /// The allowed versions, by name then version (as the official list orders them).
     pub versions: Vec<CatalogVersion>,
+    /// For each of `versions`: whether it is its server's latest version *in the view*.
+    pub latest: Vec<bool>,
 }
 
 impl View {
+    /// A view of these allowed versions: sorted, with each server's latest decided among them
+    /// as the official registry decides it.
+    pub fn new(policy_version: Option<i64>, mut versions: Vec<CatalogVersion>) -> Self {
+        versions.sort_by(|a, b| {
+            (a.facts.name.as_str(), a.facts.version.as_str())
+                .cmp(&(b.facts.name.as_str(), b.facts.version.as_str()))
+        });
+        let mut latest = vec![false; versions.len()];
+        let mut start = 0;
+        while start < versions.len() {
+            let name = versions[start].facts.name.as_str();
+            let end = versions[start..]
+                .iter()
+                .position(|v| v.facts.name.as_str() != name)
+                .map_or(versions.len(), |n| start + n);
+            if let Some(best) = (start..end).max_by(|&a, &b| {
+                let (va, vb) = (&versions[a], &versions[b]);
+                compare_for_latest(
+                    &va.facts.version,
+                    va.published_at,
+                    &vb.facts.version,
+                    vb.published_at,
+                )
+            }) {
+                latest[best] = true;
+            }
+            start = end;
+        }
+        Self {
+            policy_version,
+            versions,
+            latest,
+        }
+    }
+
     /// The entries of the signed document.
     pub fn entries(&self) -> Vec<AllowlistEntry> {
         self.versions.iter().map(CatalogVersion::entry).collect()
     }
 }
 
-/// Views per allowlist, per replica, for one catalog generation.
+/// Views and allowlists per replica, for one catalog generation.
 #[derive(Default)]
 pub struct ViewCache {
-    views: RwLock<HashMap<String, CachedView>>,
+    views: RwLock<HashMap<String, Cached<Arc<View>>>>,
+    rows: RwLock<HashMap<String, Cached<Option<AllowlistRow>>>>,
+    /// One computation of a view at a time: when a change drops the views, the requests that
+    /// arrive meanwhile wait for the one computation instead of each making their own.
+    computing: tokio::sync::Mutex<()>,
 }
 
-struct CachedView {
+struct Cached<T> {
     generation: u64,
     computed: Instant,
-    view: Arc<View>,
+    value: T,
 }
+
+/// Most entries each map holds before it starts over (names in requests are the caller's).
+const MAX_CACHED: usize = 1000;
 
 impl ViewCache {
     /// An empty cache.
     pub fn new() -> Arc<Self> {
         Arc::new(Self::default())
     }
+}
+
+async fn cached_get<T: Clone>(
+    map: &RwLock<HashMap<String, Cached<T>>>,
+    key: &str,
+    generation: Option<u64>,
+) -> Option<T> {
+    let generation = generation?;
+    let map = map.read().await;
+    map.get(key)
+        .filter(|c| c.generation == generation && c.computed.elapsed() < crate::read_cache::TTL)
+        .map(|c| c.value.clone())
+}
+
+async fn cached_put<T>(
+    map: &RwLock<HashMap<String, Cached<T>>>,
+    key: &str,
+    generation: u64,
+    value: T,
+) {
+    let mut map = map.write().await;
+    if map.len() >= MAX_CACHED {
+        map.clear();
+    }
+    map.insert(
+        key.to_owned(),
+        Cached {
+            generation,
+            computed: Instant::now(),
+            value,
+        },
+    );
 }
 
 /// The current policy, as the registry last applied it.
@@ -284,47 +360,46 @@ async fn current_policy(state: &AppState) -> ApiResult<Option<(i64, Arc<Policy>)
         .map(|(row, policy)| (row.version, policy)))
 }
 
+/// The allowlist's row, from this replica's cache when it can.
+async fn row(state: &AppState, name: &str) -> ApiResult<Option<AllowlistRow>> {
+    let generation = state.cache.fresh_generation();
+    if let Some(row) = cached_get(&state.views.rows, name, generation).await {
+        return Ok(row);
+    }
+    let started = state.cache.generation();
+    let row = db::get(&state.pool, name).await?;
+    if generation.is_some() && state.cache.generation() == started {
+        cached_put(&state.views.rows, name, started, row.clone()).await;
+    }
+    Ok(row)
+}
+
 /// The view of an allowlist (computed, or from this replica's cache).
 pub async fn view(state: &AppState, name: &str) -> ApiResult<Arc<View>> {
+    if let Some(view) = cached_get(&state.views.views, name, state.cache.fresh_generation()).await {
+        return Ok(view);
+    }
+    let _one_at_a_time = state.views.computing.lock().await;
+    // Computed by the request before this one, while this one waited?
     let generation = state.cache.fresh_generation();
-    if let Some(generation) = generation {
-        let views = state.views.views.read().await;
-        if let Some(cached) = views.get(name)
-            && cached.generation == generation
-            && cached.computed.elapsed() < crate::read_cache::TTL
-        {
-            return Ok(cached.view.clone());
-        }
+    if let Some(view) = cached_get(&state.views.views, name, generation).await {
+        return Ok(view);
     }
     let started = state.cache.generation();
     let review = &state.auth.config.review;
     let policy = current_policy(state).await?;
-    let all = facts::all(&state.pool, review).await?;
     let subject = Subject::allowlist(name);
     let versions: Vec<CatalogVersion> = match &policy {
         None => Vec::new(),
-        Some((_, policy)) => all
+        Some((_, policy)) => facts::all(&state.pool, review)
+            .await?
             .into_iter()
             .filter(|v| evaluate(policy, &subject, &v.facts).is_allowed())
             .collect(),
     };
-    let view = Arc::new(View {
-        policy_version: policy.map(|(v, _)| v),
-        versions,
-    });
+    let view = Arc::new(View::new(policy.map(|(v, _)| v), versions));
     if generation.is_some() && state.cache.generation() == started {
-        let mut views = state.views.views.write().await;
-        if views.len() > 1000 {
-            views.clear();
-        }
-        views.insert(
-            name.to_owned(),
-            CachedView {
-                generation: started,
-                computed: Instant::now(),
-                view: view.clone(),
-            },
-        );
+        cached_put(&state.views.views, name, started, view.clone()).await;
     }
     Ok(view)
 }
@@ -343,68 +418,36 @@ pub async fn server_view(state: &AppState, name: &str, server: &str) -> ApiResul
             .filter(|v| evaluate(policy, &subject, &v.facts).is_allowed())
             .collect(),
     };
-    Ok(View {
-        policy_version: policy.map(|(v, _)| v),
-        versions,
-    })
+    Ok(View::new(policy.map(|(v, _)| v), versions))
 }
 
-/// One version of a view, as the official API shows it.
-#[derive(Debug)]
-pub struct ViewItem {
-    /// Server name.
-    pub name: String,
-    /// Version.
-    pub version: String,
-    /// The official-API response, `isLatest` decided within the view.
-    pub response: ServerResponse,
-}
-
-/// The official-API responses of a view's versions, with `isLatest` as decided within the view,
-/// ordered as the official list is: by name, then version.
-pub async fn responses(state: &AppState, view: &View) -> ApiResult<Vec<ViewItem>> {
-    let names: Vec<String> = view
-        .versions
+/// The official-API responses of some of a view's versions (by index into `view.versions`), in
+/// that order, with `isLatest` as decided within the view. Reads only those versions.
+pub async fn responses(
+    state: &AppState,
+    view: &View,
+    indices: &[usize],
+) -> ApiResult<Vec<ServerResponse>> {
+    let (names, numbers): (Vec<String>, Vec<String>) = indices
         .iter()
-        .map(|v| v.facts.name.to_string())
-        .collect();
-    let numbers: Vec<String> = view
-        .versions
-        .iter()
-        .map(|v| v.facts.version.as_str().to_owned())
-        .collect();
+        .map(|&i| {
+            let v = &view.versions[i].facts;
+            (v.name.to_string(), v.version.as_str().to_owned())
+        })
+        .unzip();
     let rows = versions::get_many(&state.pool, &names, &numbers).await?;
-    let mut by_server: BTreeMap<String, Vec<versions::VersionRow>> = BTreeMap::new();
-    for row in rows {
-        by_server
-            .entry(row.server_name.clone())
-            .or_default()
-            .push(row);
-    }
-    let mut out = Vec::new();
-    for (_, mut rows) in by_server {
-        let latest = rows
-            .iter()
-            .enumerate()
-            .filter_map(|(i, r)| {
-                mcpreg_api::Version::parse(&r.version)
-                    .ok()
-                    .map(|v| (i, v, r.published_at))
-            })
-            .max_by(|(_, va, pa), (_, vb, pb)| compare_for_latest(va, *pa, vb, *pb))
-            .map(|(i, ..)| i);
-        for (i, row) in rows.iter_mut().enumerate() {
-            row.is_latest = Some(i) == latest;
-        }
-        rows.sort_by(|a, b| a.version.cmp(&b.version));
-        for row in rows {
-            let (name, version) = (row.server_name.clone(), row.version.clone());
-            out.push(ViewItem {
-                name,
-                version,
-                response: row.into_response().map_err(anyhow::Error::from)?,
-            });
-        }
+    let mut by_key: HashMap<(String, String), versions::VersionRow> = rows
+        .into_iter()
+        .map(|r| ((r.server_name.clone(), r.version.clone()), r))
+        .collect();
+    let mut out = Vec::with_capacity(indices.len());
+    for (&i, key) in indices.iter().zip(names.into_iter().zip(numbers)) {
+        // A version deleted since the view was computed is left out.
+        let Some(mut row) = by_key.remove(&key) else {
+            continue;
+        };
+        row.is_latest = view.latest[i];
+        out.push(row.into_response().map_err(anyhow::Error::from)?);
     }
     Ok(out)
 }

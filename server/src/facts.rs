@@ -7,6 +7,8 @@
 
 use std::collections::BTreeSet;
 
+use chrono::{DateTime, Utc};
+
 use mcpreg_api::allowlist::{AllowedPackage, AllowedRemote, AllowedSigner, AllowlistEntry};
 use mcpreg_api::registry::Status;
 use mcpreg_api::review::ReviewState;
@@ -30,6 +32,10 @@ pub struct CatalogVersion {
     pub remotes: Vec<AllowedRemote>,
     /// The verified signers.
     pub signers: Vec<AllowedSigner>,
+    /// When it was published.
+    pub published_at: DateTime<Utc>,
+    /// When its registry metadata last changed.
+    pub updated_at: DateTime<Utc>,
 }
 
 impl CatalogVersion {
@@ -62,6 +68,8 @@ struct Row {
     status: String,
     document: String,
     tags: Vec<String>,
+    published_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
     stored_state: String,
     approvals: i64,
     signers: Value,
@@ -72,7 +80,7 @@ struct Row {
 }
 
 const SELECT: &str = "
-    select v.server_name, v.version, v.status, v.document, srv.tags,
+    select v.server_name, v.version, v.status, v.document, srv.tags, v.published_at, v.updated_at,
            coalesce(r.state::text, 'submitted') as stored_state,
            (select count(distinct d.actor) from review_decisions d
              where d.version_id = v.id and d.action = 'approve'
@@ -245,5 +253,7 @@ fn build(r: Row, review: &ReviewConfig) -> ApiResult<CatalogVersion> {
         packages,
         remotes,
         signers,
+        published_at: r.published_at,
+        updated_at: r.updated_at,
     })
 }

@@ -250,13 +250,12 @@ pub async fn list_servers(
     let filter = params.into_filter()?;
     cached(&state, &uri, async {
         let view = allowlists::view(&state, &allowlist).await?;
-        let all = allowlists::responses(&state, &view).await?;
         let search = filter.search.as_deref().map(str::to_lowercase);
-        let mut page: Vec<allowlists::ViewItem> = all
-            .into_iter()
-            .filter(|item| {
-                let (name, version) = (item.name.as_str(), item.version.as_str());
-                let official = &item.response.meta.official;
+        // Paged over the view first; only the page's documents are read.
+        let mut page: Vec<usize> = (0..view.versions.len())
+            .filter(|&i| {
+                let v = &view.versions[i];
+                let (name, version) = (v.facts.name.as_str(), v.facts.version.as_str());
                 let after = filter.cursor.as_ref().is_none_or(|c| match &c.version {
                     Some(cv) => (name, version) > (c.server_name.as_str(), cv.as_str()),
                     None => name > c.server_name.as_str(),
@@ -265,25 +264,28 @@ pub async fn list_servers(
                     && search
                         .as_deref()
                         .is_none_or(|s| name.to_lowercase().contains(s))
-                    && filter.updated_since.is_none_or(|t| official.updated_at > t)
-                    && (!filter.latest_only || official.is_latest)
-                    && filter.version.as_deref().is_none_or(|v| v == version)
+                    && filter.updated_since.is_none_or(|t| v.updated_at > t)
+                    && (!filter.latest_only || view.latest[i])
+                    && filter.version.as_deref().is_none_or(|want| want == version)
             })
             .take(filter.limit as usize + 1)
             .collect();
         let next_cursor = if page.len() > filter.limit as usize {
             page.truncate(filter.limit as usize);
-            page.last()
-                .map(|item| format!("{}:{}", item.name, item.version))
+            page.last().map(|&i| {
+                let v = &view.versions[i].facts;
+                format!("{}:{}", v.name, v.version.as_str())
+            })
         } else {
             None
         };
+        let servers = allowlists::responses(&state, &view, &page).await?;
         Ok(ServerList {
             metadata: ListMetadata {
                 next_cursor,
-                count: page.len(),
+                count: servers.len(),
             },
-            servers: page.into_iter().map(|item| item.response).collect(),
+            servers,
         })
     })
     .await
@@ -325,11 +327,8 @@ pub async fn list_versions(
     include_deleted(&q)?;
     cached(&state, &uri, async {
         let view = allowlists::server_view(&state, &allowlist, &name).await?;
-        let mut mine: Vec<ServerResponse> = allowlists::responses(&state, &view)
-            .await?
-            .into_iter()
-            .map(|item| item.response)
-            .collect();
+        let all: Vec<usize> = (0..view.versions.len()).collect();
+        let mut mine = allowlists::responses(&state, &view, &all).await?;
         if mine.is_empty() {
             return Err(not_in(
                 &allowlist,
@@ -377,24 +376,25 @@ pub async fn get_version(
     include_deleted(&q)?;
     cached(&state, &uri, async {
         let view = allowlists::server_view(&state, &allowlist, &name).await?;
-        allowlists::responses(&state, &view)
-            .await?
-            .into_iter()
-            .find(|item| {
-                item.response.meta.official.status != Status::Deleted
-                    && if version == "latest" {
-                        item.response.meta.official.is_latest
-                    } else {
-                        item.version == version
-                    }
-            })
-            .map(|item| item.response)
-            .ok_or_else(|| {
-                not_in(
-                    &allowlist,
-                    format!("`{}` version `{}`", clip(&name), clip(&version)),
-                )
-            })
+        let wanted = (0..view.versions.len()).find(|&i| {
+            let v = &view.versions[i];
+            v.facts.status != Status::Deleted
+                && if version == "latest" {
+                    view.latest[i]
+                } else {
+                    v.facts.version.as_str() == version
+                }
+        });
+        let found = match wanted {
+            Some(i) => allowlists::responses(&state, &view, &[i]).await?.pop(),
+            None => None,
+        };
+        found.ok_or_else(|| {
+            not_in(
+                &allowlist,
+                format!("`{}` version `{}`", clip(&name), clip(&version)),
+            )
+        })
     })
     .await
 }
