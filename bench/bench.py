@@ -7,6 +7,13 @@ Subcommands:
            check that the list API returns what the precomputed cursors expect
   wrk      run one wrk scenario, with CPU accounting of the server, PostgreSQL and wrk
   report   turn the scenario results into results/latest.md and results/latest.json
+
+The allowlist suite (BENCH_SUITE=allowlists bench/run.sh, or bench/allowlists.sh):
+  load-allowlists     publish N servers x 2 versions, approve them with a reviewer token,
+                      create the allowlist and apply the policy
+  prepare-allowlists  write the wrk path files of the allowlist reads and verify the document,
+                      its 304, latest-allowed lookups and the allowlist's list
+  (`wrk` and `report --suite allowlists` as above)
 """
 
 import argparse
@@ -292,6 +299,269 @@ def cmd_prepare(a):
 
 
 # ---------------------------------------------------------------------------------------------
+# The allowlist suite: dataset, load and prepare
+
+ALLOWLIST = "engineering"
+ALLOWLIST_VERSIONS = ["1.0.0", "2.0.0"]
+# What the allowlist's policy allows: every approved version of the benchmark's servers.
+ALLOWLIST_POLICY = f"""apiVersion: mcpreg.dev/v1
+kind: Policy
+rules:
+  - name: {ALLOWLIST}-approved
+    effect: allow
+    subjects: [{{allowlist: {ALLOWLIST}}}]
+    resources: [{{server: "com.example.*/*"}}]
+    require: {{reviewState: [approved]}}
+"""
+
+
+def approved_latest(i):
+    """The latest version of server i that the allowlist's policy allows: 1.0.0 of every server is
+    approved, 2.0.0 of the even-numbered half only."""
+    return "2.0.0" if i % 2 == 0 else "1.0.0"
+
+
+def timed_pass(label, client, method, items, headers, concurrency, expect):
+    """Sends (path, body) items with `concurrency` clients; exits on any status not in `expect`.
+    Returns throughput and latency of the pass."""
+    failures, lat = [], []
+    lock = threading.Lock()
+
+    def send(item):
+        path, body = item
+        t0 = time.monotonic()
+        status, data = client.request(method, path, body, headers)
+        dt = time.monotonic() - t0
+        with lock:
+            lat.append(dt)
+            if status not in expect:
+                failures.append((path, status, data[:300]))
+
+    start = time.monotonic()
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        list(pool.map(send, items))
+    elapsed = time.monotonic() - start
+    if failures:
+        sys.exit(f"load: {len(failures)} of {len(items)} requests of `{label}` failed, e.g. {failures[0]}")
+    lat.sort()
+    p = {
+        "pass": label,
+        "requests": len(items),
+        "seconds": round(elapsed, 2),
+        "rps": round(len(items) / elapsed, 1),
+        "p50_ms": round(lat[len(lat) // 2] * 1000, 2),
+        "p99_ms": round(lat[int(len(lat) * 0.99)] * 1000, 2),
+    }
+    print(f"load: {label}: {p['requests']} requests in {p['seconds']} s = {p['rps']}/s "
+          f"(p50 {p['p50_ms']} ms, p99 {p['p99_ms']} ms)", file=sys.stderr)
+    return p
+
+
+def cmd_load_allowlists(a):
+    host, port = split_url(a.url)
+    client = Client(host, port)
+    admin = {"Authorization": f"Bearer {a.token}", "Content-Type": "application/json"}
+    reviewer = {"Authorization": f"Bearer {a.reviewer_token}", "Content-Type": "application/json"}
+    ids = range(1, a.servers + 1)
+    passes, sizes = [], []
+    total_start = time.monotonic()
+    for version in ALLOWLIST_VERSIONS:
+        bodies = [json.dumps(document(i, version), separators=(",", ":")).encode() for i in ids]
+        sizes.extend(len(b) for b in bodies[:100])
+        passes.append(timed_pass(f"publish {version}", client, "POST", [("/api/v1/publish", b) for b in bodies],
+                                 admin, a.concurrency, {201}))
+    approve = json.dumps({"action": "approve", "reason": "benchmark"}).encode()
+    for version, which in (("1.0.0", ids), ("2.0.0", [i for i in ids if approved_latest(i) == "2.0.0"])):
+        items = [(f"/api/v1/servers/{encoded(server_name(i))}/versions/{version}/review", approve) for i in which]
+        passes.append(timed_pass(f"approve {version}", client, "POST", items, reviewer, a.concurrency, {200}))
+    status, data = client.request("POST", "/api/v1/allowlists",
+                                  json.dumps({"name": ALLOWLIST, "access": "anonymous",
+                                              "description": "benchmark allowlist"}).encode(), admin)
+    if status != 201:
+        sys.exit(f"load: creating allowlist {ALLOWLIST} gave {status}: {data[:300]!r}")
+    status, data = client.request("PUT", "/api/v1/policy", json.dumps({"source": ALLOWLIST_POLICY}).encode(), admin)
+    if status != 200:
+        sys.exit(f"load: applying the policy gave {status}: {data[:500]!r}")
+    total = time.monotonic() - total_start
+    approvals = sum(p["requests"] for p in passes if p["pass"].startswith("approve"))
+    result = {
+        "suite": "allowlists",
+        "servers": a.servers,
+        "versions_per_server": len(ALLOWLIST_VERSIONS),
+        "publishes": a.servers * len(ALLOWLIST_VERSIONS),
+        "approvals": approvals,
+        "allowed_versions": approvals,
+        "concurrency": a.concurrency,
+        "seconds": round(total, 2),
+        "avg_document_bytes": round(sum(sizes) / len(sizes)),
+        "policy": ALLOWLIST_POLICY,
+        "passes": passes,
+    }
+    print(f"load: {result['publishes']} publishes and {approvals} approvals in {result['seconds']} s; "
+          f"allowlist `{ALLOWLIST}` (anonymous) created and policy applied", file=sys.stderr)
+    with open(a.out, "w") as f:
+        json.dump(result, f, indent=2)
+
+
+def verify_signatures(client, body, problems):
+    """Checks the document's Ed25519 signatures against /.well-known/mcpreg-keys.json when the
+    `cryptography` package is importable (the suite needs only the standard library otherwise).
+    The signature is over the RFC 8785 canonical JSON of `signed`; for this document (ASCII keys,
+    integers, plain strings) that is sorted keys without whitespace. Returns what was checked."""
+    try:
+        import base64
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    except ImportError:
+        return "structure only (python3 has no `cryptography` module)"
+    status, data = client.request("GET", "/.well-known/mcpreg-keys.json")
+    if status != 200:
+        problems.append(f"GET /.well-known/mcpreg-keys.json gave {status}")
+        return "failed"
+    keys = {k["keyId"]: k["publicKey"] for k in json.loads(data)["signed"]["keys"] if k["status"] == "active"}
+    message = json.dumps(body["signed"], sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    for sig in body.get("signatures", []):
+        if sig.get("keyId") not in keys:
+            problems.append(f"signature by unknown key {sig.get('keyId')}")
+            continue
+        try:
+            Ed25519PublicKey.from_public_bytes(base64.b64decode(keys[sig["keyId"]])).verify(
+                base64.b64decode(sig["sig"]), message)
+        except Exception as e:  # cryptography raises InvalidSignature
+            problems.append(f"signature by {sig['keyId']} does not verify ({type(e).__name__})")
+    return f"{len(body.get('signatures', []))} Ed25519 signature(s) verified against /.well-known/mcpreg-keys.json"
+
+
+def allowlist_list_path(cursor):
+    path = f"/a/{ALLOWLIST}/v0.1/servers?limit={PAGE}&version=latest"
+    if cursor is not None:
+        path += "&cursor=" + encoded(cursor)
+    return path
+
+
+def cmd_prepare_allowlists(a):
+    host, port = split_url(a.url)
+    client = Client(host, port)
+    rng = random.Random(a.seed)
+    ids = list(range(1, a.servers + 1))
+    expected_entries = sorted([(server_name(i), "1.0.0") for i in ids]
+                              + [(server_name(i), "2.0.0") for i in ids if approved_latest(i) == "2.0.0"],
+                              key=lambda nv: (nv[0].encode(), nv[1]))
+    doc_path = f"/api/v1/allowlists/{ALLOWLIST}"
+
+    # (a) the signed document: its structure, its entries, its ETag; then the 304.
+    c = client.conn()
+    c.request("GET", doc_path)
+    r = c.getresponse()
+    data = r.read()
+    etag = r.getheader("ETag")
+    if r.status != 200:
+        sys.exit(f"prepare: GET {doc_path} gave {r.status}: {data[:300]!r}")
+    body = json.loads(data)
+    signed = body.get("signed", {})
+    entries = signed.get("entries", [])
+    got = sorted(((e["name"], e["version"]) for e in entries), key=lambda nv: (nv[0].encode(), nv[1]))
+    problems = []
+    if signed.get("type") != "mcpreg.allowlist.v1" or signed.get("allowlist") != ALLOWLIST:
+        problems.append(f"type/allowlist are {signed.get('type')!r}/{signed.get('allowlist')!r}")
+    if got != expected_entries:
+        problems.append(f"{len(entries)} entries, expected {len(expected_entries)} "
+                        f"(first differing: {next((x for x in zip(got, expected_entries) if x[0] != x[1]), None)})")
+    if not body.get("signatures") or not all(s.get("sig") and s.get("keyId") for s in body["signatures"]):
+        problems.append(f"signatures: {str(body.get('signatures'))[:200]}")
+    if etag != f"\"{signed.get('version')}\"":
+        problems.append(f"ETag {etag!r} is not the quoted version {signed.get('version')!r}")
+    if not signed.get("expiresAt") or not signed.get("issuedAt"):
+        problems.append("no issuedAt/expiresAt")
+    verified = verify_signatures(client, body, problems)
+    if problems:
+        sys.exit("prepare: the signed document is wrong: " + "; ".join(problems))
+    doc_bytes = len(data)
+    c.request("GET", doc_path, headers={"If-None-Match": etag})
+    r = c.getresponse()
+    nm = r.read()
+    if r.status != 304 or nm or r.getheader("ETag") != etag:
+        sys.exit(f"prepare: GET {doc_path} with If-None-Match: {etag} gave {r.status} "
+                 f"({len(nm)} body bytes, ETag {r.getheader('ETag')!r}), not an empty 304")
+    c.request("GET", doc_path, headers={"If-None-Match": '"0"'})
+    r = c.getresponse()
+    r.read()
+    if r.status != 200:
+        sys.exit(f"prepare: GET {doc_path} with a stale If-None-Match gave {r.status}, not 200")
+    print(f"prepare: document version {signed['version']}: {len(entries)} entries as expected, "
+          f"{verified}, {doc_bytes:,} bytes; ETag {etag}; If-None-Match answers 304, "
+          "a stale one 200", file=sys.stderr)
+    for name in ("document", "document-etag"):
+        with open(os.path.join(a.dir, f"{name}.paths"), "w") as f:
+            f.write(doc_path + "\n")
+    with open(os.path.join(a.dir, "document-etag.header"), "w") as f:
+        f.write(f"If-None-Match: {etag}\n")
+    with open(os.path.join(a.dir, "document.info.json"), "w") as f:
+        json.dump({"version": signed["version"], "etag": etag, "entries": len(entries), "bytes": doc_bytes,
+                   "signatures": verified}, f)
+
+    # (b) latest-allowed lookups: 2.0.0 where it is approved, 1.0.0 where only that is.
+    def lookup(i):
+        return f"/a/{ALLOWLIST}/v0.1/servers/{encoded(server_name(i))}/versions/latest"
+
+    checks = [1, 2, 3, 4] + rng.sample(ids, min(len(ids), 50))
+    for i in checks:
+        if i > a.servers:
+            continue
+        status, data = client.request("GET", lookup(i))
+        d = json.loads(data) if status == 200 else {}
+        if (status != 200 or d["server"]["version"] != approved_latest(i)
+                or not d["_meta"]["io.modelcontextprotocol.registry/official"]["isLatest"]):
+            sys.exit(f"prepare: GET {lookup(i)} gave {status}: {data[:300]!r}; expected {approved_latest(i)} as latest")
+    status, data = client.request("GET", f"/v0.1/servers/{encoded(server_name(1))}/versions/latest")
+    if status != 200 or json.loads(data)["server"]["version"] != "2.0.0":
+        sys.exit(f"prepare: the catalog's latest of {server_name(1)} is not 2.0.0: {status} {data[:200]!r}")
+    with open(os.path.join(a.dir, "lookup.paths"), "w") as f:
+        for _ in range(a.samples):
+            f.write(lookup(rng.choice(ids)) + "\n")
+    print(f"prepare: {len(checks)} lookups verified ({server_name(1)}: catalog latest 2.0.0, allowlist latest 1.0.0); "
+          f"{a.samples} lookup paths", file=sys.stderr)
+
+    # (c) the allowlist's list: walk it once (every server once, by name, at its latest allowed
+    # version), then random-depth cursors as in the official suite.
+    ordered = sorted(ids, key=lambda i: server_name(i).encode())
+    walked, cursor, pages = [], None, 0
+    t0 = time.monotonic()
+    while True:
+        status, data = client.request("GET", allowlist_list_path(cursor))
+        if status != 200:
+            sys.exit(f"prepare: list page after {cursor!r} gave {status}: {data[:300]!r}")
+        body = json.loads(data)
+        pages += 1
+        walked.extend((s["server"]["name"], s["server"]["version"]) for s in body["servers"])
+        cursor = body["metadata"].get("nextCursor")
+        if not cursor:
+            break
+    walk_s = time.monotonic() - t0
+    want = [(server_name(i), approved_latest(i)) for i in ordered]
+    if walked != want:
+        sys.exit(f"prepare: walking the allowlist's list gave {len(walked)} items, not the {len(want)} servers "
+                 "in name order at their latest allowed version")
+    print(f"prepare: walked {pages} allowlist list pages ({len(walked)} servers) in {walk_s:.2f} s; "
+          "order, count and versions verified", file=sys.stderr)
+    offsets = [rng.randint(0, len(ordered) - PAGE) for _ in range(a.samples)]
+    cursors = [None if o == 0 else f"{want[o - 1][0]}:{want[o - 1][1]}" for o in offsets]
+    with open(os.path.join(a.dir, "list.paths"), "w") as f:
+        for cur in cursors:
+            f.write(allowlist_list_path(cur) + "\n")
+    sample = list(range(0, len(offsets), max(1, len(offsets) // 20)))
+    for k in sample:
+        status, data = client.request("GET", allowlist_list_path(cursors[k]))
+        got = [s["server"]["name"] for s in json.loads(data).get("servers", [])] if status == 200 else []
+        if got != [n for n, _ in want[offsets[k]:offsets[k] + PAGE]]:
+            sys.exit(f"prepare: allowlist page after {cursors[k]!r} gave {status}, {len(got)} items")
+    print(f"prepare: {a.samples} allowlist list cursors, {len(sample)} verified", file=sys.stderr)
+
+    # (d) health, for the HTTP stack's ceiling.
+    with open(os.path.join(a.dir, "healthz.paths"), "w") as f:
+        f.write("/healthz\n")
+
+
+# ---------------------------------------------------------------------------------------------
 # wrk with CPU accounting
 
 CLK = os.sysconf("SC_CLK_TCK")
@@ -347,8 +617,12 @@ def pg_cpu_delta(before, after):
 
 
 def run_wrk(a, duration):
-    cmd = ["wrk", f"-t{a.threads}", f"-c{a.connections}", f"-d{duration}", "--latency",
-           "-s", a.script, a.url, "--", a.paths]
+    cmd = ["wrk", f"-t{a.threads}", f"-c{a.connections}", f"-d{duration}", "--latency"]
+    if a.timeout:
+        cmd.append(f"--timeout={a.timeout}")
+    for h in a.header:
+        cmd += ["-H", h]  # paths.lua's wrk.format() sends wrk.headers, which hold these
+    cmd += ["-s", a.script, a.url, "--", a.paths]
     before_ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     before = snapshot(a.server_pid, a.postmaster_pid)
     p = subprocess.run(cmd, capture_output=True, text=True)
@@ -397,7 +671,21 @@ def wait_idle(a):
             told = True
 
 
+def check_first_path(a):
+    """One request of the scenario's first path, with its headers: it must answer
+    --expect-status (wrk counts only statuses >= 400 as errors, so a wrong 2xx/3xx would pass)."""
+    with open(a.paths) as f:
+        path = next(l.strip() for l in f if l.strip())
+    headers = dict(h.split(":", 1) for h in a.header)
+    headers = {k.strip(): v.strip() for k, v in headers.items()}
+    host, port = split_url(a.url)
+    status, data = Client(host, port).request("GET", path, headers=headers)
+    if status != a.expect_status:
+        sys.exit(f"{a.scenario}: GET {path} {headers or ''} answered {status}, not {a.expect_status}: {data[:200]!r}")
+
+
 def cmd_wrk(a):
+    check_first_path(a)
     # On a shared machine (a developer's, CI's) other work may start during a run: such a run is
     # repeated (up to --retries times) and the least disturbed one is kept.
     best = None
@@ -423,6 +711,13 @@ def cmd_wrk(a):
     r["wrk_args"] = f"-t{a.threads} -c{a.connections} -d{a.duration}"
     r["busy_before_percent_of_one_core"] = idle_before
     r["attempts"] = attempts
+    if a.server_options:
+        r["server_options"] = a.server_options
+    r["bytes_per_response"] = round(r["bytes"] / max(r["requests"], 1), 1)
+    if a.header:
+        r["headers"] = a.header
+    if a.timeout:
+        r["wrk_args"] += f" --timeout={a.timeout}"
     with open(a.out, "w") as f:
         json.dump(r, f, indent=2)
     with open(a.out.replace(".json", ".wrk.txt"), "w") as f:
@@ -435,6 +730,11 @@ def cmd_wrk(a):
           f"{cpu['server']}, postgres {cpu['postgres']}, wrk {cpu['wrk']}, irq {cpu['irq']}, steal {cpu['steal']}, "
           f"other {cpu['other']}, machine {cpu['machine_busy']}",
           file=sys.stderr)
+    if a.max_bytes_per_response and r["bytes_per_response"] > a.max_bytes_per_response:
+        # E.g. the ETag scenario: 304s are headers only; full documents mean If-None-Match failed.
+        print(f"{a.scenario:>8}: {r['bytes_per_response']} bytes per response, more than the "
+              f"{a.max_bytes_per_response} expected", file=sys.stderr)
+        bad = True
     sys.exit(1 if bad else 0)
 
 
@@ -452,8 +752,8 @@ TITLES = {
 }
 
 
-def target_met(name, r):
-    t = TARGETS.get(name)
+def target_met(name, r, targets=TARGETS):
+    t = targets.get(name)
     if not t:
         return None
     ok = True
@@ -483,15 +783,8 @@ def cpu_model():
     return "unknown"
 
 
-def cmd_report(a):
-    with open(a.load) as f:
-        load = json.load(f)
-    scenarios = []
-    for name in a.scenarios.split(","):
-        path = os.path.join(a.dir, f"{name}.json")
-        if os.path.exists(path):
-            with open(path) as f:
-                scenarios.append(json.load(f))
+def environment(a):
+    """When, what and where: the first keys of every results file."""
     commit = git("rev-parse", "--short=12", "HEAD")
     dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
     with open("/proc/meminfo") as f:
@@ -503,7 +796,7 @@ def cmd_report(a):
     wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
     wrk_version = (wrk_version.stdout + wrk_version.stderr).split(" Copyright")[0].strip() or "wrk"
     now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
-    result = {
+    return {
         "date": now.isoformat().replace("+00:00", "Z"),
         "git_commit": commit + ("-dirty" if dirty else ""),
         "binary": {
@@ -520,6 +813,28 @@ def cmd_report(a):
             "note": "wrk, the server and PostgreSQL share these cores",
         },
         "software": {"postgresql": pg_version, "wrk": wrk_version},
+    }
+
+
+def read_scenarios(a):
+    scenarios = []
+    for name in a.scenarios.split(","):
+        path = os.path.join(a.dir, f"{name}.json")
+        if os.path.exists(path):
+            with open(path) as f:
+                scenarios.append(json.load(f))
+    return scenarios
+
+
+def cmd_report(a):
+    if a.suite == "allowlists":
+        return cmd_report_allowlists(a)
+    with open(a.load) as f:
+        load = json.load(f)
+    scenarios = read_scenarios(a)
+    env = environment(a)
+    pg_version, wrk_version = env["software"]["postgresql"], env["software"]["wrk"]
+    result = env | {
         "server_options": a.server_options,
         "dataset": {
             "servers": load["servers"],
@@ -603,6 +918,161 @@ def cmd_report(a):
         f.write("\n".join(lines))
 
 
+# The allowlist suite's scenarios; `-cold` runs the same requests against a server started with
+# --no-read-cache (every answer computed from the database).
+ALLOWLIST_TARGETS = {
+    "document-etag": {"rps": 20000, "text": ">= 20,000 req/s (304s)"},
+    "document-etag-cold": {"rps": 20000, "text": ">= 20,000 req/s (304s)"},
+}
+ALLOWLIST_TITLES = {
+    "document": f"GET /api/v1/allowlists/{ALLOWLIST} (the signed document, 200)",
+    "document-etag": f"GET /api/v1/allowlists/{ALLOWLIST} + If-None-Match: current ETag (304)",
+    "lookup": f"GET /a/{ALLOWLIST}/v0.1/servers/{{name}}/versions/latest (random name)",
+    "list": f"GET /a/{ALLOWLIST}/v0.1/servers?limit=50&version=latest&cursor=… (random depth)",
+    "healthz": "GET /healthz",
+}
+
+
+def cmd_report_allowlists(a):
+    with open(a.load) as f:
+        load = json.load(f)
+    info = {}
+    if os.path.exists(os.path.join(a.dir, "document.info.json")):
+        with open(os.path.join(a.dir, "document.info.json")) as f:
+            info = json.load(f)
+    scenarios = read_scenarios(a)
+    env = environment(a)
+
+    def met(s):
+        return target_met(s["scenario"], s, ALLOWLIST_TARGETS)
+
+    result = env | {
+        "suite": "allowlists",
+        "server_options": a.server_options,
+        "dataset": {
+            "servers": load["servers"],
+            "versions_per_server": load["versions_per_server"],
+            "server_versions": load["publishes"],
+            "approved_versions": load["approvals"],
+            "avg_document_bytes": load["avg_document_bytes"],
+            "allowlist": ALLOWLIST,
+            "allowlist_document": info,
+        },
+        "load": load,
+        "targets": ALLOWLIST_TARGETS,
+        "scenarios": {
+            s["scenario"]: {k: v for k, v in s.items() if k != "scenario"} | {"target_met": met(s)}
+            for s in scenarios
+        },
+    }
+    with open(os.path.join(a.results, "latest.json"), "w") as f:
+        json.dump(result, f, indent=2)
+        f.write("\n")
+
+    m = result["machine"]
+    # The run's work dir is deleted afterwards: show where it was, not its full name.
+    short = lambda o: o and o.replace(a.dir.rstrip("/") + "/", "bench/work/run-…/")
+    warm = short(next((s.get("server_options") for s in scenarios if not s["scenario"].endswith("-cold")), None))
+    cold = short(next((s.get("server_options") for s in scenarios if s["scenario"].endswith("-cold")), None))
+    lines = [
+        "# mcpreg benchmark: allowlist read paths, latest run",
+        "",
+        "Written by `BENCH_SUITE=allowlists bench/run.sh` (`bench/allowlists.sh`); see `bench/README.md`.",
+        "",
+        "| | |",
+        "| --- | --- |",
+        f"| date | {result['date']} |",
+        f"| git commit | `{result['git_commit']}` (`-dirty`: the work tree had changes; the binary is built from the work tree) |",
+        f"| binary | built {result['binary']['built']}"
+        + (" — **prebuilt** (`BENCH_SKIP_BUILD=1`): it may predate the commit above" if a.prebuilt else " by this run")
+        + " |",
+        f"| machine | {m['nproc']} CPUs ({m['cpu_model']}), {m['memory_gib']} GiB, Linux {m['kernel']} |",
+        f"| software | {env['software']['postgresql']}; {env['software']['wrk']} |",
+    ]
+    if warm is not None:
+        lines.append(f"| server (cached) | `mcpreg-server serve {warm}` (private PostgreSQL cluster, default settings) |")
+    if cold is not None:
+        lines.append(f"| server (`-cold`) | `mcpreg-server serve {cold}`, restarted on the same data dir |")
+    lines += [
+        f"| dataset | {load['servers']:,} servers × {load['versions_per_server']} versions (1.0.0, 2.0.0) = "
+        f"{load['publishes']:,} versions, documents ~{load['avg_document_bytes']} bytes; "
+        f"{load['approvals']:,} approved (every 1.0.0, the 2.0.0 of every second server) |",
+        f"| allowlist | `{ALLOWLIST}` (anonymous access), policy: allow `com.example.*/*` when approved; "
+        + (f"document version {info['version']}, {info['entries']:,} entries, {info['bytes']:,} bytes; {info['signatures']}"
+           if info else "document not read")
+        + " |",
+        f"| load | {load['publishes']:,} publishes + {load['approvals']:,} approvals in {load['seconds']} s "
+        f"({load['concurrency']} concurrent clients) |",
+        f"| wrk | `{scenarios[0]['wrk_args'] if scenarios else ''}` per scenario, after a `{a.warmup}` warm-up; "
+        "wrk shares the cores with the server and PostgreSQL |",
+        "",
+    ]
+    etag = [s for s in scenarios if s["scenario"] in ALLOWLIST_TARGETS]
+    if etag:
+        lines.append("**Target ≥ 20,000 req/s for 304s:** " + "; ".join(
+            f"`{s['scenario']}` {s['rps']:,.0f} req/s — **{'met' if met(s) else 'not met'}**" for s in etag))
+        lines.append("")
+    lines += [
+        "| scenario | request | read cache | req/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | bytes/response | status ≥ 400 | socket errors | target | met |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+    ]
+    for s in scenarios:
+        e = s["errors"]
+        base = s["scenario"].removesuffix("-cold")
+        ok = met(s)
+        lines.append(
+            f"| `{s['scenario']}` | {ALLOWLIST_TITLES.get(base, base)} | {'off' if s['scenario'].endswith('-cold') else 'on'} | "
+            f"{s['rps']:,.0f} | {s['p50_ms']:.2f} | {s['p90_ms']:.2f} | {s['p99_ms']:.2f} | {s['p999_ms']:.2f} | "
+            f"{s['max_ms']:.2f} | {s.get('bytes_per_response', 0):,.0f} | {s['non2xx']} | "
+            f"{e['connect'] + e['read'] + e['write'] + e['timeout']} | "
+            f"{ALLOWLIST_TARGETS.get(s['scenario'], {}).get('text', '—')} | {'—' if ok is None else ('yes' if ok else '**no**')} |")
+    lines += [
+        "",
+        "`status ≥ 400` is wrk's error count (it counts statuses above 399), so the 304s of the ETag scenarios "
+        "are successes; before each run its first request is checked to answer 200 (304 for the ETag "
+        "scenarios), and the ETag runs fail if responses average more than 1,000 bytes (a 304 is headers only).",
+        "",
+        "CPU during each measured run, in % of one core (the machine has "
+        f"{m['nproc']}, so {100 * m['nproc']} % is everything):",
+        "",
+        "| scenario | server | PostgreSQL | wrk | interrupts (loopback network) | steal | other processes | whole machine | server CPU µs/request | PostgreSQL CPU µs/request | runs |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for s in scenarios:
+        c = s["cpu_percent_of_one_core"]
+        # % of one core x duration / requests = CPU time per request.
+        per = lambda pct: f"{pct / 100 * s['duration_s'] / max(s['requests'], 1) * 1e6:,.0f}"
+        lines.append(f"| `{s['scenario']}` | {c['server']} | {c['postgres']} | {c['wrk']} | {c['irq']} | {c['steal']} | "
+                     f"{c['other']} | {c['machine_busy']} | {per(c['server'])} | {per(c['postgres'])} | {s.get('attempts', 1)} |")
+    stalls = [s for s in scenarios if s["max_ms"] > max(20 * s["p90_ms"], 100)]
+    if stalls:
+        lines += ["", "**Stalls:** " + "; ".join(
+            f"`{s['scenario']}` max {s['max_ms']:,.0f} ms against p90 {s['p90_ms']:.1f} ms" for s in stalls)
+            + ". With the read cache on, the likely cause is the cached document/view expiring (30 s TTL) during the "
+            "run: every request in flight then recomputes it at once. wrk 4.1 pads its latency histogram for the "
+            "requests a stall kept it from sending, so one stall of the whole server shows as a p99/p99.9 of about "
+            "its length (see `bench/README.md`)."]
+    lines += ["", "A scenario whose run was disturbed by other processes (over "
+              f"{OTHER_LIMIT:.0f} % of a core) is run again, up to {1 + a.retries} runs; `runs` counts them and the "
+              "least disturbed is kept."]
+    noisy = [s["scenario"] for s in scenarios if s["cpu_percent_of_one_core"]["other"] > OTHER_LIMIT]
+    if noisy:
+        lines += ["", f"**Warning:** other processes used more than {OTHER_LIMIT:.0f} % of a core during {', '.join(noisy)}: "
+                  "those numbers are understated; run again on a quiet machine."]
+    lines += [
+        "",
+        "Load passes (through the API):",
+        "",
+        "| pass | requests | seconds | requests/s | p50 ms | p99 ms |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for p in load["passes"]:
+        lines.append(f"| {p['pass']} | {p['requests']:,} | {p['seconds']} | {p['rps']:,} | {p['p50_ms']} | {p['p99_ms']} |")
+    lines.append("")
+    with open(os.path.join(a.results, "latest.md"), "w") as f:
+        f.write("\n".join(lines))
+
+
 # ---------------------------------------------------------------------------------------------
 
 
@@ -636,11 +1106,32 @@ def main():
     p.add_argument("--idle-wait", type=int, default=300)
     p.add_argument("--idle-threshold", type=float, default=15.0)
     p.add_argument("--retries", type=int, default=2)
+    p.add_argument("--header", action="append", default=[], help="extra request header (wrk -H)")
+    p.add_argument("--expect-status", type=int, default=200, help="what the first path must answer before the run")
+    p.add_argument("--max-bytes-per-response", type=float, default=0, help="fail above this (0: no check)")
+    p.add_argument("--timeout", default="", help="wrk --timeout (default: wrk's 2 s)")
+    p.add_argument("--server-options", default="", help="recorded with the result")
     p.add_argument("--server-pid", type=int, required=True)
     p.add_argument("--postmaster-pid", type=int, required=True)
     p.add_argument("--out", required=True)
 
+    p = sub.add_parser("load-allowlists")
+    p.add_argument("--url", required=True)
+    p.add_argument("--token", required=True, help="an admin token (publishes, creates, applies the policy)")
+    p.add_argument("--reviewer-token", required=True, help="a reviewer token (approves)")
+    p.add_argument("--servers", type=int, default=2000)
+    p.add_argument("--concurrency", type=int, default=12)
+    p.add_argument("--out", required=True)
+
+    p = sub.add_parser("prepare-allowlists")
+    p.add_argument("--url", required=True)
+    p.add_argument("--servers", type=int, default=2000)
+    p.add_argument("--samples", type=int, default=5000)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--dir", required=True)
+
     p = sub.add_parser("report")
+    p.add_argument("--suite", default="official", choices=["official", "allowlists"])
     p.add_argument("--load", required=True)
     p.add_argument("--dir", required=True)
     p.add_argument("--scenarios", default="lookup,list,healthz")
@@ -649,9 +1140,11 @@ def main():
     p.add_argument("--server-options", default="")
     p.add_argument("--binary", default="")
     p.add_argument("--prebuilt", action="store_true")
+    p.add_argument("--retries", type=int, default=2)
 
     a = ap.parse_args()
-    {"load": cmd_load, "prepare": cmd_prepare, "wrk": cmd_wrk, "report": cmd_report}[a.cmd](a)
+    {"load": cmd_load, "prepare": cmd_prepare, "wrk": cmd_wrk, "report": cmd_report,
+     "load-allowlists": cmd_load_allowlists, "prepare-allowlists": cmd_prepare_allowlists}[a.cmd](a)
 
 
 if __name__ == "__main__":

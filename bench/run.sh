@@ -4,16 +4,25 @@
 # API, then measure latest lookups, list pages at random depths and /healthz with wrk.
 # Results: bench/results/latest.md and bench/results/latest.json. See bench/README.md.
 #
+# BENCH_SUITE=allowlists (or bench/allowlists.sh) measures the allowlist read paths instead:
+# 2,000 servers x 2 versions, approved by a reviewer token, an anonymous allowlist with a policy;
+# the signed document (200 and 304 with If-None-Match), latest-allowed lookups and the
+# allowlist's list, each with the read cache and again (`-cold`) after restarting the server with
+# --no-read-cache. Results: bench/results/allowlists/latest.{md,json}.
+#
 # Settings (environment):
+#   BENCH_SUITE=official        official (the default) or allowlists
 #   BENCH_DURATION=20s          wrk duration of each measured scenario
 #   BENCH_WARMUP=3s             unmeasured wrk run before each scenario (0 to skip)
 #   BENCH_THREADS=1             wrk threads
 #   BENCH_CONNECTIONS=32        wrk connections
-#   BENCH_SCENARIOS=lookup,list,healthz
-#   BENCH_SERVERS=10000         servers to publish (each in 3 versions)
+#   BENCH_SCENARIOS=lookup,list,healthz   (allowlists: document,document-etag,lookup,list,healthz
+#                               and the first four with -cold; a -cold scenario runs with --no-read-cache)
+#   BENCH_SERVERS=10000         servers to publish (each in 3 versions; allowlists: 2000 x 2)
 #   BENCH_LOAD_CONCURRENCY=12   concurrent publishers during the load
 #   BENCH_SERVER_ARGS=...        extra `serve` flags, e.g. --no-read-cache to measure the database path
-#   BENCH_RESULTS=DIR             where results go (default bench/results)
+#   BENCH_RESULTS=DIR             where results go (default bench/results, allowlists: bench/results/allowlists)
+#   BENCH_WRK_TIMEOUT=10s       wrk --timeout (default: wrk's 2 s; allowlists: 10s)
 #   BENCH_DB_MAX_CONNECTIONS=N  the server's --db-max-connections (default: the server's own default)
 #   BENCH_IDLE_WAIT=300         before each scenario, wait up to this many seconds for the
 #                               machine to be quiet (other builds skew the numbers)
@@ -25,28 +34,36 @@ set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$BENCH_DIR/.." && pwd)
+SUITE=${BENCH_SUITE:-official}
+case $SUITE in
+  official)
+    DEFAULT_SCENARIOS=lookup,list,healthz DEFAULT_SERVERS=10000 DEFAULT_RESULTS=$BENCH_DIR/results DEFAULT_TIMEOUT= ;;
+  allowlists)
+    DEFAULT_SCENARIOS=document,document-etag,lookup,list,healthz,document-cold,document-etag-cold,lookup-cold,list-cold
+    DEFAULT_SERVERS=2000 DEFAULT_RESULTS=$BENCH_DIR/results/allowlists DEFAULT_TIMEOUT=10s ;;
+  *) echo "BENCH_SUITE must be official or allowlists, not $SUITE" >&2; exit 2 ;;
+esac
 DURATION=${BENCH_DURATION:-20s}
 WARMUP=${BENCH_WARMUP:-3s}
 THREADS=${BENCH_THREADS:-1}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
-SCENARIOS=${BENCH_SCENARIOS:-lookup,list,healthz}
-SERVERS=${BENCH_SERVERS:-10000}
+SCENARIOS=${BENCH_SCENARIOS:-$DEFAULT_SCENARIOS}
+SERVERS=${BENCH_SERVERS:-$DEFAULT_SERVERS}
+WRK_TIMEOUT=${BENCH_WRK_TIMEOUT:-$DEFAULT_TIMEOUT}
 LOAD_CONCURRENCY=${BENCH_LOAD_CONCURRENCY:-12}
 DB_MAX_CONNECTIONS=${BENCH_DB_MAX_CONNECTIONS:-}
 TARGET_DIR=$ROOT/target/bench-build
 BIN=$TARGET_DIR/release/mcpreg-server
 WORK=$BENCH_DIR/work/run-$(date +%Y%m%d-%H%M%S)-$$
 DATA=$WORK/data
-RESULTS=${BENCH_RESULTS:-$BENCH_DIR/results}
+RESULTS=${BENCH_RESULTS:-$DEFAULT_RESULTS}
 PY="python3 $BENCH_DIR/bench.py"
 export PYTHONDONTWRITEBYTECODE=1
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 SERVER_PID=
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
+stop_server() {
   if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
     log "stopping the server (SIGTERM to pid $SERVER_PID)"
     kill -TERM "$SERVER_PID" 2>/dev/null || true
@@ -57,6 +74,12 @@ cleanup() {
     fi
     wait "$SERVER_PID" 2>/dev/null || true
   fi
+  SERVER_PID=
+}
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  stop_server
   # The server stops its private cluster on SIGTERM; if it could not, stop the cluster here.
   if [[ -f $DATA/pg/postmaster.pid ]]; then
     local pg_ctl
@@ -102,51 +125,149 @@ fi
 # --- start -----------------------------------------------------------------------------------
 mkdir -p "$WORK" "$RESULTS"
 SERVER_OPTIONS="--listen 127.0.0.1:0${DB_MAX_CONNECTIONS:+ --db-max-connections $DB_MAX_CONNECTIONS}${BENCH_SERVER_ARGS:+ $BENCH_SERVER_ARGS}"
-log "starting the server on a fresh data dir $DATA"
-# Info for the `listening` line only; per-publish and per-request logs stay off.
-env -u DATABASE_URL MCPREG_LOG="warn,mcpreg_server=info,mcpreg_server::catalog=warn" \
-  "$BIN" serve $SERVER_OPTIONS --data-dir "$DATA" 2>"$WORK/server.log" &
-SERVER_PID=$!
-ADDR=
-for _ in $(seq 1 240); do
-  ADDR=$(grep -o 'listening address=[0-9.:]*' "$WORK/server.log" 2>/dev/null | head -n1 | cut -d= -f2 || true)
-  [[ -n $ADDR ]] && break
-  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-    log "the server exited during start-up:"; cat "$WORK/server.log" >&2; SERVER_PID=; exit 1
-  fi
-  sleep 0.5
-done
-[[ -n $ADDR ]] || { log "the server did not report its address within 120 s"; cat "$WORK/server.log" >&2; exit 1; }
-URL=http://$ADDR
-POSTMASTER_PID=$(head -n1 "$DATA/pg/postmaster.pid")
-log "server pid $SERVER_PID at $URL; PostgreSQL postmaster pid $POSTMASTER_PID"
-curl -fsS "$URL/healthz" >/dev/null 2>&1 || python3 -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1])" "$URL/healthz"
+if [[ $SUITE == allowlists ]]; then
+  # Versions are approved without signatures, digests or tool manifests (the gates are the
+  # review subsystem's business, not this benchmark's).
+  printf '[review]\nrequire_signature = false\nrequire_digests = false\nrequire_tools = false\n' >"$WORK/access.toml"
+  SERVER_OPTIONS+=" --config $WORK/access.toml"
+fi
+SERVER_MODE=
+STARTS=0
+# start_server MODE: MODE is cached (as configured) or cold (adds --no-read-cache). Sets
+# SERVER_PID, URL, POSTMASTER_PID and SERVER_MODE; the data dir (and its cluster) is reused.
+start_server() {
+  local options=$SERVER_OPTIONS
+  [[ $1 == cold ]] && options+=" --no-read-cache"
+  STARTS=$((STARTS + 1))
+  local logfile=$WORK/server.log
+  [[ $STARTS -gt 1 ]] && logfile=$WORK/server-$STARTS.log
+  log "starting the server ($1) on ${DATA}$([[ $STARTS == 1 ]] && echo ' (fresh)')"
+  # Info for the `listening` line only; per-publish and per-request logs stay off.
+  env -u DATABASE_URL MCPREG_LOG="warn,mcpreg_server=info,mcpreg_server::catalog=warn" \
+    "$BIN" serve $options --data-dir "$DATA" 2>"$logfile" &
+  SERVER_PID=$!
+  ADDR=
+  for _ in $(seq 1 240); do
+    ADDR=$(grep -o 'listening address=[0-9.:]*' "$logfile" 2>/dev/null | head -n1 | cut -d= -f2 || true)
+    [[ -n $ADDR ]] && break
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+      log "the server exited during start-up:"; cat "$logfile" >&2; SERVER_PID=; exit 1
+    fi
+    sleep 0.5
+  done
+  [[ -n $ADDR ]] || { log "the server did not report its address within 120 s"; cat "$logfile" >&2; exit 1; }
+  URL=http://$ADDR
+  POSTMASTER_PID=$(head -n1 "$DATA/pg/postmaster.pid")
+  SERVER_MODE=$1
+  CURRENT_OPTIONS=$options
+  log "server pid $SERVER_PID at $URL; PostgreSQL postmaster pid $POSTMASTER_PID"
+  curl -fsS "$URL/healthz" >/dev/null 2>&1 || python3 -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1])" "$URL/healthz"
+}
+start_server cached
 
-TOKEN=$(env -u DATABASE_URL MCPREG_LOG=warn "$BIN" token create --name "bench-$$" --role admin --data-dir "$DATA" 2>"$WORK/token.log" | tail -n1)
-[[ $TOKEN == mcpreg_* ]] || { log "token create printed no token"; exit 1; }
+token() { # token NAME ROLE
+  local t
+  t=$(env -u DATABASE_URL MCPREG_LOG=warn "$BIN" token create --name "$1" --role "$2" --data-dir "$DATA" 2>>"$WORK/token.log" | tail -n1)
+  [[ $t == mcpreg_* ]] || { log "token create printed no token"; cat "$WORK/token.log" >&2; exit 1; }
+  printf '%s' "$t"
+}
+TOKEN=$(token "bench-$$" admin)
 
 # --- load ------------------------------------------------------------------------------------
-log "loading $SERVERS servers x 3 versions through POST /api/v1/publish ($LOAD_CONCURRENCY concurrent)"
-$PY load --url "$URL" --token "$TOKEN" --servers "$SERVERS" --concurrency "$LOAD_CONCURRENCY" --out "$WORK/load.json"
+if [[ $SUITE == allowlists ]]; then
+  REVIEWER_TOKEN=$(token "bench-reviewer-$$" reviewer)
+  log "loading $SERVERS servers x 2 versions, approving them, creating the allowlist and its policy ($LOAD_CONCURRENCY concurrent)"
+  $PY load-allowlists --url "$URL" --token "$TOKEN" --reviewer-token "$REVIEWER_TOKEN" --servers "$SERVERS" \
+    --concurrency "$LOAD_CONCURRENCY" --out "$WORK/load.json"
+else
+  log "loading $SERVERS servers x 3 versions through POST /api/v1/publish ($LOAD_CONCURRENCY concurrent)"
+  $PY load --url "$URL" --token "$TOKEN" --servers "$SERVERS" --concurrency "$LOAD_CONCURRENCY" --out "$WORK/load.json"
+fi
 # Fresh statistics for the planner, as autovacuum would have after a while in production.
 psql -q -h "$DATA/run" -U mcpreg mcpreg -c 'vacuum analyze' >/dev/null 2>&1 || log "(vacuum analyze skipped: psql unavailable)"
 
-log "preparing request paths and verifying cursors"
-$PY prepare --url "$URL" --servers "$SERVERS" --dir "$WORK"
+log "preparing request paths and verifying them"
+if [[ $SUITE == allowlists ]]; then
+  $PY prepare-allowlists --url "$URL" --servers "$SERVERS" --dir "$WORK"
+else
+  $PY prepare --url "$URL" --servers "$SERVERS" --dir "$WORK"
+fi
 
 # --- measure ---------------------------------------------------------------------------------
 FAILED=0
 IFS=, read -ra SCENARIO_LIST <<<"$SCENARIOS"
 for s in "${SCENARIO_LIST[@]}"; do
+  base=${s%-cold}
+  mode=cached
+  [[ $base != "$s" ]] && mode=cold
+  if [[ $mode != "$SERVER_MODE" ]]; then
+    stop_server
+    start_server "$mode"
+  fi
+  extra=()
+  [[ -n $WRK_TIMEOUT ]] && extra+=(--timeout "$WRK_TIMEOUT")
+  if [[ $SUITE == allowlists && $base == document-etag ]]; then
+    # If-None-Match with the document's current ETag: 304s, headers only.
+    extra+=(--header "$(cat "$WORK/document-etag.header")" --expect-status 304 --max-bytes-per-response 1000)
+  fi
   log "scenario $s: wrk -t$THREADS -c$CONNECTIONS -d$DURATION (after a $WARMUP warm-up)"
-  if ! $PY wrk --scenario "$s" --url "$URL" --paths "$WORK/$s.paths" --script "$BENCH_DIR/paths.lua" \
+  if ! $PY wrk --scenario "$s" --url "$URL" --paths "$WORK/$base.paths" --script "$BENCH_DIR/paths.lua" \
       --threads "$THREADS" --connections "$CONNECTIONS" --duration "$DURATION" --warmup "$WARMUP" --idle-wait "${BENCH_IDLE_WAIT:-300}" --retries "${BENCH_RETRIES:-2}" \
-      --server-pid "$SERVER_PID" --postmaster-pid "$POSTMASTER_PID" --out "$WORK/$s.json"; then
+      --server-pid "$SERVER_PID" --postmaster-pid "$POSTMASTER_PID" --server-options "$CURRENT_OPTIONS" "${extra[@]}" --out "$WORK/$s.json"; then
     log "scenario $s FAILED: non-2xx responses or socket errors (see above)"
     FAILED=1
   fi
 done
 
+if [[ $SUITE == allowlists ]]; then
+# The plans of the queries behind the allowlist reads, for the record (copies of the server's
+# SQL in server/src/facts.rs, db/allowlists.rs and db/versions.rs: keep them in step), and the
+# table access counters. A cold lookup runs: the allowlist row, the current policy, the server's
+# facts, then its rows (get_many); the document and the list compute the whole view (every
+# version's facts), then (the list) fetch every allowed row.
+{
+  echo "-- EXPLAIN (ANALYZE, BUFFERS) of the allowlist read queries on the benchmark dataset"
+  echo "-- last statements of the server's connections:"
+  psql -h "$DATA/run" -U mcpreg mcpreg -X -At -c \
+    "select distinct regexp_replace(query, '\\s+', ' ', 'g') from pg_stat_activity where application_name = 'mcpreg' and query <> ''"
+  psql -h "$DATA/run" -U mcpreg mcpreg -X -v ON_ERROR_STOP=1 <<'SQL'
+\echo '-- authorize (every request): the allowlist row'
+explain (analyze, buffers, costs off)
+  select name, description, access, networks::text[] as networks, created_by, created_at from allowlists where name = 'engineering';
+\echo '-- the current policy (every cold lookup and view)'
+explain (analyze, buffers, costs off) select version, document from policies order by version desc limit 1;
+\echo '-- facts of every version (the view: the document and the list)'
+explain (analyze, buffers, costs off)
+    select v.server_name, v.version, v.status, v.document,
+           coalesce(r.state::text, 'submitted') as stored_state,
+           (select count(distinct d.actor) from review_decisions d
+             where d.version_id = v.id and d.action = 'approve'
+               and (d.expires_at is null or d.expires_at > now())) as approvals,
+           coalesce((select json_agg(json_build_object(
+                        'identity', s.signer_identity, 'issuer', s.signer_issuer, 'keyId', s.key_id)
+                        order by s.id)
+                       from version_signatures s where s.version_id = v.id), '[]'::json) as signers,
+           (select f.severity::text from scan_findings f
+             where f.version_id = v.id and not f.suppressed
+             order by f.severity desc limit 1) as highest_severity,
+           t.tools_pin, t.context_cost_tokens,
+           coalesce((select json_agg(p.digest order by p.package_index)
+                       from version_packages p where p.version_id = v.id), '[]'::json) as package_digests
+      from server_versions v
+      left join version_reviews r on r.version_id = v.id
+      left join tool_manifests t on t.version_id = v.id
+     where v.status <> 'deleted' order by v.server_name, v.id;
+\echo '-- the stored signed document (every document request that is not a cache hit)'
+explain (analyze, buffers, costs off)
+  select version, content_digest, issued_at, expires_at, signed from allowlist_documents where allowlist = 'engineering';
+select allowlist, version, length(signed) as signed_bytes, issued_at, expires_at from allowlist_documents;
+\echo '-- table access counters since the cluster was created (the load, then the measurements)'
+select relname, seq_scan, seq_tup_read, idx_scan, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_live_tup,
+       pg_size_pretty(pg_relation_size(relid)) as heap, pg_size_pretty(pg_indexes_size(relid)) as indexes
+  from pg_stat_user_tables order by relname;
+SQL
+} >"$RESULTS/latest-explain.txt" 2>&1 || log "(EXPLAIN failed, see $RESULTS/latest-explain.txt)"
+else
 # The plans of the two read queries, for the record: as the server sends them (sqlx prepares
 # each statement once per connection; the list query, built with sea-query, binds every value,
 # `is_latest` and the limit included), with PostgreSQL's choice of custom or generic plan
@@ -184,8 +305,9 @@ select relname, seq_scan, seq_tup_read, idx_scan, n_tup_ins, n_tup_upd, n_tup_ho
   from pg_stat_user_tables order by relname;
 SQL
 } >"$RESULTS/latest-explain.txt" 2>&1 || log "(EXPLAIN failed, see $RESULTS/latest-explain.txt)"
+fi
 
-$PY report --load "$WORK/load.json" --dir "$WORK" --scenarios "$SCENARIOS" --results "$RESULTS" \
+$PY report --suite "$SUITE" --retries "${BENCH_RETRIES:-2}" --load "$WORK/load.json" --dir "$WORK" --scenarios "$SCENARIOS" --results "$RESULTS" \
   --warmup "$WARMUP" --server-options "$SERVER_OPTIONS" --binary "$BIN" \
   $([[ ${BENCH_SKIP_BUILD:-0} == 1 ]] && echo --prebuilt)
 log "results: $RESULTS/latest.md, $RESULTS/latest.json"
