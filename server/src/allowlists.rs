@@ -303,6 +303,8 @@ pub struct ViewCache {
     /// One computation of a view at a time: when a change drops the views, the requests that
     /// arrive meanwhile wait for the one computation instead of each making their own.
     computing: tokio::sync::Mutex<()>,
+    /// The same for issuing or reading a signed document (hundreds of KiB for a large view).
+    pub documents: tokio::sync::Mutex<()>,
 }
 
 struct Cached<T> {

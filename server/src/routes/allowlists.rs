@@ -66,7 +66,7 @@ fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
         .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
 }
 
-fn signed_json(body: String, etag: &str, headers: &HeaderMap) -> Response {
+fn signed_json(body: impl Into<axum::body::Body>, etag: &str, headers: &HeaderMap) -> Response {
     let mut response = if not_modified(headers, etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
@@ -75,7 +75,7 @@ fn signed_json(body: String, etag: &str, headers: &HeaderMap) -> Response {
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
             )],
-            body,
+            body.into(),
         )
             .into_response()
     };
@@ -179,7 +179,15 @@ pub async fn document(
     if let Some(cached) = state.cache.get(&cache_key).await
         && let Some((version, body)) = split_cached(&cached)
     {
-        return Ok(signed_json(body.to_owned(), &etag_of(version), &headers));
+        // A 304 touches none of the body; a 200 shares the cached bytes.
+        return Ok(signed_json(body, &etag_of(version), &headers));
+    }
+    // One request computes the document; those that arrive meanwhile wait and take its result.
+    let _one_at_a_time = state.views.documents.lock().await;
+    if let Some(cached) = state.cache.get(&cache_key).await
+        && let Some((version, body)) = split_cached(&cached)
+    {
+        return Ok(signed_json(body, &etag_of(version), &headers));
     }
     let generation = state.cache.generation();
     let (body, version) = allowlists::document(&state, &name, &base_url(&state, &headers)).await?;
@@ -194,10 +202,11 @@ pub async fn document(
     Ok(signed_json(body, &etag_of(version), &headers))
 }
 
-fn split_cached(bytes: &Bytes) -> Option<(i64, &str)> {
-    let text = std::str::from_utf8(bytes).ok()?;
-    let (version, body) = text.split_once('\n')?;
-    Some((version.parse().ok()?, body))
+/// Splits a cached `"<version>\n<document>"` without copying the document.
+fn split_cached(bytes: &Bytes) -> Option<(i64, Bytes)> {
+    let newline = bytes.iter().take(24).position(|&b| b == b'\n')?;
+    let version = std::str::from_utf8(&bytes[..newline]).ok()?.parse().ok()?;
+    Some((version, bytes.slice(newline + 1..)))
 }
 
 /// The registry's allowlist signing keys.
