@@ -299,6 +299,11 @@ async fn allowlists_are_administered_with_checked_input() {
             "networks[0]",
         ),
         (json!({"name": "x", "networks": ["10.0.0.0/8"]}), "networks"),
+        // Host bits set: PostgreSQL's cidr would refuse it, so the registry says so first.
+        (
+            json!({"name": "x", "access": "network", "networks": ["10.0.0.1/8"]}),
+            "networks[0]",
+        ),
     ] {
         let reply = r.post("/api/v1/allowlists", &body).await;
         assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");

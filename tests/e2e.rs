@@ -760,6 +760,32 @@ async fn an_allowlist_follows_policy_across_replicas_and_the_cli_enforces_it() {
     );
 
     // Reviewers tag servers (policy rules may name tags); publishers cannot.
+    // Network access is decided on the connection's peer address (loopback here).
+    for (name, network) in [("lab", "127.0.0.0/8"), ("office", "10.0.0.0/8")] {
+        let run = mcpreg(
+            &a.url,
+            admin,
+            &[
+                "allowlist",
+                "create",
+                name,
+                "--access",
+                "network",
+                "--network",
+                network,
+            ],
+        );
+        assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    }
+    let http = reqwest::Client::new();
+    let status = |name: &'static str| {
+        let http = http.clone();
+        let url = format!("{}/a/{name}/v0.1/servers", a.url);
+        async move { http.get(url).send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(status("lab").await, 200);
+    assert_eq!(status("office").await, 403);
+
     let run = mcpreg(
         &a.url,
         reviewer,
@@ -836,7 +862,6 @@ async fn an_allowlist_follows_policy_across_replicas_and_the_cli_enforces_it() {
         "https://mcp.acme.example/weather/mcp",
     );
     let started = std::time::Instant::now();
-    let http = reqwest::Client::new();
     loop {
         let list: Value = http
             .get(format!("{}/a/engineering/v0.1/servers", b.url))

@@ -69,6 +69,21 @@ impl Network {
         (prefix <= max).then_some(Self { address, prefix })
     }
 
+    /// Whether the address has no bits set past the prefix (`10.0.0.0/8`, not `10.0.0.1/8`):
+    /// what PostgreSQL's `cidr` requires.
+    fn is_network_address(&self) -> bool {
+        match self.address {
+            IpAddr::V4(a) => {
+                let host = u32::MAX.checked_shr(u32::from(self.prefix)).unwrap_or(0);
+                u32::from(a) & host == 0
+            }
+            IpAddr::V6(a) => {
+                let host = u128::MAX.checked_shr(u32::from(self.prefix)).unwrap_or(0);
+                u128::from(a) & host == 0
+            }
+        }
+    }
+
     fn contains(&self, ip: IpAddr) -> bool {
         // IPv4 clients on a dual-stack socket arrive as ::ffff:a.b.c.d.
         let ip = match ip {
@@ -101,14 +116,7 @@ pub async fn create(
     new: NewAllowlist,
 ) -> ApiResult<AllowlistInfo> {
     let mut issues = Vec::new();
-    let name_ok = !new.name.is_empty()
-        && new.name.len() <= 63
-        && new
-            .name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !new.name.starts_with('-');
-    if !name_ok {
+    if !crate::extract::is_label(&new.name) {
         issues.push(FieldIssue::new(
             "name",
             "must be 1–63 lower-case letters, digits and `-`, starting with a letter or digit",
@@ -124,12 +132,18 @@ pub async fn create(
     }
     let access = new.access.unwrap_or(Access::Token);
     for (i, n) in new.networks.iter().enumerate() {
-        if Network::parse(n).is_none() {
-            issues.push(FieldIssue::new(
+        match Network::parse(n) {
+            None => issues.push(FieldIssue::new(
                 format!("networks[{i}]"),
                 "not a network in CIDR form (`10.20.0.0/16`, `2001:db8::/32`)",
                 "allowlist",
-            ));
+            )),
+            Some(net) if !net.is_network_address() => issues.push(FieldIssue::new(
+                format!("networks[{i}]"),
+                "the address has bits set past the prefix: write the network's first address (`10.20.0.0/16`, not `10.20.3.4/16`)",
+                "allowlist",
+            )),
+            Some(_) => {}
         }
     }
     match (access, new.networks.is_empty()) {
@@ -581,6 +595,11 @@ mod tests {
         assert!(one.contains("2001:db8::1".parse().unwrap_or_else(|_| panic!())));
         assert!(!one.contains("2001:db8::2".parse().unwrap_or_else(|_| panic!())));
         assert!(Network::parse("10.0.0.0/33").is_none());
+        let host_bits = Network::parse("10.0.0.1/8").unwrap_or_else(|| panic!("parses"));
+        assert!(!host_bits.is_network_address());
+        assert!(n.is_network_address() && all.is_network_address() && one.is_network_address());
+        let v6 = Network::parse("2001:db8::1/32").unwrap_or_else(|| panic!("parses"));
+        assert!(!v6.is_network_address());
         assert!(Network::parse("example.com/8").is_none());
     }
 }

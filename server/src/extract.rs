@@ -104,3 +104,12 @@ pub fn parse_bool(name: &str, value: Option<&str>) -> Result<Option<bool>, Field
         )),
     }
 }
+
+/// Whether `s` is a label: 1–63 lower-case ASCII letters, digits and `-`, not starting with `-`
+/// (allowlist names, server tags; the same rule as the database checks).
+pub fn is_label(s: &str) -> bool {
+    (1..=63).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+}

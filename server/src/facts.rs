@@ -11,7 +11,6 @@ use chrono::{DateTime, Utc};
 
 use mcpreg_api::allowlist::{AllowedPackage, AllowedRemote, AllowedSigner, AllowlistEntry};
 use mcpreg_api::registry::Status;
-use mcpreg_api::review::ReviewState;
 use mcpreg_api::scans::FindingSeverity;
 use mcpreg_api::{ServerName, Version};
 use mcpreg_policy::{SignerFact, Transport, VersionFacts};
@@ -163,14 +162,11 @@ fn build(r: Row, review: &ReviewConfig) -> ApiResult<CatalogVersion> {
         "deleted" => Status::Deleted,
         _ => return Err(corrupt("status").into()),
     };
-    let stored = ReviewState::parse(&r.stored_state).ok_or_else(|| corrupt("review state"))?;
-    // An approval that expired no longer counts (see `crate::review`).
-    let review_state = match stored {
-        ReviewState::Approved if r.approvals < i64::from(review.approvals) => {
-            ReviewState::Submitted
-        }
-        s => s,
-    };
+    let review_state = crate::review::effective_state(
+        Some(&r.stored_state),
+        usize::try_from(r.approvals).unwrap_or_default(),
+        review.approvals,
+    )?;
     let document: Value = serde_json::from_str(&r.document).map_err(|_| corrupt("document"))?;
     let digests: Vec<Option<String>> =
         serde_json::from_value(r.package_digests).map_err(|_| corrupt("package digests"))?;

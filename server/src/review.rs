@@ -112,8 +112,9 @@ fn counting_approvals(decisions: &[DecisionRow]) -> Vec<&DecisionRow> {
 }
 
 /// The state now: an approved version whose counting approvals fell below the requirement (they
-/// expired) is submitted again.
-fn effective_state(
+/// expired) is submitted again. The one place this rule lives (the review queue's SQL repeats it
+/// to filter by state).
+pub(crate) fn effective_state(
     stored: Option<&str>,
     approvals: usize,
     required: u32,

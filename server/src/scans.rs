@@ -43,10 +43,6 @@ pub async fn any_version(pool: &PgPool, name: &ServerName, version: &str) -> Api
         .ok_or_else(|| ApiError::version_not_found(name, version))
 }
 
-fn severity_name(s: Severity) -> &'static str {
-    s.as_str()
-}
-
 /// Stores a normalised report and its findings in the caller's transaction; returns its id.
 /// `original` is the report as uploaded (JSON text); the built-in scan stores its normalised
 /// form.
@@ -112,7 +108,7 @@ pub async fn store_report(
         .iter()
         .map(|f| db::NewFinding {
             rule: &f.rule,
-            severity: severity_name(f.severity),
+            severity: f.severity.as_str(),
             category: &f.category,
             message: &f.message,
             location: serde_json::to_value(&f.location).unwrap_or(Value::Null),

@@ -162,3 +162,41 @@ pub async fn keyset_version(
         .fetch_one(db)
         .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_keyset_lists_retired_keys_and_verifies_with_every_active_one() {
+        let old = AllowlistSigningKey::generate().unwrap_or_else(|e| panic!("{e}"));
+        let new = AllowlistSigningKey::generate().unwrap_or_else(|e| panic!("{e}"));
+        let older = AllowlistSigningKey::generate().unwrap_or_else(|e| panic!("{e}"));
+        let retired = older.public_key().clone().with_status(KeyStatus::Retired);
+        let rotating = SigningKeys::new(vec![new, old], vec![retired]);
+        let keyset = rotating.keyset(3, chrono::Utc::now());
+        let statuses: Vec<KeyStatus> = keyset.keys.iter().map(|k| k.status).collect();
+        assert_eq!(
+            statuses,
+            [KeyStatus::Active, KeyStatus::Active, KeyStatus::Retired]
+        );
+        let signed = rotating
+            .sign_keyset(&keyset)
+            .unwrap_or_else(|| panic!("two active keys sign"));
+        assert_eq!(signed.signatures.len(), 2);
+        let json = serde_json::to_vec(&signed).unwrap_or_default();
+        let verified =
+            mcpreg_trust::verify_keyset_first_use_json(&json).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(verified.version, 3);
+        // Another set of keys is another keyset version.
+        assert_ne!(
+            rotating.digest(),
+            SigningKeys::new(Vec::new(), Vec::new()).digest()
+        );
+        assert!(
+            SigningKeys::new(Vec::new(), Vec::new())
+                .sign_keyset(&keyset)
+                .is_none()
+        );
+    }
+}

@@ -91,12 +91,7 @@ pub async fn set(
     let name = parse_name(&name)?;
     let mut issues = Vec::new();
     for (i, tag) in body.tags.iter().enumerate() {
-        let ok = (1..=63).contains(&tag.len())
-            && tag
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            && !tag.starts_with('-');
-        if !ok {
+        if !crate::extract::is_label(tag) {
             issues.push(mcpreg_api::FieldIssue::new(
                 format!("tags[{i}]"),
                 "a tag is 1–63 lower-case letters, digits and `-`, starting with a letter or digit",
