@@ -127,8 +127,8 @@ async fn scannable_digests(
     v: &VersionRef,
 ) -> ApiResult<Vec<String>> {
     let mut digests = Vec::new();
-    if let Some(m) = tool_manifests::get(db, v.id).await? {
-        digests.push(m.tools_pin);
+    if let Some(pin) = tool_manifests::tools_pin(db, v.id).await? {
+        digests.push(pin);
     }
     if let Some(d) = &v.server_json_digest {
         digests.push(d.clone());

@@ -93,3 +93,14 @@ pub async fn get(
     .fetch_optional(db)
     .await
 }
+
+/// The tools pin of a version's manifest, without reading the manifest.
+pub async fn tools_pin(
+    db: impl PgExecutor<'_>,
+    version_id: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("select tools_pin from tool_manifests where version_id = $1")
+        .bind(version_id)
+        .fetch_optional(db)
+        .await
+}
