@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::Context as _;
 use mcpreg_api::trust::{NewSignature, SignatureTarget};
 use mcpreg_trust::{
-    Sha256Digest, Signer, Subject, TrustRoot, VerifiedSignature, VerifyError, package_digest,
+    Sha256Digest, SignedSubject, Signer, TrustRoot, VerifiedSignature, VerifyError, package_digest,
     server_json_digest, verify_bundle_any_signer,
 };
 use serde_json::Value;
@@ -146,7 +146,7 @@ pub fn check_bundle(
     }
     let now = chrono::Utc::now();
     let verify = |digest: Sha256Digest| {
-        verify_bundle_any_signer(text.as_bytes(), Subject::Digest(digest), root, now)
+        verify_bundle_any_signer(text.as_bytes(), SignedSubject::Digest(digest), root, now)
     };
     let (target, outcome) = match target {
         Some(target) => {

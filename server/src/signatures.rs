@@ -16,7 +16,7 @@ use mcpreg_api::trust::{
     TrustedSigner, TrustedSignerKind, VersionTrust,
 };
 use mcpreg_trust::{
-    PublicKey, Sha256Digest, SignatureKind, Signer, SignerIdentity, SignerPolicy, Subject,
+    PublicKey, Sha256Digest, SignatureKind, SignedSubject, Signer, SignerIdentity, SignerPolicy,
     TrustRoot, VerifiedSignature, package_digest, server_json_digest, verify_bundle,
 };
 use serde_json::{Value, json};
@@ -330,7 +330,7 @@ pub async fn policy_for(state: &AppState, name: &ServerName) -> ApiResult<Signer
 fn add_to_policy(
     policy: SignerPolicy,
     s: &TrustedSigner,
-) -> Result<SignerPolicy, mcpreg_trust::PolicyError> {
+) -> Result<SignerPolicy, mcpreg_trust::SignerPolicyError> {
     Ok(match s.kind {
         TrustedSignerKind::Key => policy.with_key(PublicKey::from_pem(
             s.public_key.as_deref().unwrap_or_default(),
@@ -434,7 +434,7 @@ fn verify_blocking(
         }
         match verify_bundle(
             bundle.as_bytes(),
-            Subject::Digest(digest),
+            SignedSubject::Digest(digest),
             policy,
             root,
             now,

@@ -28,7 +28,7 @@ use mcpreg_api::allowlist::{
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::policy::{KeyKind, PublicKey};
+use crate::signer_policy::{KeyKind, PublicKey};
 use crate::{Sha256Digest, SignError, canonical_json};
 
 /// The DER SubjectPublicKeyInfo of an Ed25519 key is this prefix and the 32 raw key bytes

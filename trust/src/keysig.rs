@@ -40,7 +40,7 @@ use aws_lc_rs::signature::{self as lc, KeyPair as _};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
-use crate::policy::{KeyKind, PublicKey};
+use crate::signer_policy::{KeyKind, PublicKey};
 use crate::{Sha256Digest, VerifyError};
 
 /// The media type of an mcpreg key-based signature document.

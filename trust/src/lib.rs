@@ -20,8 +20,8 @@ mod audit;
 mod digest;
 mod error;
 mod keysig;
-mod policy;
 mod root;
+mod signer_policy;
 mod verify;
 
 pub use allowlist::{
@@ -36,9 +36,11 @@ pub use digest::{
 };
 pub use error::VerifyError;
 pub use keysig::{KEY_SIGNATURE_MEDIA_TYPE, KeySignature, SignError, SigningKey};
-pub use policy::{IdentityMatcher, KeyKind, PolicyError, PublicKey, SignerIdentity, SignerPolicy};
 pub use root::{TrustRoot, TrustRootError};
+pub use signer_policy::{
+    IdentityMatcher, KeyKind, PublicKey, SignerIdentity, SignerPolicy, SignerPolicyError,
+};
 pub use verify::{
-    CiClaims, LogEntry, MAX_TIMESTAMPS, SignatureKind, Signer, StatementSubject, Subject,
+    CiClaims, LogEntry, MAX_TIMESTAMPS, SignatureKind, SignedSubject, Signer, StatementSubject,
     VerifiedSignature, is_sigstore_bundle_media_type, verify_bundle, verify_bundle_any_signer,
 };

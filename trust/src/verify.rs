@@ -13,7 +13,7 @@ use sigstore_verify::{PublicKeyVerificationPolicy, VerificationPolicy, Verificat
 
 use crate::error::{from_sigstore, to_chrono};
 use crate::keysig::{KEY_SIGNATURE_MEDIA_TYPE, KeySignature};
-use crate::policy::{KeyKind, SignerPolicy};
+use crate::signer_policy::{KeyKind, SignerPolicy};
 use crate::{Sha256Digest, TrustRoot, VerifyError};
 
 /// The most RFC 3161 timestamps a bundle may carry; more is refused before any is checked, so a
@@ -22,7 +22,7 @@ pub const MAX_TIMESTAMPS: usize = 32;
 
 /// What a signature must be over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Subject<'a> {
+pub enum SignedSubject<'a> {
     /// The artifact's bytes.
     Bytes(&'a [u8]),
     /// Only the artifact's digest: a package's `fileSha256`, an OCI manifest digest, or
@@ -31,7 +31,7 @@ pub enum Subject<'a> {
     Digest(Sha256Digest),
 }
 
-impl Subject<'_> {
+impl SignedSubject<'_> {
     /// The SHA-256 of the subject.
     pub fn digest(&self) -> Sha256Digest {
         match self {
@@ -153,7 +153,7 @@ pub struct VerifiedSignature {
 /// Offline: it uses only `root`, never the network.
 pub fn verify_bundle(
     bundle_json: &[u8],
-    subject: Subject<'_>,
+    subject: SignedSubject<'_>,
     policy: &SignerPolicy,
     root: &TrustRoot,
     now: DateTime<Utc>,
@@ -170,7 +170,7 @@ pub fn verify_bundle(
 /// [`VerifyError::KeyMismatch`], after its digest was checked.
 pub fn verify_bundle_any_signer(
     bundle_json: &[u8],
-    subject: Subject<'_>,
+    subject: SignedSubject<'_>,
     root: &TrustRoot,
     now: DateTime<Utc>,
 ) -> Result<VerifiedSignature, VerifyError> {
@@ -180,7 +180,7 @@ pub fn verify_bundle_any_signer(
 /// [`verify_bundle`] with a policy, or [`verify_bundle_any_signer`] without one.
 fn verify_document(
     bundle_json: &[u8],
-    subject: Subject<'_>,
+    subject: SignedSubject<'_>,
     policy: Option<&SignerPolicy>,
     root: &TrustRoot,
     now: DateTime<Utc>,
@@ -210,8 +210,8 @@ fn verify_document(
 
     let digest = subject.digest();
     let artifact = match subject {
-        Subject::Bytes(b) => Artifact::from(b),
-        Subject::Digest(d) => Artifact::from(Sha256Hash::new(*d.as_bytes())),
+        SignedSubject::Bytes(b) => Artifact::from(b),
+        SignedSubject::Digest(d) => Artifact::from(Sha256Hash::new(*d.as_bytes())),
     };
     let verifier = root.verifier();
     let (result, signer) = match &bundle.verification_material.content {
@@ -428,7 +428,7 @@ fn verify_with_keys<'p>(
 
 fn verify_key_signature(
     json: &[u8],
-    subject: Subject<'_>,
+    subject: SignedSubject<'_>,
     policy: &SignerPolicy,
 ) -> Result<VerifiedSignature, VerifyError> {
     let sig = KeySignature::from_json(json)?;

@@ -5,8 +5,8 @@ mod common;
 
 use common::{fixture, now, staging};
 use mcpreg_trust::{
-    KEY_SIGNATURE_MEDIA_TYPE, KeyKind, KeySignature, PolicyError, PublicKey, Sha256Digest,
-    SignatureKind, Signer, SignerPolicy, SigningKey, Subject, TrustRoot, VerifyError,
+    KEY_SIGNATURE_MEDIA_TYPE, KeyKind, KeySignature, PublicKey, Sha256Digest, SignatureKind,
+    SignedSubject, Signer, SignerPolicy, SignerPolicyError, SigningKey, TrustRoot, VerifyError,
     server_json_digest, verify_bundle,
 };
 
@@ -17,7 +17,7 @@ fn policy_with(keys: &[&PublicKey]) -> SignerPolicy {
 
 fn check(
     signature: &[u8],
-    subject: Subject<'_>,
+    subject: SignedSubject<'_>,
     policy: &SignerPolicy,
 ) -> Result<mcpreg_trust::VerifiedSignature, VerifyError> {
     // Key signatures need no trust root; any root will do.
@@ -49,8 +49,8 @@ fn both_key_types_sign_and_verify_from_bytes_and_from_digest() {
         let json = sig.to_json();
         let policy = policy_with(&[key.public_key()]);
         for subject in [
-            Subject::Bytes(artifact),
-            Subject::Digest(Sha256Digest::of_bytes(artifact)),
+            SignedSubject::Bytes(artifact),
+            SignedSubject::Digest(Sha256Digest::of_bytes(artifact)),
         ] {
             let v = check(json.as_bytes(), subject, &policy).unwrap();
             assert_eq!(
@@ -76,13 +76,13 @@ fn openssl_keys_load_and_openssl_signatures_verify() {
         let policy = policy_with(&[&public]);
         // A signature made by `openssl pkeyutl` / `openssl dgst` over the documented message.
         let by_openssl = fixture(&format!("keys/artifact.txt.{kind}.openssl.sig.json"));
-        let v = check(&by_openssl, Subject::Bytes(&artifact), &policy).unwrap();
+        let v = check(&by_openssl, SignedSubject::Bytes(&artifact), &policy).unwrap();
         assert!(matches!(v.signer, Signer::Key { ref key_id, .. } if *key_id == public.key_id()));
         // And ours, with the same key.
         let ours = key.sign_digest(&Sha256Digest::of_bytes(&artifact)).unwrap();
         check(
             ours.to_json().as_bytes(),
-            Subject::Bytes(&artifact),
+            SignedSubject::Bytes(&artifact),
             &policy,
         )
         .unwrap();
@@ -112,7 +112,7 @@ fn signature_from_another_key_is_a_key_mismatch_naming_the_key() {
             .unwrap();
         let err = check(
             sig.to_json().as_bytes(),
-            Subject::Bytes(artifact),
+            SignedSubject::Bytes(artifact),
             &policy_with(&[trusted.public_key()]),
         )
         .unwrap_err();
@@ -129,7 +129,7 @@ fn signature_from_another_key_is_a_key_mismatch_naming_the_key() {
         forged.key_id = trusted.public_key().key_id();
         let err = check(
             forged.to_json().as_bytes(),
-            Subject::Bytes(artifact),
+            SignedSubject::Bytes(artifact),
             &policy_with(&[trusted.public_key()]),
         )
         .unwrap_err();
@@ -142,7 +142,7 @@ fn signature_from_another_key_is_a_key_mismatch_naming_the_key() {
         .unwrap();
     let err = check(
         sig.to_json().as_bytes(),
-        Subject::Bytes(artifact),
+        SignedSubject::Bytes(artifact),
         &SignerPolicy::new(),
     )
     .unwrap_err();
@@ -156,7 +156,7 @@ fn the_right_key_among_several_is_found() {
     let sig = b.sign_digest(&Sha256Digest::of_bytes(b"x")).unwrap();
     let v = check(
         sig.to_json().as_bytes(),
-        Subject::Bytes(b"x"),
+        SignedSubject::Bytes(b"x"),
         &policy_with(&[a.public_key(), b.public_key()]),
     )
     .unwrap();
@@ -178,7 +178,7 @@ fn tampered_artifact_and_forged_digest_fail() {
         .unwrap();
     let err = check(
         sig.to_json().as_bytes(),
-        Subject::Bytes(b"tampered"),
+        SignedSubject::Bytes(b"tampered"),
         &policy,
     )
     .unwrap_err();
@@ -194,7 +194,7 @@ fn tampered_artifact_and_forged_digest_fail() {
     forged.digest = Sha256Digest::of_bytes(b"tampered");
     let err = check(
         forged.to_json().as_bytes(),
-        Subject::Bytes(b"tampered"),
+        SignedSubject::Bytes(b"tampered"),
         &policy,
     )
     .unwrap_err();
@@ -212,12 +212,17 @@ fn server_json_digest_can_be_signed() {
     let digest = server_json_digest(&server_json);
     let sig = key.sign_digest(&digest).unwrap();
     let policy = policy_with(&[key.public_key()]);
-    check(sig.to_json().as_bytes(), Subject::Digest(digest), &policy).unwrap();
+    check(
+        sig.to_json().as_bytes(),
+        SignedSubject::Digest(digest),
+        &policy,
+    )
+    .unwrap();
     let mut changed = server_json.clone();
     changed["version"] = serde_json::json!("1.4.3");
     let err = check(
         sig.to_json().as_bytes(),
-        Subject::Digest(server_json_digest(&changed)),
+        SignedSubject::Digest(server_json_digest(&changed)),
         &policy,
     )
     .unwrap_err();
@@ -250,7 +255,7 @@ fn malformed_key_signatures_are_refused() {
     ] {
         let err = check(
             &serde_json::to_vec(&doc).unwrap(),
-            Subject::Bytes(b"x"),
+            SignedSubject::Bytes(b"x"),
             &policy,
         )
         .unwrap_err();
@@ -264,12 +269,12 @@ fn unsupported_public_keys_are_refused() {
         .unwrap()
         .to_string();
     let err = PublicKey::from_pem(&p384).unwrap_err();
-    assert!(matches!(err, PolicyError::BadKey { .. }));
+    assert!(matches!(err, SignerPolicyError::BadKey { .. }));
     assert!(err.to_string().contains("not supported"), "{err}");
     // A private key is not a public key.
     let err =
         PublicKey::from_pem(std::str::from_utf8(&fixture("keys/p256.key")).unwrap()).unwrap_err();
-    assert!(matches!(err, PolicyError::BadKey { .. }), "{err}");
+    assert!(matches!(err, SignerPolicyError::BadKey { .. }), "{err}");
 }
 
 /// Why `mcpreg sign` does not write a sigstore bundle: sigstore-verify refuses a key-based
@@ -295,7 +300,7 @@ fn unlogged_key_based_sigstore_bundle_is_refused() {
     });
     let err = verify_bundle(
         &serde_json::to_vec(&bundle).unwrap(),
-        Subject::Bytes(artifact),
+        SignedSubject::Bytes(artifact),
         &policy_with(&[key.public_key()]),
         &staging(),
         now(),

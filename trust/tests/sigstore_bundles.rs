@@ -6,8 +6,8 @@ mod common;
 
 use common::{GHA, GITHUB_OAUTH, GOOGLE, expect, fixture, now, production, root, staging};
 use mcpreg_trust::{
-    KeyKind, Sha256Digest, SignatureKind, Signer, SignerIdentity, SignerPolicy, SigningKey,
-    Subject, TrustRoot, VerifiedSignature, VerifyError, verify_bundle, verify_bundle_any_signer,
+    KeyKind, Sha256Digest, SignatureKind, SignedSubject, Signer, SignerIdentity, SignerPolicy,
+    SigningKey, TrustRoot, VerifiedSignature, VerifyError, verify_bundle, verify_bundle_any_signer,
 };
 
 const WILLIAM: &str = "william@yossarian.net";
@@ -19,7 +19,7 @@ const A_TXT_DIGEST: &str =
 
 fn verify(
     bundle: &str,
-    artifact: Subject<'_>,
+    artifact: SignedSubject<'_>,
     policy: &SignerPolicy,
     root: &TrustRoot,
 ) -> Result<VerifiedSignature, VerifyError> {
@@ -57,7 +57,7 @@ fn bundle_v0_1_verifies_with_its_identity() {
     let artifact = fixture("sigstore-python/bundle.txt");
     let v = verify(
         "sigstore-python/bundle.txt.sigstore",
-        Subject::Bytes(&artifact),
+        SignedSubject::Bytes(&artifact),
         &expect("a@tny.town", GITHUB_OAUTH),
         &staging(),
     )
@@ -88,8 +88,8 @@ fn bundle_v0_3_verifies_from_bytes_and_from_digest() {
     let artifact = fixture("sigstore-python/bundle_v3.txt");
     let policy = expect(WILLIAM, GITHUB_OAUTH);
     for subject in [
-        Subject::Bytes(&artifact),
-        Subject::Digest(Sha256Digest::of_bytes(&artifact)),
+        SignedSubject::Bytes(&artifact),
+        SignedSubject::Digest(Sha256Digest::of_bytes(&artifact)),
     ] {
         let v = verify(
             "sigstore-python/bundle_v3.txt.sigstore",
@@ -111,7 +111,7 @@ fn bundle_v0_3_alternative_media_type_verifies() {
     let artifact = fixture("sigstore-python/bundle_v3_alt.txt");
     let v = verify(
         "sigstore-python/bundle_v3_alt.txt.sigstore",
-        Subject::Bytes(&artifact),
+        SignedSubject::Bytes(&artifact),
         &expect(WILLIAM, GITHUB_OAUTH),
         &staging(),
     )
@@ -127,7 +127,7 @@ fn github_actions_bundle_carries_the_workflow_claims() {
     let wheel = fixture("sigstore-python/bundle_v3_github.whl");
     let v = verify(
         "sigstore-python/bundle_v3_github.whl.sigstore",
-        Subject::Bytes(&wheel),
+        SignedSubject::Bytes(&wheel),
         &expect(RFC8785_RELEASE, GHA),
         &production(),
     )
@@ -156,7 +156,7 @@ fn github_actions_bundle_carries_the_workflow_claims() {
     // The embedded production root is the same instance.
     verify(
         "sigstore-python/bundle_v3_github.whl.sigstore",
-        Subject::Bytes(&wheel),
+        SignedSubject::Bytes(&wheel),
         &expect(RFC8785_RELEASE, GHA),
         &TrustRoot::production(),
     )
@@ -175,7 +175,7 @@ fn anchored_identity_pattern_admits_the_release_workflow_only() {
     );
     verify(
         "sigstore-python/bundle_v3_github.whl.sigstore",
-        Subject::Bytes(&wheel),
+        SignedSubject::Bytes(&wheel),
         &tags,
         &production(),
     )
@@ -190,7 +190,7 @@ fn anchored_identity_pattern_admits_the_release_workflow_only() {
     assert_fails(
         verify(
             "sigstore-python/bundle_v3_github.whl.sigstore",
-            Subject::Bytes(&wheel),
+            SignedSubject::Bytes(&wheel),
             &main_only,
             &production(),
         ),
@@ -204,7 +204,7 @@ fn rekor_v2_bundle_with_rfc3161_timestamp_verifies() {
     let artifact = fixture("sigstore-python/staging-rekor-v2.txt");
     let v = verify(
         "sigstore-python/staging-rekor-v2.txt.sigstore.json",
-        Subject::Bytes(&artifact),
+        SignedSubject::Bytes(&artifact),
         &expect("jku@goto.fi", GITHUB_OAUTH),
         &staging(),
     )
@@ -221,7 +221,7 @@ fn rekor_v2_bundle_with_rfc3161_timestamp_verifies() {
 fn dsse_bundle_verifies_for_its_in_toto_subject_digest() {
     let v = verify(
         "sigstore-python/a.dsse.staging-rekor-v2.txt.sigstore.json",
-        Subject::Digest(A_TXT_DIGEST.parse().unwrap()),
+        SignedSubject::Digest(A_TXT_DIGEST.parse().unwrap()),
         &expect(BEACON, GHA),
         &staging(),
     )
@@ -250,7 +250,7 @@ fn dsse_bundle_fails_for_a_file_that_is_not_its_subject() {
     let err = assert_fails(
         verify(
             "sigstore-python/a.dsse.staging-rekor-v2.txt.sigstore.json",
-            Subject::Bytes(&wrong),
+            SignedSubject::Bytes(&wrong),
             &expect(BEACON, GHA),
             &staging(),
         ),
@@ -270,7 +270,7 @@ fn tampered_artifact_fails_the_digest_check() {
     let err = assert_fails(
         verify(
             "sigstore-python/bundle_v3.txt.sigstore",
-            Subject::Bytes(&other),
+            SignedSubject::Bytes(&other),
             &expect(WILLIAM, GITHUB_OAUTH),
             &staging(),
         ),
@@ -285,7 +285,7 @@ fn tampered_artifact_fails_the_digest_check() {
     assert_fails(
         verify(
             "sigstore-python/bundle_v3.txt.sigstore",
-            Subject::Digest(Sha256Digest::of_bytes(b"tampered")),
+            SignedSubject::Digest(Sha256Digest::of_bytes(b"tampered")),
             &expect(WILLIAM, GITHUB_OAUTH),
             &staging(),
         ),
@@ -300,7 +300,7 @@ fn wrong_identity_is_rejected_with_the_identity_the_certificate_carried() {
     let err = assert_fails(
         verify(
             "sigstore-python/bundle_v3.txt.sigstore",
-            Subject::Bytes(&artifact),
+            SignedSubject::Bytes(&artifact),
             &expect("someone-else@example.com", GITHUB_OAUTH),
             &staging(),
         ),
@@ -323,7 +323,7 @@ fn wrong_issuer_is_rejected_with_the_issuer_the_certificate_carried() {
     let err = assert_fails(
         verify(
             "sigstore-python/bundle_v3.txt.sigstore",
-            Subject::Bytes(&artifact),
+            SignedSubject::Bytes(&artifact),
             &expect(WILLIAM, GOOGLE),
             &staging(),
         ),
@@ -339,7 +339,7 @@ fn empty_policy_accepts_no_one() {
     assert_fails(
         verify(
             "sigstore-python/bundle_v3.txt.sigstore",
-            Subject::Bytes(&artifact),
+            SignedSubject::Bytes(&artifact),
             &SignerPolicy::new(),
             &staging(),
         ),
@@ -356,7 +356,7 @@ fn staging_bundle_fails_against_the_production_root() {
     assert_fails(
         verify(
             "sigstore-python/bundle_v3.txt.sigstore",
-            Subject::Bytes(&artifact),
+            SignedSubject::Bytes(&artifact),
             &expect(WILLIAM, GITHUB_OAUTH),
             &production(),
         ),
@@ -368,7 +368,7 @@ fn staging_bundle_fails_against_the_production_root() {
     assert_fails(
         verify(
             "sigstore-python/staging-rekor-v2.txt.sigstore.json",
-            Subject::Bytes(&artifact),
+            SignedSubject::Bytes(&artifact),
             &expect("jku@goto.fi", GITHUB_OAUTH),
             &TrustRoot::production(),
         ),
@@ -385,7 +385,7 @@ fn stale_trust_root_without_the_timestamp_authority_fails() {
         "https://github.com/kubewarden/kubewarden-controller/.github/workflows/release.yml@refs/tags/v1.34.0",
         GHA,
     );
-    let subject = Subject::Digest(
+    let subject = SignedSubject::Digest(
         "sha256:c811d58de79c92f03214e63aa339484e488d694ae8a6283b5f3f17a9faf50172"
             .parse()
             .unwrap(),
@@ -415,7 +415,7 @@ fn cve_2022_36056_log_entry_for_another_certificate_fails() {
     assert_fails(
         verify(
             "sigstore-python/bundle_cve_2022_36056.txt.sigstore",
-            Subject::Bytes(&artifact),
+            SignedSubject::Bytes(&artifact),
             &expect(WILLIAM, GITHUB_OAUTH),
             &staging(),
         ),
@@ -430,7 +430,7 @@ fn unknown_media_type_fails_at_parse() {
     let err = assert_fails(
         verify(
             "sigstore-python/bundle_invalid_version.txt.sigstore",
-            Subject::Bytes(&artifact),
+            SignedSubject::Bytes(&artifact),
             &expect(WILLIAM, GITHUB_OAUTH),
             &staging(),
         ),
@@ -446,7 +446,7 @@ fn empty_certificate_chain_fails_at_parse() {
     assert_fails(
         verify(
             "sigstore-python/bundle_no_cert_v1.txt.sigstore",
-            Subject::Bytes(&artifact),
+            SignedSubject::Bytes(&artifact),
             &expect(WILLIAM, GITHUB_OAUTH),
             &staging(),
         ),
@@ -461,7 +461,7 @@ fn inclusion_proof_without_checkpoint_fails() {
     assert_fails(
         verify(
             "sigstore-python/bundle_no_checkpoint.txt.sigstore",
-            Subject::Bytes(&artifact),
+            SignedSubject::Bytes(&artifact),
             &expect(WILLIAM, GITHUB_OAUTH),
             &staging(),
         ),
@@ -476,7 +476,7 @@ fn bundle_without_log_entry_fails() {
     assert_fails(
         verify(
             "sigstore-python/bundle_no_log_entry.txt.sigstore",
-            Subject::Bytes(&artifact),
+            SignedSubject::Bytes(&artifact),
             &expect("alex.cameron@trailofbits.com", GOOGLE),
             &staging(),
         ),
@@ -491,7 +491,7 @@ fn bundle_without_signed_time_fails() {
     assert_fails(
         verify(
             "sigstore-python/bundle_v3_no_signed_time.txt.sigstore.json",
-            Subject::Bytes(&artifact),
+            SignedSubject::Bytes(&artifact),
             &expect(WILLIAM, GITHUB_OAUTH),
             &staging(),
         ),
@@ -505,7 +505,7 @@ fn cpython_release_bundle_without_checkpoint_fails_as_shipped() {
     assert_fails(
         verify(
             "sigstore-python/integration/Python-3.12.5.tgz.sigstore",
-            Subject::Digest(
+            SignedSubject::Digest(
                 "sha256:38dc4e2c261d49c661196066edbfb70fdb16be4a79cc8220c224dfeb5636d405"
                     .parse()
                     .unwrap(),
@@ -521,7 +521,7 @@ fn cpython_release_bundle_without_checkpoint_fails_as_shipped() {
 #[test]
 fn malformed_json_and_bad_bundles_fail_at_parse() {
     let policy = expect(WILLIAM, GITHUB_OAUTH);
-    let artifact = Subject::Bytes(b"x");
+    let artifact = SignedSubject::Bytes(b"x");
     for (json, code) in [
         (&b"not json"[..], "malformed_bundle"),
         (
@@ -560,7 +560,7 @@ fn corrupted_inclusion_proof_fails() {
     *hashes = serde_json::json!("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
     let err = verify_bundle(
         &serde_json::to_vec(&bundle).unwrap(),
-        Subject::Bytes(&artifact),
+        SignedSubject::Bytes(&artifact),
         &expect(WILLIAM, GITHUB_OAUTH),
         &staging(),
         now(),
@@ -581,7 +581,7 @@ fn corrupted_signature_fails() {
         donor["messageSignature"]["signature"].clone();
     let err = verify_bundle(
         &serde_json::to_vec(&bundle).unwrap(),
-        Subject::Bytes(&artifact),
+        SignedSubject::Bytes(&artifact),
         &expect(WILLIAM, GITHUB_OAUTH),
         &staging(),
         now(),
@@ -600,7 +600,7 @@ fn signing_time_after_the_verification_time_fails() {
     let artifact = fixture("sigstore-python/bundle_v3.txt");
     let err = verify_bundle(
         &fixture("sigstore-python/bundle_v3.txt.sigstore"),
-        Subject::Bytes(&artifact),
+        SignedSubject::Bytes(&artifact),
         &expect(WILLIAM, GITHUB_OAUTH),
         &staging(),
         "2024-01-01T00:00:00Z".parse().unwrap(),
@@ -622,7 +622,7 @@ fn too_many_timestamps_fail_before_any_is_checked() {
     assert_fails(
         verify(
             "sigstore-python/tsa/bundle.many_timestamp.sigstore",
-            Subject::Bytes(&artifact),
+            SignedSubject::Bytes(&artifact),
             &expect("alexis.challande@trailofbits.com", GOOGLE),
             &tsa_trust_config(),
         ),
@@ -637,7 +637,7 @@ fn duplicate_timestamp_fails() {
     assert_fails(
         verify(
             "sigstore-python/tsa/bundle.duplicate.sigstore",
-            Subject::Bytes(&artifact),
+            SignedSubject::Bytes(&artifact),
             &expect("alexis.challande@trailofbits.com", GOOGLE),
             &tsa_trust_config(),
         ),
@@ -653,7 +653,7 @@ fn timestamp_after_certificate_expiry_fails() {
     let err = assert_fails(
         verify(
             "sigstore-python/tsa/bundle.txt.late_timestamp.sigstore",
-            Subject::Bytes(&artifact),
+            SignedSubject::Bytes(&artifact),
             &expect(
                 "insecure-cloudtop-shared-user@cloudtop-prod-us-east.iam.gserviceaccount.com",
                 GOOGLE,
@@ -675,7 +675,7 @@ fn timestamp_after_certificate_expiry_fails() {
     assert_fails(
         verify(
             "sigstore-python/tsa/bundle.txt.late_timestamp.sigstore",
-            Subject::Bytes(&artifact),
+            SignedSubject::Bytes(&artifact),
             &expect(
                 "insecure-cloudtop-shared-user@cloudtop-prod-us-east.iam.gserviceaccount.com",
                 GOOGLE,
@@ -700,7 +700,7 @@ fn unverifiable_timestamps_fail_where_sigstore_python_passes() {
     assert_fails(
         verify(
             "sigstore-python/tsa/bundle.txt.sigstore",
-            Subject::Bytes(&artifact),
+            SignedSubject::Bytes(&artifact),
             &policy,
             &tsa_trust_config(),
         ),
@@ -716,7 +716,7 @@ fn unverifiable_timestamps_fail_where_sigstore_python_passes() {
     assert_fails(
         verify(
             "sigstore-python/tsa/bundle.txt.sigstore",
-            Subject::Bytes(&artifact),
+            SignedSubject::Bytes(&artifact),
             &policy,
             &with_signing_tsa,
         ),
@@ -734,7 +734,7 @@ fn unverifiable_timestamps_fail_where_sigstore_python_passes() {
 fn cosign_dsse_bundle_with_nameless_subject_verifies() {
     let v = verify(
         "sigstore-rs/bundle_v03.json",
-        Subject::Digest(
+        SignedSubject::Digest(
             "sha256:c811d58de79c92f03214e63aa339484e488d694ae8a6283b5f3f17a9faf50172"
                 .parse()
                 .unwrap(),
@@ -771,7 +771,7 @@ const SIGSTORE_JS: [&str; 9] = [
 ];
 
 /// The sigstore-js npm-provenance bundles name their subject (the npm tarball, not included) by
-/// SHA-512 only, and `Subject` is SHA-256 (the registry's `fileSha256`). sigstore-verify binds
+/// SHA-512 only, and `SignedSubject` is SHA-256 (the registry's `fileSha256`). sigstore-verify binds
 /// the subject last, after the certificate chain, SCT, transparency log, timestamps and DSSE
 /// signature, so reaching the subject check shows every other check passed for all nine bundles
 /// (v0.1–v0.3, DSSE and intoto entries, with and without inclusion proof, full chain). The
@@ -787,7 +787,13 @@ fn npm_provenance_bundles_pass_every_check_up_to_the_sha512_subject() {
     for name in SIGSTORE_JS {
         let bundle = format!("sigstore-js/{name}.sigstore");
         let policy = expect("brian@dehamer.com", GITHUB_OAUTH);
-        let err = verify(&bundle, Subject::Digest(tarball), &policy, &production()).unwrap_err();
+        let err = verify(
+            &bundle,
+            SignedSubject::Digest(tarball),
+            &policy,
+            &production(),
+        )
+        .unwrap_err();
         let VerifyError::SubjectNotInStatement { subjects, .. } = &err else {
             panic!("{name}: expected the subject check to be the one failing, got {err}");
         };
@@ -796,7 +802,7 @@ fn npm_provenance_bundles_pass_every_check_up_to_the_sha512_subject() {
             &vec![format!("pkg:npm/sigstore@1.0.0 sha512:{sha512}")],
             "{name}"
         );
-        let err = verify(&bundle, Subject::Digest(tarball), &policy, &staging()).unwrap_err();
+        let err = verify(&bundle, SignedSubject::Digest(tarball), &policy, &staging()).unwrap_err();
         assert_ne!(err.code(), "subject_not_in_statement", "{name}: {err}");
     }
 }
@@ -807,17 +813,22 @@ fn npm_provenance_bundles_pass_every_check_up_to_the_sha512_subject() {
 fn any_signer_verification_reports_the_identity_and_checks_everything_else() {
     let bundle = fixture("sigstore-python/bundle_v3.txt.sigstore");
     let artifact = fixture("sigstore-python/bundle_v3.txt");
-    let v =
-        verify_bundle_any_signer(&bundle, Subject::Bytes(&artifact), &staging(), now()).unwrap();
+    let v = verify_bundle_any_signer(&bundle, SignedSubject::Bytes(&artifact), &staging(), now())
+        .unwrap();
     assert_eq!(signer_identity(&v), (WILLIAM, GITHUB_OAUTH));
     let other = fixture("sigstore-python/bundle.txt");
     assert_fails(
-        verify_bundle_any_signer(&bundle, Subject::Bytes(&other), &staging(), now()),
+        verify_bundle_any_signer(&bundle, SignedSubject::Bytes(&other), &staging(), now()),
         "artifact_digest_mismatch",
         "artifact digest check failed",
     );
     assert_fails(
-        verify_bundle_any_signer(&bundle, Subject::Bytes(&artifact), &production(), now()),
+        verify_bundle_any_signer(
+            &bundle,
+            SignedSubject::Bytes(&artifact),
+            &production(),
+            now(),
+        ),
         "inclusion_promise",
         "another Sigstore instance",
     );
@@ -827,15 +838,24 @@ fn any_signer_verification_reports_the_identity_and_checks_everything_else() {
         .sign_digest(&Sha256Digest::of_bytes(&artifact))
         .unwrap()
         .to_json();
-    let err =
-        verify_bundle_any_signer(sig.as_bytes(), Subject::Bytes(&artifact), &staging(), now())
-            .unwrap_err();
+    let err = verify_bundle_any_signer(
+        sig.as_bytes(),
+        SignedSubject::Bytes(&artifact),
+        &staging(),
+        now(),
+    )
+    .unwrap_err();
     assert!(
         matches!(&err, VerifyError::KeyMismatch { found_key, .. } if *found_key == key.public_key().key_id()),
         "{err}"
     );
     assert_fails(
-        verify_bundle_any_signer(sig.as_bytes(), Subject::Bytes(&other), &staging(), now()),
+        verify_bundle_any_signer(
+            sig.as_bytes(),
+            SignedSubject::Bytes(&other),
+            &staging(),
+            now(),
+        ),
         "artifact_digest_mismatch",
         "artifact digest check failed",
     );

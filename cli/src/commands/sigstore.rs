@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use mcpreg_trust::{
-    PublicKey, Sha256Digest, SignerIdentity, SignerPolicy, Subject, TrustRoot, VerifiedSignature,
-    verify_bundle,
+    PublicKey, Sha256Digest, SignedSubject, SignerIdentity, SignerPolicy, TrustRoot,
+    VerifiedSignature, verify_bundle,
 };
 
 use super::Rejected;
@@ -92,10 +92,10 @@ fn verify(out: Output, args: VerifyBundleArgs) -> anyhow::Result<u8> {
     let bundle = read(&args.bundle)?;
     let artifact_bytes;
     let subject = match digest_argument(&args.artifact) {
-        Some(digest) => Subject::Digest(digest),
+        Some(digest) => SignedSubject::Digest(digest),
         None => {
             artifact_bytes = read(Path::new(&args.artifact))?;
-            Subject::Bytes(&artifact_bytes)
+            SignedSubject::Bytes(&artifact_bytes)
         }
     };
     let verified = verify_bundle(&bundle, subject, &policy, &root, chrono::Utc::now())

@@ -11,7 +11,9 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use mcpreg_api::registry::ServerResponse;
 use mcpreg_api::trust::{SignatureInfo, SignatureTarget, SignerKind, VersionTrust};
-use mcpreg_trust::{PublicKey, Sha256Digest, SignerIdentity, SignerPolicy, Subject, verify_bundle};
+use mcpreg_trust::{
+    PublicKey, Sha256Digest, SignedSubject, SignerIdentity, SignerPolicy, verify_bundle,
+};
 use serde::Serialize;
 
 use super::{Rejected, split_name_version};
@@ -252,7 +254,7 @@ fn check_signature(
     let bundle = s.bundle.to_string();
     match verify_bundle(
         bundle.as_bytes(),
-        Subject::Digest(subject),
+        SignedSubject::Digest(subject),
         &policy,
         root,
         chrono::Utc::now(),

@@ -197,7 +197,7 @@ fn check(namespace: &str, new: &NewTrustedSigner) -> ApiResult<Checked> {
             match identity {
                 Ok(_) => checked = Some(Checked::Identity),
                 // An empty issuer is reported above, once.
-                Err((_, mcpreg_trust::PolicyError::Empty { field: "issuer" })) => {}
+                Err((_, mcpreg_trust::SignerPolicyError::Empty { field: "issuer" })) => {}
                 Err((field, e)) => problems.push(issue(field, e.to_string())),
             }
         }

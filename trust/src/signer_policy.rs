@@ -11,7 +11,7 @@ use crate::Sha256Digest;
 
 /// Why a signer policy entry was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PolicyError {
+pub enum SignerPolicyError {
     /// An identity or issuer is empty.
     #[error("{field} must not be empty")]
     Empty {
@@ -119,10 +119,10 @@ impl SignerIdentity {
     pub fn exact(
         identity: impl Into<String>,
         issuer: impl Into<String>,
-    ) -> Result<Self, PolicyError> {
+    ) -> Result<Self, SignerPolicyError> {
         let identity = identity.into();
         if identity.is_empty() {
-            return Err(PolicyError::Empty { field: "identity" });
+            return Err(SignerPolicyError::Empty { field: "identity" });
         }
         Ok(Self {
             identity: IdentityMatcher::Exact(identity),
@@ -135,13 +135,13 @@ impl SignerIdentity {
     ///
     /// The whole SAN must match: the pattern is compiled as `^(?:pattern)$`, so `^a|b$` matches
     /// exactly `a` and `b`, not every SAN that starts with `a` or ends with `b`.
-    pub fn pattern(pattern: &str, issuer: impl Into<String>) -> Result<Self, PolicyError> {
+    pub fn pattern(pattern: &str, issuer: impl Into<String>) -> Result<Self, SignerPolicyError> {
         if !pattern.starts_with('^') || !pattern.ends_with('$') || pattern.ends_with("\\$") {
-            return Err(PolicyError::Unanchored {
+            return Err(SignerPolicyError::Unanchored {
                 pattern: pattern.to_string(),
             });
         }
-        let bad = |e: regex::Error| PolicyError::BadPattern {
+        let bad = |e: regex::Error| SignerPolicyError::BadPattern {
             pattern: pattern.to_string(),
             reason: e.to_string(),
         };
@@ -181,9 +181,9 @@ impl fmt::Display for SignerIdentity {
     }
 }
 
-fn non_empty_issuer(issuer: String) -> Result<String, PolicyError> {
+fn non_empty_issuer(issuer: String) -> Result<String, SignerPolicyError> {
     if issuer.is_empty() {
-        Err(PolicyError::Empty { field: "issuer" })
+        Err(SignerPolicyError::Empty { field: "issuer" })
     } else {
         Ok(issuer)
     }
@@ -218,26 +218,26 @@ pub struct PublicKey {
 
 impl PublicKey {
     /// Parses a PEM `PUBLIC KEY` block holding an ECDSA P-256 or Ed25519 key.
-    pub fn from_pem(pem: &str) -> Result<Self, PolicyError> {
-        let der = DerPublicKey::from_pem(pem).map_err(|e| PolicyError::BadKey {
+    pub fn from_pem(pem: &str) -> Result<Self, SignerPolicyError> {
+        let der = DerPublicKey::from_pem(pem).map_err(|e| SignerPolicyError::BadKey {
             reason: format!("not a PEM `PUBLIC KEY` block: {e}"),
         })?;
         Self::from_spki_der(der.as_bytes())
     }
 
     /// Parses a DER SubjectPublicKeyInfo holding an ECDSA P-256 or Ed25519 key.
-    pub fn from_spki_der(der: &[u8]) -> Result<Self, PolicyError> {
+    pub fn from_spki_der(der: &[u8]) -> Result<Self, SignerPolicyError> {
         let key = DerPublicKey::new(der.to_vec());
         let kind = match KeyAlgorithm::from_spki(&key) {
             Ok(KeyAlgorithm::EcdsaP256) => KeyKind::EcdsaP256,
             Ok(KeyAlgorithm::Ed25519) => KeyKind::Ed25519,
             Ok(other) => {
-                return Err(PolicyError::BadKey {
+                return Err(SignerPolicyError::BadKey {
                     reason: format!("{other:?} keys are not supported; use ECDSA P-256 or Ed25519"),
                 });
             }
             Err(e) => {
-                return Err(PolicyError::BadKey {
+                return Err(SignerPolicyError::BadKey {
                     reason: e.to_string(),
                 });
             }
@@ -245,7 +245,7 @@ impl PublicKey {
         // Reject keys the crypto backend cannot load (off-curve points, wrong lengths) now,
         // rather than as a confusing signature failure later.
         sigstore_verify::crypto::VerificationKey::from_spki(&key).map_err(|e| {
-            PolicyError::BadKey {
+            SignerPolicyError::BadKey {
                 reason: e.to_string(),
             }
         })?;
@@ -349,14 +349,14 @@ mod tests {
             assert!(
                 matches!(
                     SignerIdentity::pattern(bad, GHA),
-                    Err(PolicyError::Unanchored { .. })
+                    Err(SignerPolicyError::Unanchored { .. })
                 ),
                 "{bad}"
             );
         }
         assert!(matches!(
             SignerIdentity::pattern("^a(b$", GHA),
-            Err(PolicyError::BadPattern { .. })
+            Err(SignerPolicyError::BadPattern { .. })
         ));
         let s = SignerIdentity::pattern(
             r"^https://github\.com/acme/[a-z]+/\.github/workflows/release\.yml@refs/tags/v.+$",
@@ -457,7 +457,7 @@ mod tests {
         // A trailing comment in verbose mode swallows the `$`: the wrapping does not close.
         assert!(matches!(
             SignerIdentity::pattern("^(?x)a #$", GHA),
-            Err(PolicyError::BadPattern { .. })
+            Err(SignerPolicyError::BadPattern { .. })
         ));
     }
 
@@ -468,7 +468,7 @@ mod tests {
         for bad in ["^a)|(b$", "^a)|(?:b$"] {
             assert_eq!(
                 SignerIdentity::pattern(bad, GHA).map(|_| ()),
-                Err(PolicyError::BadPattern {
+                Err(SignerPolicyError::BadPattern {
                     pattern: bad.to_string(),
                     reason: regex::Regex::new(bad).unwrap_err().to_string(),
                 }),
@@ -490,11 +490,11 @@ mod tests {
     fn empty_fields_are_refused() {
         assert_eq!(
             SignerIdentity::exact("", GHA),
-            Err(PolicyError::Empty { field: "identity" })
+            Err(SignerPolicyError::Empty { field: "identity" })
         );
         assert_eq!(
             SignerIdentity::exact("a", ""),
-            Err(PolicyError::Empty { field: "issuer" })
+            Err(SignerPolicyError::Empty { field: "issuer" })
         );
     }
 
@@ -502,12 +502,12 @@ mod tests {
     fn public_key_rejects_garbage_and_unsupported_algorithms() {
         assert!(matches!(
             PublicKey::from_pem("not pem"),
-            Err(PolicyError::BadKey { .. })
+            Err(SignerPolicyError::BadKey { .. })
         ));
         // DER that is not a SubjectPublicKeyInfo.
         assert!(matches!(
             PublicKey::from_spki_der(&[0x30, 0x03, 0x02, 0x01, 0x00]),
-            Err(PolicyError::BadKey { .. })
+            Err(SignerPolicyError::BadKey { .. })
         ));
     }
 }
