@@ -7,9 +7,9 @@
     reason = "in tests a failed unwrap is a failed test, with its location"
 )]
 
+use crate::util::{ServerProcess, TestDb, call, mcpreg};
 use axum::http::{Method, StatusCode};
 use mcpreg_api::admin::Role;
-use mcpreg_tests::{ServerProcess, TestDb, call, mcpreg};
 use serde_json::{Value, json};
 
 const SCHEMA: &str = "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json";
