@@ -8,13 +8,11 @@
     reason = "in tests a failed unwrap is a failed test, with its location"
 )]
 
-use crate::util::{Reply, TestApp, TestDb, call};
+use crate::util::{Reply, SCHEMA, TestApp, TestDb, call};
 use axum::http::{Method, StatusCode};
 use mcpreg_api::admin::Role;
 use mcpreg_server::auth::config::AccessConfig;
 use serde_json::{Value, json};
-
-const SCHEMA: &str = "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json";
 
 /// Reviews that need no signature, digests or tools, so that versions are approved in one call.
 fn lenient() -> AccessConfig {

@@ -7,18 +7,11 @@
     reason = "in tests a failed unwrap is a failed test, with its location"
 )]
 
-use crate::util::{Idp, TestDb, call};
+use crate::util::{Idp, TestApp, TestDb, call, server_json};
 use axum::http::{Method, StatusCode, header};
 use base64::Engine;
 use mcpreg_api::admin::Role;
 use serde_json::{Value, json};
-
-fn server_json(name: &str, version: &str) -> Value {
-    json!({
-        "$schema": "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json",
-        "name": name, "description": "test", "version": version
-    })
-}
 
 fn b64(v: &Value) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap())
@@ -438,9 +431,8 @@ async fn trusted_publishing_gives_ci_a_token_for_one_server() {
 #[tokio::test(flavor = "multi_thread")]
 async fn authorization_matrix() {
     let idp = Idp::start();
-    let db = TestDb::new().await;
-    let app = db.app_with(idp.access_config(true));
-    let admin = db.token("m-admin", Role::Admin).await;
+    let r = TestApp::with_access(idp.access_config(true)).await;
+    let (db, app, admin) = (&r.db, r.app.clone(), r.admin.clone());
     let callers: Vec<(&str, Option<String>)> = vec![
         ("anonymous", None),
         ("reader", Some(db.token("m-reader", Role::Reader).await)),
@@ -495,37 +487,19 @@ async fn authorization_matrix() {
     };
     let mut callers = callers;
     callers.push(("trusted-publishing", Some(tp)));
-    let published = call(
-        &app,
-        Method::POST,
-        "/api/v1/publish",
-        Some(&admin),
-        Some(&server_json("com.acme/weather", "0.0.1")),
-    )
-    .await;
-    assert_eq!(published.status, StatusCode::CREATED);
+    r.published(&admin, &server_json("com.acme/weather", "0.0.1"))
+        .await;
     // Signatures attached in the matrix are made with this test key, trusted for com.acme.
-    let key = json!({"publicKey": std::fs::read_to_string(crate::util::trust_fixture("keys/p256.pub")).unwrap()});
-    let trusted = call(
-        &app,
-        Method::POST,
-        "/api/v1/namespaces/com.acme/trusted-signers",
-        Some(&admin),
-        Some(&key),
-    )
-    .await;
-    assert_eq!(trusted.status, StatusCode::CREATED, "{:#}", trusted.body);
+    r.trust_test_key("com.acme").await;
     // A tool manifest on com.acme/weather@0.0.1: reads find it, and a second one is a 409 for
     // anyone allowed to attach one.
-    let attached = call(
-        &app,
-        Method::PUT,
-        "/api/v1/servers/com.acme%2Fweather/versions/0.0.1/tools",
-        Some(&admin),
-        Some(&serde_json::to_value(crate::util::everything_manifest()).unwrap()),
+    r.attach_tools(
+        &admin,
+        "com.acme/weather",
+        "0.0.1",
+        &crate::util::everything_manifest(),
     )
     .await;
-    assert_eq!(attached.status, StatusCode::CREATED, "{:#}", attached.body);
     // An allowlist anyone may read: its views and document answer everyone alike.
     let open = call(
         &app,

@@ -10,11 +10,11 @@
 
 use crate::util::{
     Reply, ServerProcess, TestApp, call, everything_manifest, malicious_manifest, mcpreg,
+    server_json,
 };
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
-const SCHEMA: &str = "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json";
 const NAME: &str = "com.acme/weather";
 const URI: &str = "com.acme%2Fweather";
 
@@ -41,13 +41,9 @@ rules:
     when: {severityAtLeast: high}
 "#;
 
-fn server_json(version: &str) -> Value {
-    json!({"$schema": SCHEMA, "name": NAME, "description": "test", "version": version})
-}
-
 /// Publishes a version of `com.acme/weather` as its publisher.
 async fn publish(r: &TestApp, version: &str) {
-    r.published(r.publisher().await, &server_json(version))
+    r.published(r.publisher().await, &server_json(NAME, version))
         .await;
 }
 
@@ -432,7 +428,8 @@ async fn decisions_follow_the_rules_the_review_the_signers_and_the_findings() {
     // Approved through the review API (signed by the trusted key, tools pinned): platform may
     // use it, and the approval's rule decides.
     let key_id = r.trust_test_key("com.acme").await;
-    r.sign(r.publisher().await, &server_json("1.0.0")).await;
+    r.sign(r.publisher().await, &server_json(NAME, "1.0.0"))
+        .await;
     r.attach_tools(r.publisher().await, NAME, "1.0.0", &everything_manifest())
         .await;
     r.approve(NAME, "1.0.0").await;
@@ -450,7 +447,8 @@ async fn decisions_follow_the_rules_the_review_the_signers_and_the_findings() {
     // Deny wins: 2.0.0 carries the tools of Cisco's malicious examples (high or worse findings);
     // approved with the findings gate overridden, engineering's and platform's rules would allow
     // it, but the deny rule matches.
-    r.sign(r.publisher().await, &server_json("2.0.0")).await;
+    r.sign(r.publisher().await, &server_json(NAME, "2.0.0"))
+        .await;
     r.attach_tools(r.publisher().await, NAME, "2.0.0", &malicious_manifest())
         .await;
     r.approve_overriding(NAME, "2.0.0", json!({"findings": "accepted for the test"}))

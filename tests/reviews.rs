@@ -8,17 +8,12 @@
     reason = "in tests a failed unwrap is a failed test, with its location"
 )]
 
-use crate::util::{TestApp, everything_manifest, malicious_manifest};
+use crate::util::{TestApp, everything_manifest, malicious_manifest, server_json};
 use axum::http::{Method, StatusCode};
 use mcpreg_server::auth::config::AccessConfig;
 use serde_json::{Value, json};
 
-const SCHEMA: &str = "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json";
 const NAME: &str = "com.acme/weather";
-
-fn server_json(version: &str) -> Value {
-    json!({"$schema": SCHEMA, "name": NAME, "description": "test", "version": version})
-}
 
 /// A registry with this access configuration where the test key is a trusted signer of
 /// com.acme.
@@ -32,7 +27,7 @@ async fn registry(config: AccessConfig) -> TestApp {
 
 /// Publishes a version of `com.acme/weather` as its publisher.
 async fn publish(r: &TestApp, version: &str) {
-    r.published(r.publisher().await, &server_json(version))
+    r.published(r.publisher().await, &server_json(NAME, version))
         .await;
 }
 
@@ -87,7 +82,7 @@ async fn approval_needs_the_gates_and_a_reviewer_who_did_not_publish() {
             Method::POST,
             "/api/v1/publish",
             Some(&r.admin),
-            Some(&server_json("0.9.0")),
+            Some(&server_json(NAME, "0.9.0")),
         )
         .await;
     assert_eq!(own.status, StatusCode::CREATED);
@@ -110,7 +105,8 @@ async fn approval_needs_the_gates_and_a_reviewer_who_did_not_publish() {
     );
 
     // With a trusted signature and pinned tools, one reviewer approves.
-    r.sign(r.publisher().await, &server_json("1.0.0")).await;
+    r.sign(r.publisher().await, &server_json(NAME, "1.0.0"))
+        .await;
     r.attach_tools(r.publisher().await, NAME, "1.0.0", &everything_manifest())
         .await;
     let approved = r
@@ -203,7 +199,8 @@ async fn approval_needs_the_gates_and_a_reviewer_who_did_not_publish() {
         )
         .await;
     assert_eq!(revoke_rejected.status, StatusCode::CONFLICT);
-    r.sign(r.publisher().await, &server_json("1.0.1")).await;
+    r.sign(r.publisher().await, &server_json(NAME, "1.0.1"))
+        .await;
     r.attach_tools(r.publisher().await, NAME, "1.0.1", &everything_manifest())
         .await;
     let after = r

@@ -10,17 +10,14 @@
     reason = "in tests a failed unwrap is a failed test, with its location"
 )]
 
-use crate::util::{TestApp, everything_manifest, malicious_manifest, scan_fixture_json};
+use crate::util::{
+    TestApp, everything_manifest, malicious_manifest, scan_fixture_json, server_json,
+};
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
-const SCHEMA: &str = "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json";
 const EVERYTHING: &str = "io.github.modelcontextprotocol/everything";
 const EVERYTHING_URI: &str = "io.github.modelcontextprotocol%2Feverything";
-
-fn server_json(name: &str, version: &str) -> Value {
-    json!({"$schema": SCHEMA, "name": name, "description": "test", "version": version})
-}
 
 fn manifest_json(m: &mcpreg_scan::ToolManifest) -> Value {
     serde_json::to_value(m).unwrap()

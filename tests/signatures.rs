@@ -9,7 +9,7 @@
     reason = "in tests a failed unwrap is a failed test, with its location"
 )]
 
-use crate::util::{Reply, TestApp, TestDb, trust_fixture};
+use crate::util::{Reply, SCHEMA, TestApp, TestDb, trust_fixture};
 use axum::http::{Method, StatusCode};
 use mcpreg_api::admin::Role;
 use mcpreg_trust::{Sha256Digest, SigningKey, TrustRoot, server_json_digest};
@@ -21,7 +21,6 @@ const GITHUB_OAUTH: &str = "https://github.com/login/oauth";
 const RFC8785_RELEASE: &str =
     "https://github.com/trailofbits/rfc8785.py/.github/workflows/release.yml@refs/tags/v0.1.2";
 const WILLIAM: &str = "william@yossarian.net";
-const SCHEMA: &str = "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json";
 const NS: &str = "io.github.trailofbits";
 const NAME: &str = "io.github.trailofbits/rfc8785";
 

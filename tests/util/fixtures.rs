@@ -85,3 +85,12 @@ pub fn test_key_signature(server_json: &serde_json::Value) -> serde_json::Value 
         serde_json::from_str(&signature.to_json()).expect("the signature is JSON");
     serde_json::json!({"bundle": bundle, "for": "server.json"})
 }
+
+/// The `$schema` of the server.json documents the tests publish.
+pub const SCHEMA: &str =
+    "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json";
+
+/// The smallest valid server.json: a name, a description and a version.
+pub fn server_json(name: &str, version: &str) -> serde_json::Value {
+    serde_json::json!({"$schema": SCHEMA, "name": name, "description": "test", "version": version})
+}
