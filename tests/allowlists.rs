@@ -8,14 +8,11 @@
     reason = "in tests a failed unwrap is a failed test, with its location"
 )]
 
-use axum::Router;
+use crate::util::{Reply, SCHEMA, TestApp, TestDb, call};
 use axum::http::{Method, StatusCode};
 use mcpreg_api::admin::Role;
 use mcpreg_server::auth::config::AccessConfig;
-use mcpreg_tests::{Reply, TestDb, call};
 use serde_json::{Value, json};
-
-const SCHEMA: &str = "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json";
 
 /// Reviews that need no signature, digests or tools, so that versions are approved in one call.
 fn lenient() -> AccessConfig {
@@ -40,98 +37,59 @@ rules:
     resources: [{server: "com.acme/legacy"}]
 "#;
 
-struct Registry {
-    db: TestDb,
-    app: Router,
-    admin: String,
-    reviewer: String,
-    reader: String,
-}
-
-async fn registry() -> Registry {
-    let db = TestDb::new().await;
-    let app = db.app_with(lenient());
-    let admin = db.token("admin", Role::Admin).await;
-    let reviewer = db.token("rev", Role::Reviewer).await;
-    let reader = db.token("reader", Role::Reader).await;
-    let r = Registry {
-        db,
-        app,
-        admin,
-        reviewer,
-        reader,
-    };
+/// A registry with reviews that need nothing, three allowlists and the policy above.
+async fn registry() -> TestApp {
+    let r = TestApp::with_access(lenient()).await;
     for (name, access, networks) in [
         ("engineering", "anonymous", json!([])),
         ("secure", "token", json!([])),
         ("lab", "network", json!(["10.0.0.0/8"])),
     ] {
-        let reply = r
-            .post(
-                "/api/v1/allowlists",
-                &json!({"name": name, "access": access, "networks": networks}),
-            )
-            .await;
+        let reply = post(
+            &r,
+            "/api/v1/allowlists",
+            &json!({"name": name, "access": access, "networks": networks}),
+        )
+        .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{:#}", reply.body);
     }
-    r.apply_policy(POLICY).await;
+    apply_policy(&r, POLICY).await;
     r
 }
 
-impl Registry {
-    async fn post(&self, uri: &str, body: &Value) -> Reply {
-        call(&self.app, Method::POST, uri, Some(&self.admin), Some(body)).await
-    }
+async fn post(r: &TestApp, uri: &str, body: &Value) -> Reply {
+    r.call(Method::POST, uri, Some(&r.admin), Some(body)).await
+}
 
-    async fn get(&self, uri: &str) -> Reply {
-        call(&self.app, Method::GET, uri, None, None).await
-    }
-
-    /// Applies a policy the way the registry stores it (its canonical JSON), and tells the
-    /// replica's caches.
-    async fn apply_policy(&self, source: &str) {
-        let policy = mcpreg_policy::Policy::parse_yaml(source).unwrap();
-        let document = policy.to_json();
-        let digest = format!("sha256:{}", "a".repeat(64));
-        sqlx::query(
-            "insert into policies (source, format, document, digest, applied_by)
-             values ($1, 'yaml', $2, $3, 'test')",
-        )
-        .bind(source)
-        .bind(&document)
-        .bind(&digest)
-        .execute(&self.db.pool)
+/// Applies a policy the way the registry stores it (its canonical JSON), and tells the
+/// replica's caches.
+async fn apply_policy(r: &TestApp, source: &str) {
+    let policy = mcpreg_policy::Policy::parse_yaml(source).unwrap();
+    let document = policy.to_json();
+    let digest = format!("sha256:{}", "a".repeat(64));
+    sqlx::query(
+        "insert into policies (source, format, document, digest, applied_by)
+         values ($1, 'yaml', $2, $3, 'test')",
+    )
+    .bind(source)
+    .bind(&document)
+    .bind(&digest)
+    .execute(&r.db.pool)
+    .await
+    .unwrap();
+    sqlx::query("select pg_notify('mcpreg_catalog', '')")
+        .execute(&r.db.pool)
         .await
         .unwrap();
-        sqlx::query("select pg_notify('mcpreg_catalog', '')")
-            .execute(&self.db.pool)
-            .await
-            .unwrap();
-    }
+}
 
-    async fn publish(&self, name: &str, version: &str) {
-        let doc = json!({
-            "$schema": SCHEMA, "name": name, "description": "test", "version": version,
-            "remotes": [{"type": "streamable-http", "url": format!("https://mcp.acme.example/{}/{version}", name.replace('/', "-"))}]
-        });
-        let reply = self.post("/api/v1/publish", &doc).await;
-        assert_eq!(reply.status, StatusCode::CREATED, "{:#}", reply.body);
-    }
-
-    async fn approve(&self, name: &str, version: &str) {
-        let reply = call(
-            &self.app,
-            Method::POST,
-            &format!(
-                "/api/v1/servers/{}/versions/{version}/review",
-                name.replace('/', "%2F")
-            ),
-            Some(&self.reviewer),
-            Some(&json!({"action": "approve"})),
-        )
-        .await;
-        assert_eq!(reply.status, StatusCode::OK, "{:#}", reply.body);
-    }
+/// Publishes a version with one remote as the admin.
+async fn publish(r: &TestApp, name: &str, version: &str) {
+    let doc = json!({
+        "$schema": SCHEMA, "name": name, "description": "test", "version": version,
+        "remotes": [{"type": "streamable-http", "url": format!("https://mcp.acme.example/{}/{version}", name.replace('/', "-"))}]
+    });
+    r.published(&r.admin, &doc).await;
 }
 
 fn names(list: &Value) -> Vec<String> {
@@ -163,10 +121,10 @@ async fn settle() {
 async fn a_view_holds_only_what_policy_allows_its_audience() {
     let r = registry().await;
     settle().await;
-    r.publish("com.acme/github", "1.0.0").await;
-    r.publish("com.acme/github", "1.1.0").await;
-    r.publish("com.acme/legacy", "0.9.0").await;
-    r.publish("org.other/tool", "2.0.0").await;
+    publish(&r, "com.acme/github", "1.0.0").await;
+    publish(&r, "com.acme/github", "1.1.0").await;
+    publish(&r, "com.acme/legacy", "0.9.0").await;
+    publish(&r, "org.other/tool", "2.0.0").await;
     r.approve("com.acme/github", "1.0.0").await;
     r.approve("com.acme/legacy", "0.9.0").await;
     r.approve("org.other/tool", "2.0.0").await;
@@ -193,8 +151,7 @@ async fn a_view_holds_only_what_policy_allows_its_audience() {
     let not_allowed = r
         .get("/a/engineering/v0.1/servers/com.acme%2Fgithub/versions/1.1.0")
         .await;
-    assert_eq!(not_allowed.status, StatusCode::NOT_FOUND);
-    assert_eq!(not_allowed.body["code"], "not_in_allowlist");
+    not_allowed.problem(404, "not_in_allowlist");
     let denied = r
         .get("/a/engineering/v0.1/servers/com.acme%2Flegacy/versions")
         .await;
@@ -234,8 +191,7 @@ async fn a_view_holds_only_what_policy_allows_its_audience() {
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
 
     // A policy that allows nothing empties the view.
-    r.apply_policy("apiVersion: mcpreg.dev/v1\nkind: Policy\nrules: []\n")
-        .await;
+    apply_policy(&r, "apiVersion: mcpreg.dev/v1\nkind: Policy\nrules: []\n").await;
     settle().await;
     let list = r.get("/a/engineering/v0.1/servers").await;
     assert_eq!(names(&list.body), Vec::<String>::new());
@@ -249,14 +205,14 @@ async fn a_view_holds_only_what_policy_allows_its_audience() {
         r.get("/a/secure/v0.1/servers").await.status,
         StatusCode::UNAUTHORIZED
     );
-    let with_token = call(
-        &r.app,
-        Method::GET,
-        "/a/secure/v0.1/servers",
-        Some(&r.reader),
-        None,
-    )
-    .await;
+    let with_token = r
+        .call(
+            Method::GET,
+            "/a/secure/v0.1/servers",
+            Some(r.reader().await),
+            None,
+        )
+        .await;
     assert_eq!(with_token.status, StatusCode::OK);
     // In-process requests carry no peer address: a network allowlist refuses them.
     let lab = r.get("/a/lab/v0.1/servers").await;
@@ -266,14 +222,14 @@ async fn a_view_holds_only_what_policy_allows_its_audience() {
 #[tokio::test(flavor = "multi_thread")]
 async fn allowlists_are_administered_with_checked_input() {
     let r = registry().await;
-    let list = call(
-        &r.app,
-        Method::GET,
-        "/api/v1/allowlists",
-        Some(&r.reader),
-        None,
-    )
-    .await;
+    let list = r
+        .call(
+            Method::GET,
+            "/api/v1/allowlists",
+            Some(r.reader().await),
+            None,
+        )
+        .await;
     assert_eq!(list.status, StatusCode::OK);
     let names: Vec<&str> = list.body["allowlists"]
         .as_array()
@@ -286,9 +242,7 @@ async fn allowlists_are_administered_with_checked_input() {
         list.body["allowlists"][0]["registryUrl"],
         "http://localhost/a/engineering"
     );
-    let again = r
-        .post("/api/v1/allowlists", &json!({"name": "engineering"}))
-        .await;
+    let again = post(&r, "/api/v1/allowlists", &json!({"name": "engineering"})).await;
     assert_eq!(again.status, StatusCode::CONFLICT);
     for (body, location) in [
         (json!({"name": "Engineering"}), "name"),
@@ -305,16 +259,16 @@ async fn allowlists_are_administered_with_checked_input() {
             "networks[0]",
         ),
     ] {
-        let reply = r.post("/api/v1/allowlists", &body).await;
+        let reply = post(&r, "/api/v1/allowlists", &body).await;
         assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         assert_eq!(reply.body["errors"][0]["location"], location, "{body}");
     }
-    let typo = r
-        .post(
-            "/api/v1/allowlists",
-            &json!({"name": "x", "acess": "token"}),
-        )
-        .await;
+    let typo = post(
+        &r,
+        "/api/v1/allowlists",
+        &json!({"name": "x", "acess": "token"}),
+    )
+    .await;
     assert_eq!(typo.status, StatusCode::BAD_REQUEST);
     let count: i64 = sqlx::query_scalar("select count(*) from allowlists")
         .fetch_one(&r.db.pool)
@@ -334,7 +288,7 @@ fn verify(keys: &Value, document: &Value) -> mcpreg_api::allowlist::AllowlistDoc
 async fn the_signed_document_verifies_and_its_version_only_grows() {
     let r = registry().await;
     settle().await;
-    r.publish("com.acme/github", "1.0.0").await;
+    publish(&r, "com.acme/github", "1.0.0").await;
     r.approve("com.acme/github", "1.0.0").await;
 
     let keys = r.get("/.well-known/mcpreg-keys.json").await;
@@ -356,25 +310,29 @@ async fn the_signed_document_verifies_and_its_version_only_grows() {
         "https://mcp.acme.example/com.acme-github/1.0.0"
     );
     mcpreg_trust::check_fresh(&doc, Some(1), chrono::Utc::now()).unwrap();
+    // What a client trusts once the signature checks out.
+    insta::assert_json_snapshot!("allowlist_document", doc, {
+        ".issuedAt" => "[timestamp]",
+        ".expiresAt" => "[timestamp]",
+    });
 
     // Unchanged: the same document, and 304 for a client that has it.
     let same = r.get("/api/v1/allowlists/engineering").await;
     assert_eq!(same.body, first.body);
-    let conditional = {
-        let request = axum::http::Request::builder()
-            .uri("/api/v1/allowlists/engineering")
-            .header("if-none-match", "\"1\"")
-            .body(axum::body::Body::empty())
-            .unwrap();
-        tower::ServiceExt::oneshot(r.app.clone(), request)
-            .await
-            .unwrap()
-    };
-    assert_eq!(conditional.status(), StatusCode::NOT_MODIFIED);
-    assert_eq!(conditional.headers()["etag"], "\"1\"");
+    let conditional = r
+        .send(
+            axum::http::Request::builder()
+                .uri("/api/v1/allowlists/engineering")
+                .header("if-none-match", "\"1\"")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(conditional.status, StatusCode::NOT_MODIFIED);
+    assert_eq!(conditional.headers["etag"], "\"1\"");
 
     // A change of entries is a new version.
-    r.publish("com.acme/weather", "0.1.0").await;
+    publish(&r, "com.acme/weather", "0.1.0").await;
     r.approve("com.acme/weather", "0.1.0").await;
     let second = r.get("/api/v1/allowlists/engineering").await;
     assert_eq!(second.headers["etag"], "\"2\"");
@@ -409,14 +367,14 @@ async fn the_signed_document_verifies_and_its_version_only_grows() {
     );
     let secure = r.get("/api/v1/allowlists/secure").await;
     assert_eq!(secure.status, StatusCode::UNAUTHORIZED);
-    let secure = call(
-        &r.app,
-        Method::GET,
-        "/api/v1/allowlists/secure",
-        Some(&r.reader),
-        None,
-    )
-    .await;
+    let secure = r
+        .call(
+            Method::GET,
+            "/api/v1/allowlists/secure",
+            Some(r.reader().await),
+            None,
+        )
+        .await;
     assert_eq!(verify(&keys.body, &secure.body).version, 1);
     assert_eq!(
         r.get("/api/v1/allowlists/nosuch").await.status,

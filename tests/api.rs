@@ -6,130 +6,23 @@
     reason = "in tests a failed unwrap is a failed test, with its location"
 )]
 
+use crate::util::{Reply, TestApp};
 use axum::body::Body;
-use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use axum::http::{Method, Request, StatusCode, header};
 use mcpreg_api::admin::Role;
-use mcpreg_tests::TestDb;
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
-struct Api {
-    db: TestDb,
-    app: axum::Router,
-    token: String,
+async fn publish_ok(api: &TestApp, name: &str, version: &str) -> Value {
+    api.published(&api.admin, &server_json(name, version)).await
 }
 
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Value,
-}
-
-impl Reply {
-    fn content_type(&self) -> &str {
-        self.headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
+async fn set_status(api: &TestApp, path: &str, status: &str, message: Option<&str>) -> Reply {
+    let mut body = json!({"status": status});
+    if let Some(m) = message {
+        body["statusMessage"] = json!(m);
     }
-
-    /// Asserts a problem document with this status and code, and returns it.
-    #[track_caller]
-    fn problem(&self, status: u16, code: &str) -> &Value {
-        assert_eq!(self.status.as_u16(), status, "{:#}", self.body);
-        assert_eq!(
-            self.content_type(),
-            "application/problem+json",
-            "{:#}",
-            self.body
-        );
-        assert_eq!(self.body["status"], status);
-        assert_eq!(self.body["code"], code, "{:#}", self.body);
-        assert_eq!(self.body["type"], format!("urn:mcpreg:problem:{code}"));
-        assert!(self.body["detail"].as_str().is_some_and(|d| !d.is_empty()));
-        &self.body
-    }
-
-    fn locations(&self) -> Vec<String> {
-        self.body["errors"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|e| e["location"].as_str().unwrap_or("").to_owned())
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-}
-
-impl Api {
-    async fn new() -> Self {
-        let db = TestDb::new().await;
-        let token = db.token("test-admin", Role::Admin).await;
-        let app = db.app();
-        Self { db, app, token }
-    }
-
-    async fn raw(&self, request: Request<Body>) -> Reply {
-        let response = self.app.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024 * 1024)
-            .await
-            .unwrap();
-        let body = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
-        };
-        Reply {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    async fn get(&self, uri: &str) -> Reply {
-        self.raw(Request::get(uri).body(Body::empty()).unwrap())
-            .await
-    }
-
-    async fn send(&self, method: Method, uri: &str, body: &Value, token: Option<&str>) -> Reply {
-        let mut request = Request::builder()
-            .method(method)
-            .uri(uri)
-            .header(header::CONTENT_TYPE, "application/json");
-        if let Some(t) = token {
-            request = request.header(header::AUTHORIZATION, format!("Bearer {t}"));
-        }
-        self.raw(
-            request
-                .body(Body::from(serde_json::to_vec(body).unwrap()))
-                .unwrap(),
-        )
+    api.call(Method::PATCH, path, Some(&api.admin), Some(&body))
         .await
-    }
-
-    async fn publish(&self, doc: &Value) -> Reply {
-        self.send(Method::POST, "/api/v1/publish", doc, Some(&self.token))
-            .await
-    }
-
-    async fn publish_ok(&self, name: &str, version: &str) -> Value {
-        let reply = self.publish(&server_json(name, version)).await;
-        assert_eq!(reply.status, StatusCode::CREATED, "{:#}", reply.body);
-        reply.body
-    }
-
-    async fn set_status(&self, path: &str, status: &str, message: Option<&str>) -> Reply {
-        let mut body = json!({"status": status});
-        if let Some(m) = message {
-            body["statusMessage"] = json!(m);
-        }
-        self.send(Method::PATCH, path, &body, Some(&self.token))
-            .await
-    }
 }
 
 fn server_json(name: &str, version: &str) -> Value {
@@ -163,9 +56,9 @@ fn names_and_versions(list: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn publish_then_read_through_the_official_api() {
-    let api = Api::new().await;
+    let api = TestApp::new().await;
     let doc = server_json("com.example/weather", "1.0.0");
-    let created = api.publish(&doc).await;
+    let created = api.publish(&api.admin, &doc).await;
     assert_eq!(created.status, StatusCode::CREATED, "{:#}", created.body);
     assert_eq!(
         created.body["server"], doc,
@@ -213,15 +106,23 @@ async fn publish_then_read_through_the_official_api() {
     )
     .unwrap();
     assert!(text.starts_with("{\"$schema\""), "{text}");
+
+    // The whole answer as an MCP client reads it.
+    insta::assert_json_snapshot!("official_version", created.body, {
+        "._meta.*.publishedAt" => "[timestamp]",
+        "._meta.*.updatedAt" => "[timestamp]",
+    });
 }
 
 #[tokio::test]
 async fn the_same_version_twice_is_a_conflict_and_versions_are_immutable() {
-    let api = Api::new().await;
-    api.publish_ok("com.example/weather", "1.0.0").await;
+    let api = TestApp::new().await;
+    publish_ok(&api, "com.example/weather", "1.0.0").await;
     let mut changed = server_json("com.example/weather", "1.0.0");
     changed["description"] = json!("Something else");
-    api.publish(&changed).await.problem(409, "version_exists");
+    api.publish(&api.admin, &changed)
+        .await
+        .problem(409, "version_exists");
     let stored = api
         .get("/v0.1/servers/com.example%2Fweather/versions/1.0.0")
         .await;
@@ -245,21 +146,21 @@ async fn the_same_version_twice_is_a_conflict_and_versions_are_immutable() {
 
 #[tokio::test]
 async fn names_differing_only_in_case_cannot_coexist() {
-    let api = Api::new().await;
-    api.publish_ok("com.example/weather", "1.0.0").await;
-    api.publish(&server_json("com.example/Weather", "1.0.1"))
+    let api = TestApp::new().await;
+    publish_ok(&api, "com.example/weather", "1.0.0").await;
+    api.publish(&api.admin, &server_json("com.example/Weather", "1.0.1"))
         .await
         .problem(409, "name_conflict");
-    api.publish(&server_json("COM.example/other", "1.0.0"))
+    api.publish(&api.admin, &server_json("COM.example/other", "1.0.0"))
         .await
         .problem(409, "name_conflict");
 }
 
 #[tokio::test]
 async fn latest_follows_the_official_order() {
-    let api = Api::new().await;
+    let api = TestApp::new().await;
     let name = "com.example/ordering";
-    let latest = async |api: &Api| {
+    let latest = async |api: &TestApp| {
         api.get(&format!(
             "/v0.1/servers/{}/versions/latest",
             name.replace('/', "%2F")
@@ -270,17 +171,17 @@ async fn latest_follows_the_official_order() {
             .unwrap()
             .to_owned()
     };
-    api.publish_ok(name, "nightly").await;
+    publish_ok(&api, name, "nightly").await;
     assert_eq!(latest(&api).await, "nightly");
-    api.publish_ok(name, "1.2.0").await; // semver beats non-semver
+    publish_ok(&api, name, "1.2.0").await; // semver beats non-semver
     assert_eq!(latest(&api).await, "1.2.0");
-    api.publish_ok(name, "1.10.0").await; // semver order, not text order
+    publish_ok(&api, name, "1.10.0").await; // semver order, not text order
     assert_eq!(latest(&api).await, "1.10.0");
-    api.publish_ok(name, "1.9.9").await; // an older backport does not take latest
+    publish_ok(&api, name, "1.9.9").await; // an older backport does not take latest
     assert_eq!(latest(&api).await, "1.10.0");
-    api.publish_ok(name, "2.0.0-rc.1").await;
+    publish_ok(&api, name, "2.0.0-rc.1").await;
     assert_eq!(latest(&api).await, "2.0.0-rc.1");
-    api.publish_ok(name, "snapshot").await; // non-semver never beats semver
+    publish_ok(&api, name, "snapshot").await; // non-semver never beats semver
     assert_eq!(latest(&api).await, "2.0.0-rc.1");
     let versions = api
         .get("/v0.1/servers/com.example%2Fordering/versions")
@@ -300,14 +201,16 @@ async fn latest_follows_the_official_order() {
     assert_eq!(versions.body["servers"][0]["server"]["version"], "snapshot");
 
     // Deleting the latest moves it to the next highest live version; restoring moves it back.
-    api.set_status(
+    set_status(
+        &api,
         "/api/v1/servers/com.example%2Fordering/versions/2.0.0-rc.1/status",
         "deleted",
         Some("withdrawn"),
     )
     .await;
     assert_eq!(latest(&api).await, "1.10.0");
-    api.set_status(
+    set_status(
+        &api,
         "/api/v1/servers/com.example%2Fordering/versions/2.0.0-rc.1/status",
         "active",
         None,
@@ -318,18 +221,18 @@ async fn latest_follows_the_official_order() {
 
 #[tokio::test]
 async fn status_changes_hide_deleted_versions_and_record_why() {
-    let api = Api::new().await;
-    api.publish_ok("com.example/old", "1.0.0").await;
-    api.publish_ok("com.example/old", "1.1.0").await;
-    api.publish_ok("com.example/kept", "1.0.0").await;
+    let api = TestApp::new().await;
+    publish_ok(&api, "com.example/old", "1.0.0").await;
+    publish_ok(&api, "com.example/old", "1.1.0").await;
+    publish_ok(&api, "com.example/kept", "1.0.0").await;
 
-    let deprecated = api
-        .set_status(
-            "/api/v1/servers/com.example%2Fold/status",
-            "deprecated",
-            Some("use com.example/kept"),
-        )
-        .await;
+    let deprecated = set_status(
+        &api,
+        "/api/v1/servers/com.example%2Fold/status",
+        "deprecated",
+        Some("use com.example/kept"),
+    )
+    .await;
     assert_eq!(deprecated.status, StatusCode::OK, "{:#}", deprecated.body);
     assert_eq!(deprecated.body["versions"].as_array().unwrap().len(), 2);
     let one = api
@@ -343,16 +246,17 @@ async fn status_changes_hide_deleted_versions_and_record_why() {
         2
     );
     // The same change again changes nothing.
-    let again = api
-        .set_status(
-            "/api/v1/servers/com.example%2Fold/status",
-            "deprecated",
-            Some("use com.example/kept"),
-        )
-        .await;
+    let again = set_status(
+        &api,
+        "/api/v1/servers/com.example%2Fold/status",
+        "deprecated",
+        Some("use com.example/kept"),
+    )
+    .await;
     assert_eq!(again.body["versions"], json!([]));
 
-    api.set_status(
+    set_status(
+        &api,
         "/api/v1/servers/com.example%2Fold/status",
         "deleted",
         Some("gone"),
@@ -375,32 +279,44 @@ async fn status_changes_hide_deleted_versions_and_record_why() {
     assert_eq!(shown.body["server"]["version"], "1.1.0");
 
     // A status message with `active` is refused, as is an unknown status or version.
-    let refused = api
-        .set_status(
-            "/api/v1/servers/com.example%2Fold/status",
-            "active",
-            Some("why"),
-        )
-        .await;
+    let refused = set_status(
+        &api,
+        "/api/v1/servers/com.example%2Fold/status",
+        "active",
+        Some("why"),
+    )
+    .await;
     assert_eq!(
         refused.problem(400, "invalid_parameter")["errors"][0]["location"],
         "statusMessage"
     );
-    api.set_status("/api/v1/servers/com.example%2Fold/status", "archived", None)
-        .await
-        .problem(400, "invalid_body");
-    api.set_status(
+    set_status(
+        &api,
+        "/api/v1/servers/com.example%2Fold/status",
+        "archived",
+        None,
+    )
+    .await
+    .problem(400, "invalid_body");
+    set_status(
+        &api,
         "/api/v1/servers/com.example%2Fold/versions/9.9.9/status",
         "deleted",
         None,
     )
     .await
     .problem(404, "version_not_found");
-    api.set_status("/api/v1/servers/com.example%2Fnone/status", "deleted", None)
-        .await
-        .problem(404, "server_not_found");
+    set_status(
+        &api,
+        "/api/v1/servers/com.example%2Fnone/status",
+        "deleted",
+        None,
+    )
+    .await
+    .problem(404, "server_not_found");
     let long = "x".repeat(501);
-    api.set_status(
+    set_status(
+        &api,
         "/api/v1/servers/com.example%2Fold/status",
         "deleted",
         Some(&long),
@@ -426,17 +342,17 @@ async fn status_changes_hide_deleted_versions_and_record_why() {
 
 #[tokio::test]
 async fn listing_filters() {
-    let api = Api::new().await;
+    let api = TestApp::new().await;
     for (name, versions) in [
         ("com.example/alpha", vec!["1.0.0", "2.0.0"]),
         ("com.example/beta_1", vec!["1.0.0"]),
         ("org.other/gamma", vec!["0.1.0"]),
     ] {
         for v in versions {
-            api.publish_ok(name, v).await;
+            publish_ok(&api, name, v).await;
         }
     }
-    async fn api_names(api: &Api, q: &str) -> Vec<String> {
+    async fn api_names(api: &TestApp, q: &str) -> Vec<String> {
         let reply = api.get(&format!("/v0.1/servers{q}")).await;
         assert_eq!(reply.status, StatusCode::OK, "{q}: {:#}", reply.body);
         names_and_versions(&reply.body)
@@ -474,8 +390,9 @@ async fn listing_filters() {
     assert_eq!(api_names(&api, "?search=%25").await, Vec::<String>::new());
 
     let before = chrono::Utc::now();
-    api.publish_ok("org.other/gamma", "0.2.0").await;
-    api.set_status(
+    publish_ok(&api, "org.other/gamma", "0.2.0").await;
+    set_status(
+        &api,
         "/api/v1/servers/com.example%2Falpha/versions/1.0.0/status",
         "deleted",
         None,
@@ -511,7 +428,7 @@ async fn listing_filters() {
 
 #[tokio::test]
 async fn limits_are_checked_like_the_official_registry() {
-    let api = Api::new().await;
+    let api = TestApp::new().await;
     for bad in ["0", "101", "-1", "ten"] {
         let reply = api.get(&format!("/v0.1/servers?limit={bad}")).await;
         reply.problem(422, "validation_failed");
@@ -527,11 +444,11 @@ async fn limits_are_checked_like_the_official_registry() {
 
 #[tokio::test]
 async fn pages_are_complete_and_consistent_while_versions_are_published() {
-    let api = Api::new().await;
+    let api = TestApp::new().await;
     let mut expected = Vec::new();
     for i in 0..25 {
         let name = format!("com.example/s{i:02}");
-        api.publish_ok(&name, "1.0.0").await;
+        publish_ok(&api, &name, "1.0.0").await;
         expected.push(format!("{name}@1.0.0"));
     }
     // Walk in pages of 4 while new servers appear before and after the cursor.
@@ -551,8 +468,7 @@ async fn pages_are_complete_and_consistent_while_versions_are_published() {
         assert!(page.body["metadata"]["count"].as_u64().unwrap() <= 4);
         seen.extend(names_and_versions(&page.body));
         pages += 1;
-        api.publish_ok(&format!("com.example/a{pages:02}"), "1.0.0")
-            .await; // sorts before every cursor
+        publish_ok(&api, &format!("com.example/a{pages:02}"), "1.0.0").await; // sorts before every cursor
         match page.body["metadata"]["nextCursor"].as_str() {
             Some(c) => cursor = Some(c.to_owned()),
             None => break,
@@ -572,13 +488,14 @@ async fn pages_are_complete_and_consistent_while_versions_are_published() {
 
 #[tokio::test]
 async fn invalid_server_json_lists_every_problem_with_its_path() {
-    let api = Api::new().await;
+    let api = TestApp::new().await;
     let mut doc = server_json("com.example/bad", "^1.0.0");
     doc["packages"][0]["version"] = json!("latest");
     doc["description"] = json!("x".repeat(101));
     doc["remotes"] = json!([{"type": "streamable-http", "url": "http://insecure.example.com/mcp"}]);
-    let reply = api.publish(&doc).await;
+    let reply = api.publish(&api.admin, &doc).await;
     reply.problem(422, "invalid_server_json");
+    insta::assert_json_snapshot!("invalid_server_json_problem", reply.body);
     let locations = reply.locations();
     for want in [
         "version",
@@ -594,11 +511,17 @@ async fn invalid_server_json_lists_every_problem_with_its_path() {
     let mut unknown_schema = server_json("com.example/bad", "1.0.0");
     unknown_schema["$schema"] =
         json!("https://static.modelcontextprotocol.io/schemas/draft/server.schema.json");
-    assert_eq!(api.publish(&unknown_schema).await.locations(), ["$schema"]);
+    assert_eq!(
+        api.publish(&api.admin, &unknown_schema).await.locations(),
+        ["$schema"]
+    );
     let mut no_schema = server_json("com.example/bad", "1.0.0");
     no_schema.as_object_mut().unwrap().remove("$schema");
-    assert_eq!(api.publish(&no_schema).await.locations(), ["$schema"]);
-    api.publish(&json!([1, 2]))
+    assert_eq!(
+        api.publish(&api.admin, &no_schema).await.locations(),
+        ["$schema"]
+    );
+    api.publish(&api.admin, &json!([1, 2]))
         .await
         .problem(422, "invalid_server_json");
     // Nothing of a rejected document was stored.
@@ -614,16 +537,18 @@ async fn invalid_server_json_lists_every_problem_with_its_path() {
     assert_eq!(namespaces, 0);
 
     // /validate answers the same findings without publishing.
-    let report = api.send(Method::POST, "/api/v1/validate", &doc, None).await;
+    let report = api
+        .call(Method::POST, "/api/v1/validate", None, Some(&doc))
+        .await;
     assert_eq!(report.status, StatusCode::OK);
     assert_eq!(report.body["valid"], false);
     assert!(report.body["errors"].as_array().unwrap().len() >= 4);
     let ok = api
-        .send(
+        .call(
             Method::POST,
             "/v0.1/validate",
-            &server_json("com.example/good", "1.0.0"),
             None,
+            Some(&server_json("com.example/good", "1.0.0")),
         )
         .await;
     assert_eq!(ok.body["valid"], true);
@@ -631,37 +556,37 @@ async fn invalid_server_json_lists_every_problem_with_its_path() {
 
 #[tokio::test]
 async fn malformed_requests_get_problem_documents() {
-    let api = Api::new().await;
+    let api = TestApp::new().await;
     let post = |body: &'static str, content_type: &'static str| {
         let mut r = Request::post("/api/v1/publish")
-            .header(header::AUTHORIZATION, format!("Bearer {}", api.token));
+            .header(header::AUTHORIZATION, format!("Bearer {}", api.admin));
         if !content_type.is_empty() {
             r = r.header(header::CONTENT_TYPE, content_type);
         }
         r.body(Body::from(body)).unwrap()
     };
-    let reply = api.raw(post("{\"name\": ", "application/json")).await;
+    let reply = api.send(post("{\"name\": ", "application/json")).await;
     reply.problem(400, "malformed_json");
     assert!(
         reply.locations()[0].starts_with("body (line 1, column"),
         "{:?}",
         reply.locations()
     );
-    api.raw(post("{} trailing", "application/json"))
+    api.send(post("{} trailing", "application/json"))
         .await
         .problem(400, "malformed_json");
-    api.raw(post("{}", "text/plain"))
+    api.send(post("{}", "text/plain"))
         .await
         .problem(415, "unsupported_media_type");
-    api.raw(post("{}", ""))
+    api.send(post("{}", ""))
         .await
         .problem(415, "unsupported_media_type");
 
     let huge = format!("{{\"description\": \"{}\"}}", "x".repeat(2 * 1024 * 1024));
     let reply = api
-        .raw(
+        .send(
             Request::post("/api/v1/publish")
-                .header(header::AUTHORIZATION, format!("Bearer {}", api.token))
+                .header(header::AUTHORIZATION, format!("Bearer {}", api.admin))
                 .header(header::CONTENT_TYPE, "application/json")
                 .body(Body::from(huge))
                 .unwrap(),
@@ -673,7 +598,7 @@ async fn malformed_requests_get_problem_documents() {
         .await
         .problem(404, "route_not_found");
     let reply = api
-        .raw(
+        .send(
             Request::delete("/v0.1/servers")
                 .body(Body::empty())
                 .unwrap(),
@@ -691,11 +616,11 @@ async fn malformed_requests_get_problem_documents() {
         .await
         .problem(400, "bad_request");
     let bad_ns = api
-        .send(
+        .call(
             Method::POST,
             "/api/v1/namespaces",
-            &json!({"name": "nodots"}),
-            Some(&api.token),
+            Some(&api.admin),
+            Some(&json!({"name": "nodots"})),
         )
         .await;
     bad_ns.problem(400, "invalid_body");
@@ -703,9 +628,11 @@ async fn malformed_requests_get_problem_documents() {
 
 #[tokio::test]
 async fn writes_need_a_valid_admin_token() {
-    let api = Api::new().await;
+    let api = TestApp::new().await;
     let doc = server_json("com.example/guarded", "1.0.0");
-    let reply = api.send(Method::POST, "/api/v1/publish", &doc, None).await;
+    let reply = api
+        .call(Method::POST, "/api/v1/publish", None, Some(&doc))
+        .await;
     reply.problem(401, "missing_credentials");
     assert!(
         reply
@@ -718,11 +645,11 @@ async fn writes_need_a_valid_admin_token() {
     );
 
     let reply = api
-        .send(
+        .call(
             Method::POST,
             "/api/v1/publish",
-            &doc,
             Some("mcpreg_not-a-real-token"),
+            Some(&doc),
         )
         .await;
     reply.problem(401, "invalid_token");
@@ -735,18 +662,18 @@ async fn writes_need_a_valid_admin_token() {
             .unwrap()
             .contains("invalid_token")
     );
-    api.send(
+    api.call(
         Method::POST,
         "/api/v1/publish",
-        &doc,
         Some("eyJhbGciOiJub25lIn0.e30."),
+        Some(&doc),
     )
     .await
     .problem(401, "untrusted_issuer");
 
     let reader = api.db.token("reader", Role::Reader).await;
     let reply = api
-        .send(Method::POST, "/api/v1/publish", &doc, Some(&reader))
+        .call(Method::POST, "/api/v1/publish", Some(&reader), Some(&doc))
         .await;
     assert!(
         reply.problem(403, "forbidden")["detail"]
@@ -755,10 +682,12 @@ async fn writes_need_a_valid_admin_token() {
             .contains("admin")
     );
 
-    mcpreg_server::db::tokens::revoke(&api.db.pool, "test-admin")
+    mcpreg_server::db::tokens::revoke(&api.db.pool, "admin")
         .await
         .unwrap();
-    api.publish(&doc).await.problem(401, "revoked_token");
+    api.publish(&api.admin, &doc)
+        .await
+        .problem(401, "revoked_token");
 
     let expired = api.db.token("soon", Role::Admin).await;
     sqlx::query(
@@ -767,7 +696,7 @@ async fn writes_need_a_valid_admin_token() {
     .execute(&api.db.pool)
     .await
     .unwrap();
-    api.send(Method::POST, "/api/v1/publish", &doc, Some(&expired))
+    api.call(Method::POST, "/api/v1/publish", Some(&expired), Some(&doc))
         .await
         .problem(401, "expired_token");
 
@@ -787,23 +716,23 @@ async fn writes_need_a_valid_admin_token() {
 
 #[tokio::test]
 async fn namespaces_are_created_on_first_publish_or_explicitly() {
-    let api = Api::new().await;
-    api.publish_ok("com.example/one", "1.0.0").await;
+    let api = TestApp::new().await;
+    publish_ok(&api, "com.example/one", "1.0.0").await;
     let created = api
-        .send(
+        .call(
             Method::POST,
             "/api/v1/namespaces",
-            &json!({"name": "com.acme", "description": "Acme's servers"}),
-            Some(&api.token),
+            Some(&api.admin),
+            Some(&json!({"name": "com.acme", "description": "Acme's servers"})),
         )
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{:#}", created.body);
-    assert_eq!(created.body["createdBy"], "token:test-admin");
-    api.send(
+    assert_eq!(created.body["createdBy"], "token:admin");
+    api.call(
         Method::POST,
         "/api/v1/namespaces",
-        &json!({"name": "COM.acme"}),
-        Some(&api.token),
+        Some(&api.admin),
+        Some(&json!({"name": "COM.acme"})),
     )
     .await
     .problem(409, "namespace_exists");
@@ -832,9 +761,9 @@ async fn namespaces_are_created_on_first_publish_or_explicitly() {
 
 #[tokio::test]
 async fn cors_lets_browser_clients_read_the_official_api() {
-    let api = Api::new().await;
+    let api = TestApp::new().await;
     let preflight = api
-        .raw(
+        .send(
             Request::options("/v0.1/servers")
                 .header(header::ORIGIN, "vscode-file://vscode-app")
                 .header(header::ACCESS_CONTROL_REQUEST_METHOD, "GET")
@@ -860,7 +789,7 @@ async fn cors_lets_browser_clients_read_the_official_api() {
     assert!(h(header::ACCESS_CONTROL_ALLOW_HEADERS).contains("authorization"));
     assert!(h(header::ACCESS_CONTROL_ALLOW_HEADERS).contains("content-type"));
     let get = api
-        .raw(
+        .send(
             Request::get("/v0.1/servers?limit=1")
                 .header(header::ORIGIN, "https://github.com")
                 .body(Body::empty())
@@ -874,7 +803,7 @@ async fn cors_lets_browser_clients_read_the_official_api() {
         "*"
     );
     let missing = api
-        .raw(
+        .send(
             Request::get("/v0.1/servers/x%2Fy/versions/latest")
                 .header(header::ORIGIN, "https://github.com")
                 .body(Body::empty())
@@ -893,18 +822,18 @@ async fn cors_lets_browser_clients_read_the_official_api() {
 
 #[tokio::test]
 async fn health_and_readiness() {
-    let api = Api::new().await;
+    let api = TestApp::new().await;
     assert_eq!(api.get("/healthz").await.body, json!({"status": "ok"}));
     assert_eq!(api.get("/readyz").await.body, json!({"status": "ok"}));
     let me = api
-        .raw(
+        .send(
             Request::get("/api/v1/whoami")
-                .header(header::AUTHORIZATION, format!("Bearer {}", api.token))
+                .header(header::AUTHORIZATION, format!("Bearer {}", api.admin))
                 .body(Body::empty())
                 .unwrap(),
         )
         .await;
-    assert_eq!(me.body["subject"], "token:test-admin");
+    assert_eq!(me.body["subject"], "token:admin");
     assert_eq!(me.body["roles"], json!(["admin"]));
     api.db.pool.close().await;
     api.get("/readyz").await.problem(503, "unavailable");

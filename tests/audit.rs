@@ -7,16 +7,10 @@
     reason = "in tests a failed unwrap is a failed test, with its location"
 )]
 
+use crate::util::{ServerProcess, TestDb, call, mcpreg, server_json};
 use axum::http::{Method, StatusCode};
 use mcpreg_api::admin::Role;
-use mcpreg_tests::{ServerProcess, TestDb, call, mcpreg};
-use serde_json::{Value, json};
-
-const SCHEMA: &str = "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json";
-
-fn server_json(name: &str, version: &str) -> Value {
-    json!({"$schema": SCHEMA, "name": name, "description": "test", "version": version})
-}
+use serde_json::Value;
 
 /// Runs SQL as the database owner would, triggers off: what an attacker with database access
 /// (not the registry's API) could do.

@@ -9,7 +9,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use mcpreg_tests::{ServerProcess, TestDb, binary, fixture, mcpreg};
+use crate::util::{ServerProcess, TestDb, binary, fixture, mcpreg};
 use serde_json::{Value, json};
 
 /// A temporary directory the unprivileged PostgreSQL user can enter, whatever the umask.
@@ -48,7 +48,7 @@ fn create_token(data_dir: &Path) -> String {
     token
 }
 
-fn json_out(run: &mcpreg_tests::CliRun) -> Value {
+fn json_out(run: &crate::util::CliRun) -> Value {
     serde_json::from_str(&run.stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", run.stdout, run.stderr))
 }
@@ -76,7 +76,7 @@ fn one_command_registry_with_embedded_postgres_driven_by_the_cli() {
     );
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     let cfg = data.path().join("cli-config");
-    let run = mcpreg_tests::mcpreg_with(
+    let run = crate::util::mcpreg_with(
         &url,
         None,
         &[("MCPREG_CONFIG_DIR", cfg.to_str().unwrap())],
@@ -500,7 +500,7 @@ async fn replicas_see_each_others_changes_within_a_second() {
 /// server-everything from npm (installed with `npm ci` into `cli/tests/node` on first use, as the
 /// CLI's own tests do), and the command line that runs it over stdio.
 fn everything_stdio() -> Vec<String> {
-    let dir = mcpreg_tests::workspace_root().join("cli/tests/node");
+    let dir = crate::util::workspace_root().join("cli/tests/node");
     let js = dir.join("node_modules/@modelcontextprotocol/server-everything/dist/index.js");
     if !js.exists() {
         let status = std::process::Command::new("npm")
@@ -588,7 +588,7 @@ async fn tools_pinned_through_the_cli_catch_a_rug_pull_of_the_live_server() {
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
 
     // The same package, changed after review: drift, exit 3, the poisoned tool named.
-    let rug = mcpreg_tests::workspace_root().join("cli/tests/node/rug-pull.mjs");
+    let rug = crate::util::workspace_root().join("cli/tests/node/rug-pull.mjs");
     let mut diff = vec!["tools", "diff", name, "--", "node", rug.to_str().unwrap()];
     diff.extend(&live);
     let run = mcpreg(&url, None, &diff);
@@ -597,7 +597,7 @@ async fn tools_pinned_through_the_cli_catch_a_rug_pull_of_the_live_server() {
 
     // A scanner's report, uploaded by CI and exported again as SARIF.
     let sarif =
-        mcpreg_tests::scan_fixture("scans/bandit/cisco-example-malicious-mcp-servers.bandit.sarif");
+        crate::util::scan_fixture("scans/bandit/cisco-example-malicious-mcp-servers.bandit.sarif");
     let run = mcpreg(&url, t, &["scans", "upload", name, sarif.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(
@@ -802,7 +802,7 @@ async fn an_allowlist_follows_policy_across_replicas_and_the_cli_enforces_it() {
         ("MCPREG_CONFIG_DIR", cfg.to_str().unwrap()),
         ("HOME", home.to_str().unwrap()),
     ];
-    let run = mcpreg_tests::mcpreg_with(&b.url, None, &env, &["allowlist", "pull", "engineering"]);
+    let run = crate::util::mcpreg_with(&b.url, None, &env, &["allowlist", "pull", "engineering"]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(run.stderr.contains("first use"), "{}", run.stderr);
 
@@ -819,7 +819,7 @@ async fn an_allowlist_follows_policy_across_replicas_and_the_cli_enforces_it() {
         "latest": {"type": "stdio", "command": "npx", "args": ["-y", "@acme/github-mcp"]}
     }));
     let check = |env: &[(&str, &str)]| {
-        mcpreg_tests::mcpreg_with(
+        crate::util::mcpreg_with(
             &b.url,
             None,
             env,
@@ -880,7 +880,7 @@ async fn an_allowlist_follows_policy_across_replicas_and_the_cli_enforces_it() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    let run = mcpreg_tests::mcpreg_with(&b.url, None, &env, &["allowlist", "pull", "engineering"]);
+    let run = crate::util::mcpreg_with(&b.url, None, &env, &["allowlist", "pull", "engineering"]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     write_config(json!({
         "github": {"type": "stdio", "command": "npx", "args": ["-y", "@acme/github-mcp@1.4.2"]},

@@ -7,59 +7,11 @@
     reason = "in tests a failed unwrap is a failed test, with its location"
 )]
 
-use axum::Router;
-use axum::body::Body;
-use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use crate::util::{Idp, TestApp, TestDb, call, server_json};
+use axum::http::{Method, StatusCode, header};
 use base64::Engine;
 use mcpreg_api::admin::Role;
-use mcpreg_tests::{Idp, TestDb};
 use serde_json::{Value, json};
-use tower::ServiceExt;
-
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Value,
-}
-
-async fn call(
-    app: &Router,
-    method: Method,
-    uri: &str,
-    token: Option<&str>,
-    body: Option<&Value>,
-) -> Reply {
-    let mut request = Request::builder().method(method).uri(uri);
-    if let Some(t) = token {
-        request = request.header(header::AUTHORIZATION, format!("Bearer {t}"));
-    }
-    let request = match body {
-        Some(b) => request
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(serde_json::to_vec(b).unwrap())),
-        None => request.body(Body::empty()),
-    }
-    .unwrap();
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 24)
-        .await
-        .unwrap();
-    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    Reply {
-        status,
-        headers,
-        body,
-    }
-}
-
-fn server_json(name: &str, version: &str) -> Value {
-    json!({
-        "$schema": "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json",
-        "name": name, "description": "test", "version": version
-    })
-}
 
 fn b64(v: &Value) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap())
@@ -242,13 +194,7 @@ async fn every_bad_credential_is_refused_naming_the_failed_check() {
     ];
     for (token, code) in cases {
         let reply = call(&app, Method::GET, "/api/v1/whoami", Some(&token), None).await;
-        assert_eq!(
-            reply.status,
-            StatusCode::UNAUTHORIZED,
-            "{code}: {:#}",
-            reply.body
-        );
-        assert_eq!(reply.body["code"], code, "{:#}", reply.body);
+        reply.problem(401, code);
         let challenge = reply
             .headers
             .get(header::WWW_AUTHENTICATE)
@@ -290,7 +236,7 @@ async fn every_bad_credential_is_refused_naming_the_failed_check() {
             None,
         )
         .await;
-        assert_eq!(reply.body["code"], "unknown_key");
+        reply.problem(401, "unknown_key");
     }
     assert_eq!(idp.jwks_fetches().await, fetched);
     assert_eq!(fetched, 1, "one fetch served every token above");
@@ -438,10 +384,7 @@ async fn trusted_publishing_gives_ci_a_token_for_one_server() {
 
     // Each refusal names its reason.
     let replay = exchange(ci_token, "com.acme/weather").await;
-    assert_eq!(
-        (replay.status, replay.body["code"].as_str()),
-        (StatusCode::UNAUTHORIZED, Some("token_replayed"))
-    );
+    replay.problem(401, "token_replayed");
     for (client, code) in [
         ("gha-prt", "trigger_not_allowed"),
         ("gha-build", "workflow_mismatch"),
@@ -453,28 +396,20 @@ async fn trusted_publishing_gives_ci_a_token_for_one_server() {
             "com.acme/weather",
         )
         .await;
-        assert_eq!(
-            (reply.status, reply.body["code"].as_str()),
-            (StatusCode::FORBIDDEN, Some(code)),
-            "{client}: {:#}",
-            reply.body
-        );
+        reply.problem(403, code);
     }
     let reply = exchange(
         idp.actions_token("gha-release", "mcpreg").await,
         "org.other/weather",
     )
     .await;
-    assert_eq!(reply.body["code"], "no_trusted_publisher");
+    reply.problem(403, "no_trusted_publisher");
     let reply = exchange(
         idp.actions_token("gha-release", "other").await,
         "com.acme/weather",
     )
     .await;
-    assert_eq!(
-        (reply.status, reply.body["code"].as_str()),
-        (StatusCode::UNAUTHORIZED, Some("invalid_audience"))
-    );
+    reply.problem(401, "invalid_audience");
     // A person's token is not a CI token.
     let reply = exchange(idp.device_login("alice").await, "com.acme/weather").await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN, "{:#}", reply.body);
@@ -496,9 +431,8 @@ async fn trusted_publishing_gives_ci_a_token_for_one_server() {
 #[tokio::test(flavor = "multi_thread")]
 async fn authorization_matrix() {
     let idp = Idp::start();
-    let db = TestDb::new().await;
-    let app = db.app_with(idp.access_config(true));
-    let admin = db.token("m-admin", Role::Admin).await;
+    let r = TestApp::with_access(idp.access_config(true)).await;
+    let (db, app, admin) = (&r.db, r.app.clone(), r.admin.clone());
     let callers: Vec<(&str, Option<String>)> = vec![
         ("anonymous", None),
         ("reader", Some(db.token("m-reader", Role::Reader).await)),
@@ -553,37 +487,19 @@ async fn authorization_matrix() {
     };
     let mut callers = callers;
     callers.push(("trusted-publishing", Some(tp)));
-    let published = call(
-        &app,
-        Method::POST,
-        "/api/v1/publish",
-        Some(&admin),
-        Some(&server_json("com.acme/weather", "0.0.1")),
-    )
-    .await;
-    assert_eq!(published.status, StatusCode::CREATED);
+    r.published(&admin, &server_json("com.acme/weather", "0.0.1"))
+        .await;
     // Signatures attached in the matrix are made with this test key, trusted for com.acme.
-    let key = json!({"publicKey": std::fs::read_to_string(mcpreg_tests::trust_fixture("keys/p256.pub")).unwrap()});
-    let trusted = call(
-        &app,
-        Method::POST,
-        "/api/v1/namespaces/com.acme/trusted-signers",
-        Some(&admin),
-        Some(&key),
-    )
-    .await;
-    assert_eq!(trusted.status, StatusCode::CREATED, "{:#}", trusted.body);
+    r.trust_test_key("com.acme").await;
     // A tool manifest on com.acme/weather@0.0.1: reads find it, and a second one is a 409 for
     // anyone allowed to attach one.
-    let attached = call(
-        &app,
-        Method::PUT,
-        "/api/v1/servers/com.acme%2Fweather/versions/0.0.1/tools",
-        Some(&admin),
-        Some(&serde_json::to_value(mcpreg_tests::everything_manifest()).unwrap()),
+    r.attach_tools(
+        &admin,
+        "com.acme/weather",
+        "0.0.1",
+        &crate::util::everything_manifest(),
     )
     .await;
-    assert_eq!(attached.status, StatusCode::CREATED, "{:#}", attached.body);
     // An allowlist anyone may read: its views and document answer everyone alike.
     let open = call(
         &app,
@@ -597,7 +513,7 @@ async fn authorization_matrix() {
     /// A fresh key signature over com.acme/weather@0.0.1's server.json (ECDSA: never the same
     /// twice, so each call stores a new one).
     fn signature_of_weather(_: usize) -> Value {
-        mcpreg_tests::test_key_signature(&server_json("com.acme/weather", "0.0.1"))
+        crate::util::test_key_signature(&server_json("com.acme/weather", "0.0.1"))
     }
 
     use StatusCode as S;
@@ -750,7 +666,7 @@ async fn authorization_matrix() {
             Method::PUT,
             "/api/v1/servers/{serverName}/versions/{version}/tools",
             "/api/v1/servers/com.acme%2Fweather/versions/0.0.1/tools",
-            Some(|_| serde_json::to_value(mcpreg_tests::everything_manifest()).unwrap()),
+            Some(|_| serde_json::to_value(crate::util::everything_manifest()).unwrap()),
             [U, F, F, X, X, F, X, X, X, X],
         ),
         (
@@ -1022,7 +938,7 @@ async fn authorization_matrix() {
 /// GitHub-Actions-shaped environment with no stored secret.
 #[tokio::test(flavor = "multi_thread")]
 async fn cli_login_tokens_and_trusted_publishing() {
-    use mcpreg_tests::{ServerProcess, binary, mcpreg_with};
+    use crate::util::{ServerProcess, binary, mcpreg_with};
     use std::io::{BufRead, BufReader};
     use std::os::unix::fs::PermissionsExt;
 

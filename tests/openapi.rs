@@ -1,4 +1,5 @@
-//! The committed OpenAPI document is the one the service generates and serves.
+//! The committed OpenAPI document (`openapi/openapi.json`, the contract the README and DESIGN
+//! name) is the one the service generates and serves.
 //!
 //! After an API change, regenerate it with
 //! `cargo run -p mcpreg-server -- openapi > openapi/openapi.json`.
@@ -8,27 +9,46 @@
     reason = "in tests a failed unwrap is a failed test, with its location"
 )]
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use mcpreg_tests::{TestDb, workspace_root};
+use axum::http::{Method, StatusCode};
 use serde_json::Value;
-use tower::ServiceExt;
+
+use crate::util::{TestDb, call, workspace_root};
+
+const COMMITTED: &str = "openapi/openapi.json";
 
 fn generated() -> Value {
     serde_json::to_value(mcpreg_server::router::openapi()).unwrap()
 }
 
+fn committed() -> Value {
+    let text = std::fs::read_to_string(workspace_root().join(COMMITTED)).unwrap_or_default();
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}
+
+/// Fails with a unified diff of the two documents (pretty-printed, so that the diff names the
+/// lines that differ) rather than two documents of thousands of lines each.
+#[track_caller]
+fn assert_same_document(expected: (&str, &Value), actual: (&str, &Value)) {
+    if expected.1 == actual.1 {
+        return;
+    }
+    let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap() + "\n";
+    let (left, right) = (pretty(expected.1), pretty(actual.1));
+    let diff = similar::TextDiff::from_lines(&left, &right)
+        .unified_diff()
+        .context_radius(3)
+        .header(expected.0, actual.0)
+        .to_string();
+    panic!(
+        "{} differs from {}; if the change is intended, run \
+         `cargo run -p mcpreg-server -- openapi > {COMMITTED}`\n{diff}",
+        actual.0, expected.0
+    );
+}
+
 #[test]
 fn committed_openapi_matches_the_code() {
-    let path = workspace_root().join("openapi").join("openapi.json");
-    let committed: Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_default())
-            .unwrap_or(Value::Null);
-    assert!(
-        committed == generated(),
-        "{} is out of date: run `cargo run -p mcpreg-server -- openapi > openapi/openapi.json`",
-        path.display()
-    );
+    assert_same_document((COMMITTED, &committed()), ("generated", &generated()));
 }
 
 #[test]
@@ -61,38 +81,16 @@ fn openapi_is_3_1_and_documents_the_official_api() {
 #[tokio::test]
 async fn the_service_serves_the_same_document_and_a_docs_page() {
     let db = TestDb::new().await;
-    let response = db
-        .app()
-        .oneshot(Request::get("/openapi.json").body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let bytes = axum::body::to_bytes(response.into_body(), 10 << 20)
-        .await
-        .unwrap();
-    let served: Value = serde_json::from_slice(&bytes).unwrap();
-    assert_eq!(served, generated());
+    let app = db.app();
+    let served = call(&app, Method::GET, "/openapi.json", None, None).await;
+    assert_eq!(served.status, StatusCode::OK);
+    assert_same_document((COMMITTED, &committed()), ("/openapi.json", &served.body));
 
-    let response = db
-        .app()
-        .oneshot(Request::get("/docs/").body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let bytes = axum::body::to_bytes(response.into_body(), 10 << 20)
-        .await
-        .unwrap();
-    let html = String::from_utf8_lossy(&bytes);
+    let page = call(&app, Method::GET, "/docs/", None, None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.body.as_str().unwrap_or_default();
     assert!(html.contains("swagger-ui"), "{html}");
     // The page's assets are bundled in the binary: nothing is fetched from elsewhere.
-    let response = db
-        .app()
-        .oneshot(
-            Request::get("/docs/swagger-ui.css")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
+    let css = call(&app, Method::GET, "/docs/swagger-ui.css", None, None).await;
+    assert_eq!(css.status, StatusCode::OK);
 }

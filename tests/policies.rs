@@ -8,15 +8,13 @@
     reason = "in tests a failed unwrap is a failed test, with its location"
 )]
 
-use axum::Router;
-use axum::http::{Method, StatusCode};
-use mcpreg_api::admin::Role;
-use mcpreg_tests::{
-    ServerProcess, TestDb, call, everything_manifest, malicious_manifest, mcpreg, trust_fixture,
+use crate::util::{
+    Reply, ServerProcess, TestApp, call, everything_manifest, malicious_manifest, mcpreg,
+    server_json,
 };
+use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
-const SCHEMA: &str = "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json";
 const NAME: &str = "com.acme/weather";
 const URI: &str = "com.acme%2Fweather";
 
@@ -43,159 +41,46 @@ rules:
     when: {severityAtLeast: high}
 "#;
 
-fn server_json(version: &str) -> Value {
-    json!({"$schema": SCHEMA, "name": NAME, "description": "test", "version": version})
+/// Publishes a version of `com.acme/weather` as its publisher.
+async fn publish(r: &TestApp, version: &str) {
+    r.published(r.publisher().await, &server_json(NAME, version))
+        .await;
 }
 
-struct Registry {
-    db: TestDb,
-    app: Router,
-    admin: String,
-    publisher: String,
-    reviewer: String,
-    reader: String,
+async fn apply(r: &TestApp, source: &str) -> Reply {
+    r.call(
+        Method::PUT,
+        "/api/v1/policy",
+        Some(&r.admin),
+        Some(&json!({ "source": source })),
+    )
+    .await
 }
 
-async fn registry() -> Registry {
-    let db = TestDb::new().await;
-    let app = db.app();
-    let admin = db.token("admin", Role::Admin).await;
-    let publisher = db.scoped_token("ci", Role::Publisher, &["com.acme"]).await;
-    let reviewer = db.token("rev", Role::Reviewer).await;
-    let reader = db.token("reader", Role::Reader).await;
-    Registry {
-        db,
-        app,
-        admin,
-        publisher,
-        reviewer,
-        reader,
-    }
+async fn decide(r: &TestApp, subject: Value, version: &str) -> Reply {
+    r.call(
+        Method::POST,
+        "/api/v1/decisions",
+        None,
+        Some(&json!({"subject": subject, "server": NAME, "version": version})),
+    )
+    .await
 }
 
-impl Registry {
-    async fn publish(&self, version: &str) {
-        let r = call(
-            &self.app,
-            Method::POST,
-            "/api/v1/publish",
-            Some(&self.publisher),
-            Some(&server_json(version)),
-        )
-        .await;
-        assert_eq!(r.status, StatusCode::CREATED, "{:#}", r.body);
-    }
-
-    async fn apply(&self, source: &str) -> mcpreg_tests::Reply {
-        call(
-            &self.app,
-            Method::PUT,
-            "/api/v1/policy",
-            Some(&self.admin),
-            Some(&json!({ "source": source })),
-        )
-        .await
-    }
-
-    async fn decide(&self, subject: Value, version: &str) -> mcpreg_tests::Reply {
-        call(
-            &self.app,
-            Method::POST,
-            "/api/v1/decisions",
-            None,
-            Some(&json!({"subject": subject, "server": NAME, "version": version})),
-        )
-        .await
-    }
-
-    async fn decision(&self, subject: Value, version: &str) -> Value {
-        let r = self.decide(subject, version).await;
-        assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
-        r.body
-    }
-
-    async fn diff(&self, body: Value) -> mcpreg_tests::Reply {
-        call(
-            &self.app,
-            Method::POST,
-            "/api/v1/policy/diff",
-            Some(&self.reviewer),
-            Some(&body),
-        )
-        .await
-    }
-
-    /// Makes the test key a trusted signer of com.acme; returns its key id.
-    async fn trust_test_key(&self) -> String {
-        let key =
-            json!({"publicKey": std::fs::read_to_string(trust_fixture("keys/p256.pub")).unwrap()});
-        let added = call(
-            &self.app,
-            Method::POST,
-            "/api/v1/namespaces/com.acme/trusted-signers",
-            Some(&self.admin),
-            Some(&key),
-        )
-        .await;
-        assert_eq!(added.status, StatusCode::CREATED, "{:#}", added.body);
-        added.body["keyId"].as_str().unwrap().to_owned()
-    }
-
-    /// Signs the version's server.json with the trusted test key and attaches the signature.
-    async fn sign(&self, version: &str) {
-        let r = call(
-            &self.app,
-            Method::POST,
-            &format!("/api/v1/servers/{URI}/versions/{version}/signatures"),
-            Some(&self.publisher),
-            Some(&mcpreg_tests::test_key_signature(&server_json(version))),
-        )
-        .await;
-        assert_eq!(r.status, StatusCode::CREATED, "{:#}", r.body);
-    }
-
-    async fn attach_tools(&self, version: &str, manifest: &mcpreg_scan::ToolManifest) {
-        let r = call(
-            &self.app,
-            Method::PUT,
-            &format!("/api/v1/servers/{URI}/versions/{version}/tools"),
-            Some(&self.publisher),
-            Some(&serde_json::to_value(manifest).unwrap()),
-        )
-        .await;
-        assert_eq!(r.status, StatusCode::CREATED, "{:#}", r.body);
-    }
-
-    async fn approve(&self, version: &str, overrides: Value) {
-        let r = call(
-            &self.app,
-            Method::POST,
-            &format!("/api/v1/servers/{URI}/versions/{version}/review"),
-            Some(&self.reviewer),
-            Some(&json!({"action": "approve", "overrides": overrides})),
-        )
-        .await;
-        assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
-        assert_eq!(r.body["state"], "approved", "{:#}", r.body);
-    }
-
-    async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
-            .fetch_one(&self.db.pool)
-            .await
-            .unwrap()
-    }
+async fn decision(r: &TestApp, subject: Value, version: &str) -> Value {
+    let reply = decide(r, subject, version).await;
+    assert_eq!(reply.status, StatusCode::OK, "{:#}", reply.body);
+    reply.body
 }
 
-fn locations(reply: &mcpreg_tests::Reply) -> Vec<String> {
-    reply.body["errors"]
-        .as_array()
-        .map(|e| {
-            e.iter()
-                .map(|i| i["location"].as_str().unwrap().to_owned())
-                .collect()
-        })
-        .unwrap_or_default()
+async fn diff(r: &TestApp, body: Value) -> Reply {
+    r.call(
+        Method::POST,
+        "/api/v1/policy/diff",
+        Some(r.reviewer().await),
+        Some(&body),
+    )
+    .await
 }
 
 fn strings(value: &Value) -> Vec<String> {
@@ -229,12 +114,11 @@ fn conditions(decision: &Value, rule: &str) -> Vec<(String, bool)> {
 
 #[tokio::test]
 async fn applied_versions_grow_and_the_same_document_is_no_new_version() {
-    let r = registry().await;
-    let none = call(&r.app, Method::GET, "/api/v1/policy", None, None).await;
-    assert_eq!(none.status, StatusCode::NOT_FOUND, "{:#}", none.body);
-    assert_eq!(none.body["code"], "no_policy");
+    let r = TestApp::new().await;
+    let none = r.call(Method::GET, "/api/v1/policy", None, None).await;
+    none.problem(404, "no_policy");
 
-    let first = r.apply(POLICY).await;
+    let first = apply(&r, POLICY).await;
     assert_eq!(first.status, StatusCode::OK, "{:#}", first.body);
     assert_eq!(first.body["changed"], true);
     assert_eq!(first.body["rules"], 3);
@@ -247,14 +131,12 @@ async fn applied_versions_grow_and_the_same_document_is_no_new_version() {
 
     // The same policy written as JSON, in another key order and without the comment, is the
     // same canonical document: nothing is stored.
-    let current = call(&r.app, Method::GET, "/api/v1/policy", None, None).await;
+    let current = r.call(Method::GET, "/api/v1/policy", None, None).await;
     assert_eq!(current.status, StatusCode::OK, "{:#}", current.body);
     let mut as_json = current.body["document"].clone();
     as_json.as_object_mut().unwrap().remove("kind");
     as_json["kind"] = json!("Policy");
-    let same = r
-        .apply(&serde_json::to_string_pretty(&as_json).unwrap())
-        .await;
+    let same = apply(&r, &serde_json::to_string_pretty(&as_json).unwrap()).await;
     assert_eq!(same.status, StatusCode::OK, "{:#}", same.body);
     assert_eq!(same.body["changed"], false);
     assert_eq!(same.body["version"], v1);
@@ -263,21 +145,23 @@ async fn applied_versions_grow_and_the_same_document_is_no_new_version() {
 
     // A changed document is a new, higher version; the current policy is the highest.
     let changed = POLICY.replace("[submitted, approved]", "[approved]");
-    let second = r.apply(&changed).await;
+    let second = apply(&r, &changed).await;
     assert_eq!(second.status, StatusCode::OK, "{:#}", second.body);
     assert_eq!(second.body["changed"], true);
     let v2 = second.body["version"].as_i64().unwrap();
     assert!(v2 > v1);
     assert_ne!(second.body["digest"], digest.as_str());
     // Going back to the first document is a change too: a third version, not the first again.
-    let third = r.apply(POLICY).await;
+    let third = apply(&r, POLICY).await;
     assert_eq!(third.body["changed"], true);
     let v3 = third.body["version"].as_i64().unwrap();
     assert!(v3 > v2);
     assert_eq!(third.body["digest"], digest.as_str());
 
     // The current policy: the source as sent, comments included, and its canonical form.
-    let current = call(&r.app, Method::GET, "/api/v1/policy", Some(&r.reader), None).await;
+    let current = r
+        .call(Method::GET, "/api/v1/policy", Some(r.reader().await), None)
+        .await;
     assert_eq!(current.status, StatusCode::OK);
     let c = &current.body;
     assert_eq!(c["version"], v3);
@@ -290,7 +174,9 @@ async fn applied_versions_grow_and_the_same_document_is_no_new_version() {
     assert_eq!(c["document"]["rules"][1]["name"], "engineering-early");
 
     // Every stored version is audited with its version, digest and rule count.
-    let audit = call(&r.app, Method::GET, "/api/v1/audit", Some(&r.admin), None).await;
+    let audit = r
+        .call(Method::GET, "/api/v1/audit", Some(&r.admin), None)
+        .await;
     let applies: Vec<&Value> = audit.body["events"]
         .as_array()
         .unwrap()
@@ -305,15 +191,15 @@ async fn applied_versions_grow_and_the_same_document_is_no_new_version() {
     assert_eq!(applies[0]["details"]["previousVersion"], v2);
 
     // Only admins apply; versions cannot be edited or removed.
-    for token in [&r.reviewer, &r.publisher, &r.reader] {
-        let refused = call(
-            &r.app,
-            Method::PUT,
-            "/api/v1/policy",
-            Some(token),
-            Some(&json!({ "source": POLICY })),
-        )
-        .await;
+    for token in [r.reviewer().await, r.publisher().await, r.reader().await] {
+        let refused = r
+            .call(
+                Method::PUT,
+                "/api/v1/policy",
+                Some(token),
+                Some(&json!({ "source": POLICY })),
+            )
+            .await;
         assert_eq!(refused.status, StatusCode::FORBIDDEN, "{:#}", refused.body);
     }
     for statement in [
@@ -332,7 +218,7 @@ async fn applied_versions_grow_and_the_same_document_is_no_new_version() {
 
 #[tokio::test]
 async fn an_invalid_document_is_refused_at_every_place_and_nothing_is_stored() {
-    let r = registry().await;
+    let r = TestApp::new().await;
     let invalid = r#"apiVersion: mcpreg.dev/v1
 kind: Policy
 rules:
@@ -346,16 +232,10 @@ rules:
     subjects: [{anyone: false}]
     resources: [{server: "com.acme"}]
 "#;
-    let refused = r.apply(invalid).await;
+    let refused = apply(&r, invalid).await;
+    refused.problem(422, "invalid_policy");
     assert_eq!(
-        refused.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{:#}",
-        refused.body
-    );
-    assert_eq!(refused.body["code"], "invalid_policy");
-    assert_eq!(
-        locations(&refused),
+        refused.locations(),
         [
             "source.rules[0].require.reviewstate",
             "source.rules[0].require.reviewState",
@@ -377,21 +257,21 @@ rules:
     );
 
     // A document that is not YAML at all is located at the source as a whole.
-    let syntax = r.apply("rules: [unclosed").await;
+    let syntax = apply(&r, "rules: [unclosed").await;
     assert_eq!(syntax.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(locations(&syntax), ["source"]);
-    let json_syntax = r.apply("{\"apiVersion\": ").await;
+    assert_eq!(syntax.locations(), ["source"]);
+    let json_syntax = apply(&r, "{\"apiVersion\": ").await;
     assert_eq!(json_syntax.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(locations(&json_syntax), ["source"]);
+    assert_eq!(json_syntax.locations(), ["source"]);
     // A body that is not `{source}` is a 400 naming the field.
-    let wrong = call(
-        &r.app,
-        Method::PUT,
-        "/api/v1/policy",
-        Some(&r.admin),
-        Some(&json!({"document": POLICY})),
-    )
-    .await;
+    let wrong = r
+        .call(
+            Method::PUT,
+            "/api/v1/policy",
+            Some(&r.admin),
+            Some(&json!({"document": POLICY})),
+        )
+        .await;
     assert_eq!(wrong.status, StatusCode::BAD_REQUEST, "{:#}", wrong.body);
 
     assert_eq!(r.count("select count(*) from policies").await, 0);
@@ -400,14 +280,14 @@ rules:
             .await,
         0
     );
-    let none = call(&r.app, Method::GET, "/api/v1/policy", None, None).await;
+    let none = r.call(Method::GET, "/api/v1/policy", None, None).await;
     assert_eq!(none.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
 async fn tags_set_by_reviewers_decide_deny_rules() {
-    let r = registry().await;
-    r.publish("1.0.0").await;
+    let r = TestApp::new().await;
+    publish(&r, "1.0.0").await;
     let tagged = r#"apiVersion: mcpreg.dev/v1
 kind: Policy
 rules:
@@ -421,9 +301,9 @@ rules:
     subjects: [{anyone: true}]
     resources: [{tag: untrusted}]
 "#;
-    let applied = r.apply(tagged).await;
+    let applied = apply(&r, tagged).await;
     assert_eq!(applied.status, StatusCode::OK, "{:#}", applied.body);
-    let before = r.decision(json!({"user": "alice"}), "1.0.0").await;
+    let before = decision(&r, json!({"user": "alice"}), "1.0.0").await;
     assert_eq!(before["decision"]["effect"], "allow", "{before:#}");
 
     let uri = format!("/api/v1/servers/{}/tags", NAME.replace('/', "%2F"));
@@ -442,29 +322,31 @@ rules:
         }
     };
     // A publisher cannot tag (or untag) its own server.
-    let refused = tag(r.publisher.clone(), json!(["untrusted"])).await;
+    let refused = tag(r.publisher().await.to_owned(), json!(["untrusted"])).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
-    let invalid = tag(r.reviewer.clone(), json!(["ok", "Not OK"])).await;
+    let invalid = tag(r.reviewer().await.to_owned(), json!(["ok", "Not OK"])).await;
     assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(locations(&invalid), ["tags[1]"]);
+    assert_eq!(invalid.locations(), ["tags[1]"]);
     let set = tag(
-        r.reviewer.clone(),
+        r.reviewer().await.to_owned(),
         json!(["untrusted", "internal", "untrusted"]),
     )
     .await;
     assert_eq!(set.status, StatusCode::OK, "{:#}", set.body);
     assert_eq!(set.body["tags"], json!(["internal", "untrusted"]));
-    let shown = call(&r.app, Method::GET, &uri, None, None).await;
+    let shown = r.call(Method::GET, &uri, None, None).await;
     assert_eq!(shown.body["tags"], json!(["internal", "untrusted"]));
 
-    let after = r.decision(json!({"user": "alice"}), "1.0.0").await;
+    let after = decision(&r, json!({"user": "alice"}), "1.0.0").await;
     assert_eq!(after["decision"]["effect"], "deny", "{after:#}");
     assert_eq!(after["decision"]["reason"], "denied_by_rule");
     assert_eq!(
         after["decision"]["decidingRules"],
         json!(["nothing-untrusted"])
     );
-    let audit = call(&r.app, Method::GET, "/api/v1/audit", Some(&r.admin), None).await;
+    let audit = r
+        .call(Method::GET, "/api/v1/audit", Some(&r.admin), None)
+        .await;
     assert!(
         audit.body["events"]
             .as_array()
@@ -478,26 +360,27 @@ rules:
 
 #[tokio::test]
 async fn decisions_follow_the_rules_the_review_the_signers_and_the_findings() {
-    let r = registry().await;
-    r.publish("1.0.0").await;
-    r.publish("2.0.0").await;
+    let r = TestApp::new().await;
+    publish(&r, "1.0.0").await;
+    publish(&r, "2.0.0").await;
     let platform = json!({"user": "alice@acme.com", "groups": ["platform"]});
     let engineering = json!({"allowlist": "engineering"});
 
     // No policy: nothing is allowed.
-    let d = r.decision(platform.clone(), "1.0.0").await;
+    let d = decision(&r, platform.clone(), "1.0.0").await;
     assert_eq!(d["policyVersion"], Value::Null);
     assert_eq!(d["decision"]["effect"], "deny");
     assert_eq!(d["decision"]["reason"], "no_rule_allows");
 
-    let applied = r.apply(POLICY).await;
+    let applied = apply(&r, POLICY).await;
     let v = applied.body["version"].as_i64().unwrap();
 
     // Submitted: platform's rule applies but wants an approval; engineering's allows.
-    let d = r.decision(platform.clone(), "1.0.0").await;
+    let d = decision(&r, platform.clone(), "1.0.0").await;
     assert_eq!(d["policyVersion"], v);
     assert_eq!(d["server"], NAME);
     assert_eq!(d["version"], "1.0.0");
+    insta::assert_json_snapshot!("decision_requirements_not_met", d);
     assert_eq!(d["decision"]["effect"], "deny");
     assert_eq!(d["decision"]["reason"], "requirements_not_met");
     assert_eq!(
@@ -512,7 +395,7 @@ async fn decisions_follow_the_rules_the_review_the_signers_and_the_findings() {
         d["decision"]["rules"][0]["conditions"][0]["detail"],
         "review state submitted is not in [approved]"
     );
-    let d = r.decision(engineering.clone(), "1.0.0").await;
+    let d = decision(&r, engineering.clone(), "1.0.0").await;
     assert_eq!(d["decision"]["effect"], "allow", "{d:#}");
     assert_eq!(d["decision"]["reason"], "allowed");
     assert_eq!(
@@ -526,29 +409,31 @@ async fn decisions_follow_the_rules_the_review_the_signers_and_the_findings() {
     );
 
     // Default deny: a subject no rule names, and a server no rule covers.
-    let d = r.decision(json!({"groups": ["sales"]}), "1.0.0").await;
+    let d = decision(&r, json!({"groups": ["sales"]}), "1.0.0").await;
     assert_eq!(d["decision"]["effect"], "deny");
     assert_eq!(d["decision"]["reason"], "no_rule_allows");
     assert_eq!(d["decision"]["decidingRules"], json!([]));
-    let anonymous = call(
-        &r.app,
-        Method::POST,
-        "/api/v1/decisions",
-        None,
-        Some(&json!({"server": NAME, "version": "latest"})),
-    )
-    .await;
+    let anonymous = r
+        .call(
+            Method::POST,
+            "/api/v1/decisions",
+            None,
+            Some(&json!({"server": NAME, "version": "latest"})),
+        )
+        .await;
     assert_eq!(anonymous.status, StatusCode::OK, "{:#}", anonymous.body);
     assert_eq!(anonymous.body["version"], "2.0.0", "latest is resolved");
     assert_eq!(anonymous.body["decision"]["reason"], "no_rule_allows");
 
     // Approved through the review API (signed by the trusted key, tools pinned): platform may
     // use it, and the approval's rule decides.
-    let key_id = r.trust_test_key().await;
-    r.sign("1.0.0").await;
-    r.attach_tools("1.0.0", &everything_manifest()).await;
-    r.approve("1.0.0", json!({})).await;
-    let d = r.decision(platform.clone(), "1.0.0").await;
+    let key_id = r.trust_test_key("com.acme").await;
+    r.sign(r.publisher().await, &server_json(NAME, "1.0.0"))
+        .await;
+    r.attach_tools(r.publisher().await, NAME, "1.0.0", &everything_manifest())
+        .await;
+    r.approve(NAME, "1.0.0").await;
+    let d = decision(&r, platform.clone(), "1.0.0").await;
     assert_eq!(d["decision"]["effect"], "allow", "{d:#}");
     assert_eq!(
         strings(&d["decision"]["decidingRules"]),
@@ -562,12 +447,14 @@ async fn decisions_follow_the_rules_the_review_the_signers_and_the_findings() {
     // Deny wins: 2.0.0 carries the tools of Cisco's malicious examples (high or worse findings);
     // approved with the findings gate overridden, engineering's and platform's rules would allow
     // it, but the deny rule matches.
-    r.sign("2.0.0").await;
-    r.attach_tools("2.0.0", &malicious_manifest()).await;
-    r.approve("2.0.0", json!({"findings": "accepted for the test"}))
+    r.sign(r.publisher().await, &server_json(NAME, "2.0.0"))
+        .await;
+    r.attach_tools(r.publisher().await, NAME, "2.0.0", &malicious_manifest())
+        .await;
+    r.approve_overriding(NAME, "2.0.0", json!({"findings": "accepted for the test"}))
         .await;
     for subject in [&platform, &engineering] {
-        let d = r.decision(subject.clone(), "2.0.0").await;
+        let d = decision(&r, subject.clone(), "2.0.0").await;
         assert_eq!(d["decision"]["effect"], "deny", "{d:#}");
         assert_eq!(d["decision"]["reason"], "denied_by_rule");
         assert_eq!(
@@ -596,8 +483,8 @@ rules:
       maxSeverity: medium
 "#
     );
-    assert_eq!(r.apply(&signed).await.status, StatusCode::OK);
-    let d = r.decision(platform.clone(), "1.0.0").await;
+    assert_eq!(apply(&r, &signed).await.status, StatusCode::OK);
+    let d = decision(&r, platform.clone(), "1.0.0").await;
     assert_eq!(d["decision"]["effect"], "allow", "{d:#}");
     assert_eq!(
         conditions(&d["decision"], "signed-by-release-key"),
@@ -608,7 +495,7 @@ rules:
         ]
     );
     // The same rule without deny rules: 2.0.0 fails only on its findings.
-    let d = r.decision(platform.clone(), "2.0.0").await;
+    let d = decision(&r, platform.clone(), "2.0.0").await;
     assert_eq!(d["decision"]["reason"], "requirements_not_met", "{d:#}");
     assert_eq!(
         conditions(&d["decision"], "signed-by-release-key"),
@@ -620,10 +507,10 @@ rules:
     );
     let other_key = format!("sha256:{}", "0".repeat(64));
     assert_eq!(
-        r.apply(&signed.replace(&key_id, &other_key)).await.status,
+        apply(&r, &signed.replace(&key_id, &other_key)).await.status,
         StatusCode::OK
     );
-    let d = r.decision(platform.clone(), "1.0.0").await;
+    let d = decision(&r, platform.clone(), "1.0.0").await;
     assert_eq!(d["decision"]["reason"], "requirements_not_met", "{d:#}");
     assert_eq!(
         conditions(&d["decision"], "signed-by-release-key")[1],
@@ -631,38 +518,37 @@ rules:
     );
 
     // A deleted version is found, and never allowed.
-    let deleted = call(
-        &r.app,
-        Method::PATCH,
-        &format!("/api/v1/servers/{URI}/versions/1.0.0/status"),
-        Some(&r.admin),
-        Some(&json!({"status": "deleted"})),
-    )
-    .await;
+    let deleted = r
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/servers/{URI}/versions/1.0.0/status"),
+            Some(&r.admin),
+            Some(&json!({"status": "deleted"})),
+        )
+        .await;
     assert_eq!(deleted.status, StatusCode::OK, "{:#}", deleted.body);
-    assert_eq!(r.apply(&signed).await.status, StatusCode::OK);
-    let d = r.decision(platform.clone(), "1.0.0").await;
+    assert_eq!(apply(&r, &signed).await.status, StatusCode::OK);
+    let d = decision(&r, platform.clone(), "1.0.0").await;
     assert_eq!(d["decision"]["effect"], "deny", "{d:#}");
     assert_eq!(d["decision"]["reason"], "version_deleted", "{d:#}");
 
     // Unknown versions are 404; names and versions that cannot be are 422 at their field.
-    let unknown = r.decide(platform.clone(), "9.9.9").await;
-    assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{:#}", unknown.body);
-    assert_eq!(unknown.body["code"], "version_not_found");
-    let bad_name = call(
-        &r.app,
-        Method::POST,
-        "/api/v1/decisions",
-        None,
-        Some(&json!({"server": "not a name", "version": "1.0.0"})),
-    )
-    .await;
+    let unknown = decide(&r, platform.clone(), "9.9.9").await;
+    unknown.problem(404, "version_not_found");
+    let bad_name = r
+        .call(
+            Method::POST,
+            "/api/v1/decisions",
+            None,
+            Some(&json!({"server": "not a name", "version": "1.0.0"})),
+        )
+        .await;
     assert_eq!(bad_name.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(locations(&bad_name), ["server"]);
-    let bad_version = r.decide(platform.clone(), "").await;
+    assert_eq!(bad_name.locations(), ["server"]);
+    let bad_version = decide(&r, platform.clone(), "").await;
     assert_eq!(bad_version.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(locations(&bad_version), ["version"]);
-    let bad_subject = r.decide(json!({"team": "platform"}), "1.0.0").await;
+    assert_eq!(bad_version.locations(), ["version"]);
+    let bad_subject = decide(&r, json!({"team": "platform"}), "1.0.0").await;
     assert_eq!(
         bad_subject.status,
         StatusCode::BAD_REQUEST,
@@ -673,9 +559,9 @@ rules:
 
 #[tokio::test]
 async fn the_diff_lists_what_would_change_for_every_allowlist() {
-    let r = registry().await;
-    r.publish("1.0.0").await;
-    r.publish("2.0.0").await;
+    let r = TestApp::new().await;
+    publish(&r, "1.0.0").await;
+    publish(&r, "2.0.0").await;
     sqlx::query(
         "insert into allowlists (name, access, created_by)
          values ('engineering', 'anonymous', 'test'), ('contractors', 'anonymous', 'test')",
@@ -685,7 +571,7 @@ async fn the_diff_lists_what_would_change_for_every_allowlist() {
     .unwrap();
 
     // No current policy: engineering gains both versions, contractors nothing.
-    let d = r.diff(json!({ "source": POLICY })).await;
+    let d = diff(&r, json!({ "source": POLICY })).await;
     assert_eq!(d.status, StatusCode::OK, "{:#}", d.body);
     assert_eq!(d.body["currentVersion"], Value::Null);
     assert_eq!(d.body["currentDigest"], Value::Null);
@@ -710,12 +596,14 @@ async fn the_diff_lists_what_would_change_for_every_allowlist() {
     }
 
     // Subjects of the request are decided too (an allowlist named again counts once).
-    let d = r
-        .diff(json!({
+    let d = diff(
+        &r,
+        json!({
             "source": POLICY,
             "subjects": [{"groups": ["platform"]}, {"allowlist": "engineering"}],
-        }))
-        .await;
+        }),
+    )
+    .await;
     assert_eq!(d.status, StatusCode::OK, "{:#}", d.body);
     assert_eq!(d.body["evaluated"], 6);
     assert_eq!(
@@ -725,14 +613,14 @@ async fn the_diff_lists_what_would_change_for_every_allowlist() {
     );
 
     // Applied, the same document changes nothing; narrowing it takes the versions away.
-    let applied = r.apply(POLICY).await;
-    let d = r.diff(json!({ "source": POLICY })).await;
+    let applied = apply(&r, POLICY).await;
+    let d = diff(&r, json!({ "source": POLICY })).await;
     assert_eq!(d.body["currentVersion"], applied.body["version"]);
     assert_eq!(d.body["currentDigest"], applied.body["digest"]);
     assert_eq!(d.body["proposedDigest"], applied.body["digest"]);
     assert_eq!(d.body["changes"], json!([]));
     let narrower = POLICY.replace("[submitted, approved]", "[approved]");
-    let d = r.diff(json!({ "source": narrower })).await;
+    let d = diff(&r, json!({ "source": narrower })).await;
     let changes = d.body["changes"].as_array().unwrap();
     assert_eq!(changes.len(), 2, "{:#}", d.body);
     assert!(changes.iter().all(|c| c["from"] == "allow"
@@ -742,36 +630,36 @@ async fn the_diff_lists_what_would_change_for_every_allowlist() {
     assert_eq!(r.count("select count(*) from policies").await, 1);
 
     // An invalid proposal is refused at its place; only reviewers and admins preview.
-    let invalid = r
-        .diff(json!({"source": POLICY.replace("effect: deny", "effect: block")}))
-        .await;
+    let invalid = diff(
+        &r,
+        json!({"source": POLICY.replace("effect: deny", "effect: block")}),
+    )
+    .await;
     assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(locations(&invalid), ["source.rules[2].effect"]);
+    assert_eq!(invalid.locations(), ["source.rules[2].effect"]);
     let too_many: Vec<Value> = (0..101).map(|i| json!({"user": format!("u{i}")})).collect();
-    let refused = r
-        .diff(json!({"source": POLICY, "subjects": too_many}))
-        .await;
+    let refused = diff(&r, json!({"source": POLICY, "subjects": too_many})).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(locations(&refused), ["subjects"]);
-    for token in [&r.reader, &r.publisher] {
-        let refused = call(
-            &r.app,
+    assert_eq!(refused.locations(), ["subjects"]);
+    for token in [r.reader().await, r.publisher().await] {
+        let refused = r
+            .call(
+                Method::POST,
+                "/api/v1/policy/diff",
+                Some(token),
+                Some(&json!({ "source": POLICY })),
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    }
+    let by_admin = r
+        .call(
             Method::POST,
             "/api/v1/policy/diff",
-            Some(token),
+            Some(&r.admin),
             Some(&json!({ "source": POLICY })),
         )
         .await;
-        assert_eq!(refused.status, StatusCode::FORBIDDEN);
-    }
-    let by_admin = call(
-        &r.app,
-        Method::POST,
-        "/api/v1/policy/diff",
-        Some(&r.admin),
-        Some(&json!({ "source": POLICY })),
-    )
-    .await;
     assert_eq!(by_admin.status, StatusCode::OK);
 }
 
@@ -780,8 +668,8 @@ async fn the_diff_lists_what_would_change_for_every_allowlist() {
 /// 7 denied).
 #[tokio::test(flavor = "multi_thread")]
 async fn the_cli_applies_previews_and_tests_policies() {
-    let r = registry().await;
-    r.publish("1.0.0").await;
+    let r = TestApp::new().await;
+    publish(&r, "1.0.0").await;
     sqlx::query(
         "insert into allowlists (name, access, created_by) values ('engineering', 'anonymous', 'test')",
     )
@@ -864,7 +752,7 @@ async fn the_cli_applies_previews_and_tests_policies() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("unchanged"), "{}", run.stdout);
     // Only admins apply.
-    let reader = Some(r.reader.as_str());
+    let reader = Some(r.reader().await);
     let run = mcpreg(&url, reader, &["policy", "apply", "-f", file_arg]);
     assert_eq!(run.code, 5, "{}", run.stderr);
 

@@ -8,120 +8,27 @@
     reason = "in tests a failed unwrap is a failed test, with its location"
 )]
 
-use axum::Router;
+use crate::util::{TestApp, everything_manifest, malicious_manifest, server_json};
 use axum::http::{Method, StatusCode};
-use mcpreg_api::admin::Role;
 use mcpreg_server::auth::config::AccessConfig;
-use mcpreg_tests::{TestDb, call, everything_manifest, malicious_manifest, trust_fixture};
 use serde_json::{Value, json};
 
-const SCHEMA: &str = "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json";
 const NAME: &str = "com.acme/weather";
-const URI: &str = "com.acme%2Fweather";
 
-fn server_json(version: &str) -> Value {
-    json!({"$schema": SCHEMA, "name": NAME, "description": "test", "version": version})
+/// A registry with this access configuration where the test key is a trusted signer of
+/// com.acme.
+async fn registry(config: AccessConfig) -> TestApp {
+    let r = TestApp::with_access(config).await;
+    // The publisher's token makes the namespace the test key becomes a trusted signer of.
+    r.publisher().await;
+    r.trust_test_key("com.acme").await;
+    r
 }
 
-struct Registry {
-    db: TestDb,
-    app: Router,
-    admin: String,
-    publisher: String,
-    reviewer: String,
-    other_reviewer: String,
-}
-
-async fn registry(config: AccessConfig) -> Registry {
-    let db = TestDb::new().await;
-    let app = db.app_with(config);
-    let admin = db.token("admin", Role::Admin).await;
-    let publisher = db.scoped_token("ci", Role::Publisher, &["com.acme"]).await;
-    let reviewer = db.token("rev", Role::Reviewer).await;
-    let other_reviewer = db.token("rev2", Role::Reviewer).await;
-    // The test key is a trusted signer of com.acme.
-    let key =
-        json!({"publicKey": std::fs::read_to_string(trust_fixture("keys/p256.pub")).unwrap()});
-    let added = call(
-        &app,
-        Method::POST,
-        "/api/v1/namespaces/com.acme/trusted-signers",
-        Some(&admin),
-        Some(&key),
-    )
-    .await;
-    assert_eq!(added.status, StatusCode::CREATED, "{:#}", added.body);
-    Registry {
-        db,
-        app,
-        admin,
-        publisher,
-        reviewer,
-        other_reviewer,
-    }
-}
-
-impl Registry {
-    async fn publish(&self, version: &str) {
-        let r = call(
-            &self.app,
-            Method::POST,
-            "/api/v1/publish",
-            Some(&self.publisher),
-            Some(&server_json(version)),
-        )
+/// Publishes a version of `com.acme/weather` as its publisher.
+async fn publish(r: &TestApp, version: &str) {
+    r.published(r.publisher().await, &server_json(NAME, version))
         .await;
-        assert_eq!(r.status, StatusCode::CREATED, "{:#}", r.body);
-    }
-
-    /// Signs the version's server.json with the trusted test key and attaches the signature.
-    async fn sign(&self, version: &str) {
-        let r = call(
-            &self.app,
-            Method::POST,
-            &format!("/api/v1/servers/{URI}/versions/{version}/signatures"),
-            Some(&self.publisher),
-            Some(&mcpreg_tests::test_key_signature(&server_json(version))),
-        )
-        .await;
-        assert_eq!(r.status, StatusCode::CREATED, "{:#}", r.body);
-    }
-
-    async fn attach_tools(&self, version: &str, manifest: &mcpreg_scan::ToolManifest) {
-        let r = call(
-            &self.app,
-            Method::PUT,
-            &format!("/api/v1/servers/{URI}/versions/{version}/tools"),
-            Some(&self.publisher),
-            Some(&serde_json::to_value(manifest).unwrap()),
-        )
-        .await;
-        assert_eq!(r.status, StatusCode::CREATED, "{:#}", r.body);
-    }
-
-    async fn review(&self, version: &str) -> Value {
-        let r = call(
-            &self.app,
-            Method::GET,
-            &format!("/api/v1/servers/{URI}/versions/{version}/review"),
-            None,
-            None,
-        )
-        .await;
-        assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
-        r.body
-    }
-
-    async fn decide(&self, token: &str, version: &str, body: Value) -> mcpreg_tests::Reply {
-        call(
-            &self.app,
-            Method::POST,
-            &format!("/api/v1/servers/{URI}/versions/{version}/review"),
-            Some(token),
-            Some(&body),
-        )
-        .await
-    }
 }
 
 fn gate(review: &Value, name: &str) -> bool {
@@ -135,22 +42,11 @@ fn gate(review: &Value, name: &str) -> bool {
         .unwrap()
 }
 
-fn locations(reply: &mcpreg_tests::Reply) -> Vec<String> {
-    reply.body["errors"]
-        .as_array()
-        .map(|e| {
-            e.iter()
-                .map(|i| i["location"].as_str().unwrap().to_owned())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 #[tokio::test]
 async fn approval_needs_the_gates_and_a_reviewer_who_did_not_publish() {
     let r = registry(AccessConfig::default()).await;
-    r.publish("1.0.0").await;
-    let review = r.review("1.0.0").await;
+    publish(&r, "1.0.0").await;
+    let review = r.review(NAME, "1.0.0").await;
     assert_eq!(review["state"], "submitted");
     assert_eq!(review["publishedBy"], "token:ci");
     assert_eq!(review["approvalsRequired"], 1);
@@ -161,36 +57,41 @@ async fn approval_needs_the_gates_and_a_reviewer_who_did_not_publish() {
 
     // The gates that do not hold are each named.
     let refused = r
-        .decide(&r.reviewer, "1.0.0", json!({"action": "approve"}))
+        .decide(
+            r.reviewer().await,
+            NAME,
+            "1.0.0",
+            &json!({"action": "approve"}),
+        )
         .await;
-    assert_eq!(
-        refused.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{:#}",
-        refused.body
-    );
-    assert_eq!(refused.body["code"], "review_gate_failed");
-    assert_eq!(locations(&refused), ["gates.signature", "gates.tools"]);
+    refused.problem(422, "review_gate_failed");
+    assert_eq!(refused.locations(), ["gates.signature", "gates.tools"]);
 
     // A publisher is no reviewer; an admin who published a version cannot approve it.
     let r2 = r
-        .decide(&r.publisher, "1.0.0", json!({"action": "approve"}))
+        .decide(
+            r.publisher().await,
+            NAME,
+            "1.0.0",
+            &json!({"action": "approve"}),
+        )
         .await;
     assert_eq!(r2.status, StatusCode::FORBIDDEN);
-    let own = call(
-        &r.app,
-        Method::POST,
-        "/api/v1/publish",
-        Some(&r.admin),
-        Some(&server_json("0.9.0")),
-    )
-    .await;
+    let own = r
+        .call(
+            Method::POST,
+            "/api/v1/publish",
+            Some(&r.admin),
+            Some(&server_json(NAME, "0.9.0")),
+        )
+        .await;
     assert_eq!(own.status, StatusCode::CREATED);
     let r3 = r
         .decide(
             &r.admin,
+            NAME,
             "0.9.0",
-            json!({"action": "approve", "overrides": {"signature": "x", "tools": "x"}}),
+            &json!({"action": "approve", "overrides": {"signature": "x", "tools": "x"}}),
         )
         .await;
     assert_eq!(r3.status, StatusCode::FORBIDDEN, "{:#}", r3.body);
@@ -204,13 +105,16 @@ async fn approval_needs_the_gates_and_a_reviewer_who_did_not_publish() {
     );
 
     // With a trusted signature and pinned tools, one reviewer approves.
-    r.sign("1.0.0").await;
-    r.attach_tools("1.0.0", &everything_manifest()).await;
+    r.sign(r.publisher().await, &server_json(NAME, "1.0.0"))
+        .await;
+    r.attach_tools(r.publisher().await, NAME, "1.0.0", &everything_manifest())
+        .await;
     let approved = r
         .decide(
-            &r.reviewer,
+            r.reviewer().await,
+            NAME,
             "1.0.0",
-            json!({"action": "approve", "reason": "reviewed the code"}),
+            &json!({"action": "approve", "reason": "reviewed the code"}),
         )
         .await;
     assert_eq!(approved.status, StatusCode::OK, "{:#}", approved.body);
@@ -220,6 +124,11 @@ async fn approval_needs_the_gates_and_a_reviewer_who_did_not_publish() {
     assert_eq!(d["action"], "approve");
     assert_eq!(d["actor"], "token:rev");
     assert_eq!(d["reason"], "reviewed the code");
+    insta::assert_json_snapshot!("approved_review", approved.body, {
+        ".decisions[].id" => "[id]",
+        ".**.at" => "[timestamp]",
+        ".approvedUntil" => "[timestamp]",
+    });
     assert!(
         d["gates"]
             .as_array()
@@ -228,76 +137,107 @@ async fn approval_needs_the_gates_and_a_reviewer_who_did_not_publish() {
             .all(|g| g["passed"] == true)
     );
     let again = r
-        .decide(&r.other_reviewer, "1.0.0", json!({"action": "approve"}))
+        .decide(
+            r.second_reviewer().await,
+            NAME,
+            "1.0.0",
+            &json!({"action": "approve"}),
+        )
         .await;
-    assert_eq!(again.status, StatusCode::CONFLICT);
-    assert_eq!(again.body["code"], "review_state_conflict");
+    again.problem(409, "review_state_conflict");
 
     // A new version inherits nothing.
-    r.publish("1.0.1").await;
-    assert_eq!(r.review("1.0.1").await["state"], "submitted");
+    publish(&r, "1.0.1").await;
+    assert_eq!(r.review(NAME, "1.0.1").await["state"], "submitted");
     let latest = r
-        .decide(&r.reviewer, "latest", json!({"action": "approve"}))
+        .decide(
+            r.reviewer().await,
+            NAME,
+            "latest",
+            &json!({"action": "approve"}),
+        )
         .await;
     assert_eq!(latest.status, StatusCode::BAD_REQUEST);
-    assert_eq!(locations(&latest), ["path.version"]);
+    assert_eq!(latest.locations(), ["path.version"]);
 
     // Reject and revoke need a reason, and are final.
     let no_reason = r
-        .decide(&r.reviewer, "1.0.1", json!({"action": "reject"}))
-        .await;
-    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(no_reason.body["code"], "reason_required");
-    assert_eq!(locations(&no_reason), ["reason"]);
-    let rejected = r
         .decide(
-            &r.reviewer,
+            r.reviewer().await,
+            NAME,
             "1.0.1",
-            json!({"action": "reject", "reason": "  "}),
+            &json!({"action": "reject"}),
         )
         .await;
-    assert_eq!(rejected.body["code"], "reason_required");
+    no_reason.problem(422, "reason_required");
+    assert_eq!(no_reason.locations(), ["reason"]);
     let rejected = r
         .decide(
-            &r.reviewer,
+            r.reviewer().await,
+            NAME,
             "1.0.1",
-            json!({"action": "reject", "reason": "phones home"}),
+            &json!({"action": "reject", "reason": "  "}),
+        )
+        .await;
+    rejected.problem(422, "reason_required");
+    let rejected = r
+        .decide(
+            r.reviewer().await,
+            NAME,
+            "1.0.1",
+            &json!({"action": "reject", "reason": "phones home"}),
         )
         .await;
     assert_eq!(rejected.status, StatusCode::OK);
     assert_eq!(rejected.body["state"], "rejected");
     let revoke_rejected = r
         .decide(
-            &r.reviewer,
+            r.reviewer().await,
+            NAME,
             "1.0.1",
-            json!({"action": "revoke", "reason": "x"}),
+            &json!({"action": "revoke", "reason": "x"}),
         )
         .await;
     assert_eq!(revoke_rejected.status, StatusCode::CONFLICT);
-    r.sign("1.0.1").await;
-    r.attach_tools("1.0.1", &everything_manifest()).await;
+    r.sign(r.publisher().await, &server_json(NAME, "1.0.1"))
+        .await;
+    r.attach_tools(r.publisher().await, NAME, "1.0.1", &everything_manifest())
+        .await;
     let after = r
-        .decide(&r.other_reviewer, "1.0.1", json!({"action": "approve"}))
+        .decide(
+            r.second_reviewer().await,
+            NAME,
+            "1.0.1",
+            &json!({"action": "approve"}),
+        )
         .await;
     assert_eq!(after.status, StatusCode::CONFLICT, "rejected is final");
 
     let revoked = r
         .decide(
-            &r.other_reviewer,
+            r.second_reviewer().await,
+            NAME,
             "1.0.0",
-            json!({"action": "revoke", "reason": "CVE-2026-1"}),
+            &json!({"action": "revoke", "reason": "CVE-2026-1"}),
         )
         .await;
     assert_eq!(revoked.status, StatusCode::OK);
     assert_eq!(revoked.body["state"], "revoked");
     assert_eq!(revoked.body["decisions"].as_array().unwrap().len(), 2);
     let reapprove = r
-        .decide(&r.reviewer, "1.0.0", json!({"action": "approve"}))
+        .decide(
+            r.reviewer().await,
+            NAME,
+            "1.0.0",
+            &json!({"action": "approve"}),
+        )
         .await;
     assert_eq!(reapprove.status, StatusCode::CONFLICT);
 
     // Every decision is in the audit trail; decisions cannot be edited.
-    let audit = call(&r.app, Method::GET, "/api/v1/audit", Some(&r.admin), None).await;
+    let audit = r
+        .call(Method::GET, "/api/v1/audit", Some(&r.admin), None)
+        .await;
     let actions: Vec<&str> = audit.body["events"]
         .as_array()
         .unwrap()
@@ -318,15 +258,21 @@ async fn approval_needs_the_gates_and_a_reviewer_who_did_not_publish() {
 #[tokio::test]
 async fn a_failed_gate_is_overridden_only_with_a_reason_that_is_recorded() {
     let r = registry(AccessConfig::default()).await;
-    r.publish("2.0.0").await;
-    r.attach_tools("2.0.0", &malicious_manifest()).await;
-    let review = r.review("2.0.0").await;
+    publish(&r, "2.0.0").await;
+    r.attach_tools(r.publisher().await, NAME, "2.0.0", &malicious_manifest())
+        .await;
+    let review = r.review(NAME, "2.0.0").await;
     assert!(!gate(&review, "findings"), "{review:#}");
 
     let refused = r
-        .decide(&r.reviewer, "2.0.0", json!({"action": "approve"}))
+        .decide(
+            r.reviewer().await,
+            NAME,
+            "2.0.0",
+            &json!({"action": "approve"}),
+        )
         .await;
-    assert_eq!(locations(&refused), ["gates.signature", "gates.findings"]);
+    assert_eq!(refused.locations(), ["gates.signature", "gates.findings"]);
     for (overrides, location) in [
         (
             json!({"signature": "signed out of band", "findings": ""}),
@@ -343,9 +289,10 @@ async fn a_failed_gate_is_overridden_only_with_a_reason_that_is_recorded() {
     ] {
         let reply = r
             .decide(
-                &r.reviewer,
+                r.reviewer().await,
+                NAME,
                 "2.0.0",
-                json!({"action": "approve", "overrides": overrides}),
+                &json!({"action": "approve", "overrides": overrides}),
             )
             .await;
         assert_eq!(
@@ -355,7 +302,7 @@ async fn a_failed_gate_is_overridden_only_with_a_reason_that_is_recorded() {
             reply.body
         );
         assert!(
-            locations(&reply).contains(&location.to_owned()),
+            reply.locations().contains(&location.to_owned()),
             "{:#}",
             reply.body
         );
@@ -363,15 +310,18 @@ async fn a_failed_gate_is_overridden_only_with_a_reason_that_is_recorded() {
     let overrides = json!({"signature": "internal build, signed by the release team's HSM", "findings": "the flagged tools are test fixtures"});
     let approved = r
         .decide(
-            &r.reviewer,
+            r.reviewer().await,
+            NAME,
             "2.0.0",
-            json!({"action": "approve", "overrides": overrides}),
+            &json!({"action": "approve", "overrides": overrides}),
         )
         .await;
     assert_eq!(approved.status, StatusCode::OK, "{:#}", approved.body);
     assert_eq!(approved.body["state"], "approved");
     assert_eq!(approved.body["decisions"][0]["overrides"], overrides);
-    let audit = call(&r.app, Method::GET, "/api/v1/audit", Some(&r.admin), None).await;
+    let audit = r
+        .call(Method::GET, "/api/v1/audit", Some(&r.admin), None)
+        .await;
     let event = audit.body["events"]
         .as_array()
         .unwrap()
@@ -386,9 +336,10 @@ async fn a_failed_gate_is_overridden_only_with_a_reason_that_is_recorded() {
     );
     let overrides_on_reject = r
         .decide(
-            &r.reviewer,
+            r.reviewer().await,
+            NAME,
             "2.0.0",
-            json!({"action": "revoke", "reason": "x", "overrides": {"tools": "x"}}),
+            &json!({"action": "revoke", "reason": "x", "overrides": {"tools": "x"}}),
         )
         .await;
     assert_eq!(overrides_on_reject.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -409,41 +360,50 @@ async fn several_approvals_expiry_and_the_queue() {
         assert!(AccessConfig::parse(bad).is_err(), "{bad}");
     }
     let r = registry(config).await;
-    r.publish("3.0.0").await;
+    publish(&r, "3.0.0").await;
     let first = r
-        .decide(&r.reviewer, "3.0.0", json!({"action": "approve"}))
+        .decide(
+            r.reviewer().await,
+            NAME,
+            "3.0.0",
+            &json!({"action": "approve"}),
+        )
         .await;
     assert_eq!(first.status, StatusCode::OK, "{:#}", first.body);
     assert_eq!(first.body["state"], "submitted");
     assert_eq!(first.body["approvals"], 1);
     assert!(first.body["decisions"][0]["expiresAt"].is_string());
     let twice = r
-        .decide(&r.reviewer, "3.0.0", json!({"action": "approve"}))
+        .decide(
+            r.reviewer().await,
+            NAME,
+            "3.0.0",
+            &json!({"action": "approve"}),
+        )
         .await;
-    assert_eq!(twice.status, StatusCode::CONFLICT);
-    assert_eq!(twice.body["code"], "already_approved");
+    twice.problem(409, "already_approved");
     let second = r
-        .decide(&r.other_reviewer, "3.0.0", json!({"action": "approve"}))
+        .decide(
+            r.second_reviewer().await,
+            NAME,
+            "3.0.0",
+            &json!({"action": "approve"}),
+        )
         .await;
     assert_eq!(second.body["state"], "approved");
     assert_eq!(second.body["approvals"], 2);
     assert!(second.body["approvedUntil"].is_string());
 
-    let queue = |query: &'static str| {
-        let app = r.app.clone();
-        let token = r.reviewer.clone();
-        async move {
-            call(
-                &app,
-                Method::GET,
-                &format!("/api/v1/reviews{query}"),
-                Some(&token),
-                None,
-            )
-            .await
-        }
+    let queue = async |query: &str| {
+        r.call(
+            Method::GET,
+            &format!("/api/v1/reviews{query}"),
+            Some(r.reviewer().await),
+            None,
+        )
+        .await
     };
-    r.publish("3.0.1").await;
+    publish(&r, "3.0.1").await;
     let approved = queue("?state=approved").await;
     assert_eq!(approved.status, StatusCode::OK);
     let names: Vec<&str> = approved.body["reviews"]
@@ -460,7 +420,7 @@ async fn several_approvals_expiry_and_the_queue() {
         StatusCode::BAD_REQUEST
     );
     let bad = queue("?limit=0").await;
-    assert_eq!(locations(&bad), ["query.limit"]);
+    assert_eq!(bad.locations(), ["query.limit"]);
 
     // One approval expires (recorded as given; decisions are append-only, so an expired one is
     // added the way a past approval would have been): the version is submitted again, and the
@@ -486,7 +446,7 @@ async fn several_approvals_expiry_and_the_queue() {
         .execute(&r.db.pool)
         .await
         .unwrap();
-    let expired = r.review("3.0.1").await;
+    let expired = r.review(NAME, "3.0.1").await;
     assert_eq!(expired["state"], "submitted", "{expired:#}");
     assert_eq!(expired["approvals"], 0);
     assert_eq!(
@@ -494,7 +454,12 @@ async fn several_approvals_expiry_and_the_queue() {
         "3.0.1"
     );
     let renewed = r
-        .decide(&r.reviewer, "3.0.1", json!({"action": "approve"}))
+        .decide(
+            r.reviewer().await,
+            NAME,
+            "3.0.1",
+            &json!({"action": "approve"}),
+        )
         .await;
     assert_eq!(renewed.status, StatusCode::OK, "{:#}", renewed.body);
     assert_eq!(renewed.body["approvals"], 1);

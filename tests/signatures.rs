@@ -9,14 +9,11 @@
     reason = "in tests a failed unwrap is a failed test, with its location"
 )]
 
-use axum::Router;
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode, header};
+use crate::util::{Reply, SCHEMA, TestApp, TestDb, trust_fixture};
+use axum::http::{Method, StatusCode};
 use mcpreg_api::admin::Role;
-use mcpreg_tests::{TestDb, trust_fixture};
 use mcpreg_trust::{Sha256Digest, SigningKey, TrustRoot, server_json_digest};
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
 const GHA: &str = "https://token.actions.githubusercontent.com";
 const GITHUB_OAUTH: &str = "https://github.com/login/oauth";
@@ -24,43 +21,8 @@ const GITHUB_OAUTH: &str = "https://github.com/login/oauth";
 const RFC8785_RELEASE: &str =
     "https://github.com/trailofbits/rfc8785.py/.github/workflows/release.yml@refs/tags/v0.1.2";
 const WILLIAM: &str = "william@yossarian.net";
-const SCHEMA: &str = "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json";
 const NS: &str = "io.github.trailofbits";
 const NAME: &str = "io.github.trailofbits/rfc8785";
-
-struct Reply {
-    status: StatusCode,
-    body: Value,
-}
-
-async fn call(
-    app: &Router,
-    method: Method,
-    uri: &str,
-    token: Option<&str>,
-    body: Option<&Value>,
-) -> Reply {
-    let mut request = Request::builder().method(method).uri(uri);
-    if let Some(t) = token {
-        request = request.header(header::AUTHORIZATION, format!("Bearer {t}"));
-    }
-    let request = match body {
-        Some(b) => request
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(serde_json::to_vec(b).unwrap())),
-        None => request.body(Body::empty()),
-    }
-    .unwrap();
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 24)
-        .await
-        .unwrap();
-    Reply {
-        status,
-        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    }
-}
 
 fn bytes(rel: &str) -> Vec<u8> {
     std::fs::read(trust_fixture(rel)).unwrap_or_else(|e| panic!("fixture {rel}: {e}"))
@@ -107,114 +69,73 @@ fn envelope(server: &Value, signatures: &[(Value, &str)]) -> Value {
     })
 }
 
-/// A registry with an admin, the namespace, and (when given) one trusted signer.
-struct Registry {
-    db: TestDb,
-    app: Router,
-    admin: String,
-}
-
-impl Registry {
-    async fn new(root: TrustRoot) -> Self {
-        let db = TestDb::new().await;
-        let app = db.app_with_trust(Default::default(), root);
-        let admin = db.token("admin", Role::Admin).await;
-        let created = call(
-            &app,
+/// A registry with an admin and the namespace.
+async fn registry(root: TrustRoot) -> TestApp {
+    let r = TestApp::with_trust(Default::default(), root).await;
+    let created = r
+        .call(
             Method::POST,
             "/api/v1/namespaces",
-            Some(&admin),
+            Some(&r.admin),
             Some(&json!({"name": NS})),
         )
         .await;
-        assert_eq!(created.status, StatusCode::CREATED, "{:#}", created.body);
-        Self { db, app, admin }
-    }
+    assert_eq!(created.status, StatusCode::CREATED, "{:#}", created.body);
+    r
+}
 
-    async fn trust(&self, signer: Value) -> Reply {
-        call(
-            &self.app,
-            Method::POST,
-            &format!("/api/v1/namespaces/{NS}/trusted-signers"),
-            Some(&self.admin),
-            Some(&signer),
-        )
-        .await
-    }
+/// Makes a signer trusted in the namespace.
+async fn trust(r: &TestApp, signer: Value) -> Reply {
+    r.call(
+        Method::POST,
+        &format!("/api/v1/namespaces/{NS}/trusted-signers"),
+        Some(&r.admin),
+        Some(&signer),
+    )
+    .await
+}
 
-    async fn publish(&self, body: &Value) -> Reply {
-        call(
-            &self.app,
-            Method::POST,
-            "/api/v1/publish",
-            Some(&self.admin),
-            Some(body),
-        )
-        .await
-    }
+async fn version_trust(r: &TestApp, version: &str) -> Reply {
+    r.get(&format!(
+        "/api/v1/servers/io.github.trailofbits%2Frfc8785/versions/{version}/trust"
+    ))
+    .await
+}
 
-    async fn version_trust(&self, version: &str) -> Reply {
-        call(
-            &self.app,
-            Method::GET,
-            &format!("/api/v1/servers/io.github.trailofbits%2Frfc8785/versions/{version}/trust"),
-            None,
-            None,
-        )
-        .await
+/// Rows of (versions, package digests, signatures, publish audit events).
+async fn counts(r: &TestApp) -> [i64; 4] {
+    let mut out = [0; 4];
+    for (i, sql) in [
+        "select count(*) from server_versions",
+        "select count(*) from version_packages",
+        "select count(*) from version_signatures",
+        "select count(*) from audit_events where action in ('version.publish', 'signature.attach')",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        out[i] = r.count(sql).await;
     }
-
-    /// Rows of (versions, package digests, signatures, publish audit events).
-    async fn counts(&self) -> [i64; 4] {
-        let mut out = [0; 4];
-        for (i, sql) in [
-            "select count(*) from server_versions",
-            "select count(*) from version_packages",
-            "select count(*) from version_signatures",
-            "select count(*) from audit_events where action in ('version.publish', 'signature.attach')",
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            out[i] = sqlx::query_scalar(sql).fetch_one(&self.db.pool).await.unwrap();
-        }
-        out
-    }
+    out
 }
 
 #[track_caller]
 fn assert_refused(reply: &Reply, code: &str, location: &str, says: &str) {
-    assert_eq!(
-        reply.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{:#}",
-        reply.body
-    );
-    assert_eq!(reply.body["code"], code, "{:#}", reply.body);
-    assert_eq!(reply.body["type"], format!("urn:mcpreg:problem:{code}"));
-    assert_eq!(
-        reply.body["errors"][0]["location"], location,
-        "{:#}",
-        reply.body
-    );
-    let message = reply.body["errors"][0]["message"]
-        .as_str()
-        .unwrap_or_default();
+    let error = reply.problem_at(422, code, location);
+    let message = error["message"].as_str().unwrap_or_default();
     assert!(message.contains(says), "{message:?} should say {says:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn github_actions_bundle_is_verified_and_stored_with_its_ci_claims() {
-    let r = Registry::new(TrustRoot::production()).await;
-    let added = r
-        .trust(json!({"identity": RFC8785_RELEASE, "issuer": GHA}))
-        .await;
+    let r = registry(TrustRoot::production()).await;
+    let added = trust(&r, json!({"identity": RFC8785_RELEASE, "issuer": GHA})).await;
     assert_eq!(added.status, StatusCode::CREATED, "{:#}", added.body);
     assert_eq!(added.body["kind"], "identity");
 
     let doc = server_json(NAME, "0.1.2", Some(wheel_digest()));
     let published = r
-        .publish(&envelope(&doc, &[(github_bundle(), "package:0")]))
+        .publish(&r.admin, &envelope(&doc, &[(github_bundle(), "package:0")]))
         .await;
     assert_eq!(
         published.status,
@@ -227,7 +148,7 @@ async fn github_actions_bundle_is_verified_and_stored_with_its_ci_claims() {
         "the document is stored as sent"
     );
 
-    let trust = r.version_trust("0.1.2").await;
+    let trust = version_trust(&r, "0.1.2").await;
     assert_eq!(trust.status, StatusCode::OK, "{:#}", trust.body);
     let t = &trust.body;
     assert_eq!(t["serverJsonDigest"], server_json_digest(&doc).to_string());
@@ -266,17 +187,19 @@ async fn github_actions_bundle_is_verified_and_stored_with_its_ci_claims() {
             .await
             .unwrap();
     assert_eq!((identity.as_str(), issuer.as_str()), (RFC8785_RELEASE, GHA));
-    assert_eq!(r.counts().await, [1, 1, 1, 2]);
+    assert_eq!(counts(&r).await, [1, 1, 1, 2]);
     // `latest` resolves.
-    assert_eq!(r.version_trust("latest").await.body["version"], "0.1.2");
-    assert_eq!(r.version_trust("9.9.9").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(version_trust(&r, "latest").await.body["version"], "0.1.2");
+    assert_eq!(
+        version_trust(&r, "9.9.9").await.status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_anchored_identity_pattern_admits_the_release_workflow() {
-    let r = Registry::new(TrustRoot::production()).await;
-    let pattern = r
-        .trust(json!({
+    let r = registry(TrustRoot::production()).await;
+    let pattern = trust(&r, json!({
             "identityPattern": r"^https://github\.com/trailofbits/rfc8785\.py/\.github/workflows/release\.yml@refs/tags/v.+$",
             "issuer": GHA,
             "server": NAME,
@@ -285,7 +208,7 @@ async fn an_anchored_identity_pattern_admits_the_release_workflow() {
     assert_eq!(pattern.status, StatusCode::CREATED, "{:#}", pattern.body);
     let doc = server_json(NAME, "0.1.2", Some(wheel_digest()));
     let published = r
-        .publish(&envelope(&doc, &[(github_bundle(), "package:0")]))
+        .publish(&r.admin, &envelope(&doc, &[(github_bundle(), "package:0")]))
         .await;
     assert_eq!(
         published.status,
@@ -296,7 +219,10 @@ async fn an_anchored_identity_pattern_admits_the_release_workflow() {
     // A signer limited to one server does not sign its neighbours.
     let other = server_json("io.github.trailofbits/other", "0.1.2", Some(wheel_digest()));
     let refused = r
-        .publish(&envelope(&other, &[(github_bundle(), "package:0")]))
+        .publish(
+            &r.admin,
+            &envelope(&other, &[(github_bundle(), "package:0")]),
+        )
         .await;
     assert_refused(
         &refused,
@@ -308,12 +234,12 @@ async fn an_anchored_identity_pattern_admits_the_release_workflow() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn wrong_identity_or_issuer_is_refused_naming_what_the_certificate_carried() {
-    let r = Registry::new(TrustRoot::production()).await;
+    let r = registry(TrustRoot::production()).await;
     let expected = "https://github.com/acme/rfc8785/.github/workflows/release.yml@refs/tags/v0.1.2";
-    r.trust(json!({"identity": expected, "issuer": GHA})).await;
+    trust(&r, json!({"identity": expected, "issuer": GHA})).await;
     let doc = server_json(NAME, "0.1.2", Some(wheel_digest()));
     let refused = r
-        .publish(&envelope(&doc, &[(github_bundle(), "package:0")]))
+        .publish(&r.admin, &envelope(&doc, &[(github_bundle(), "package:0")]))
         .await;
     assert_refused(
         &refused,
@@ -324,28 +250,30 @@ async fn wrong_identity_or_issuer_is_refused_naming_what_the_certificate_carried
     let detail = refused.body["detail"].as_str().unwrap();
     assert!(detail.contains("identity check failed"), "{detail}");
     assert!(detail.contains(expected), "{detail}");
-    assert_eq!(r.counts().await, [0, 0, 0, 0], "nothing is half-stored");
+    assert_eq!(counts(&r).await, [0, 0, 0, 0], "nothing is half-stored");
 
     // The right identity through another issuer.
-    r.trust(json!({"identity": RFC8785_RELEASE, "issuer": "https://accounts.google.com"}))
-        .await;
+    trust(
+        &r,
+        json!({"identity": RFC8785_RELEASE, "issuer": "https://accounts.google.com"}),
+    )
+    .await;
     let refused = r
-        .publish(&envelope(&doc, &[(github_bundle(), "package:0")]))
+        .publish(&r.admin, &envelope(&doc, &[(github_bundle(), "package:0")]))
         .await;
     assert_refused(&refused, "issuer_mismatch", "signatures[0]", GHA);
-    assert_eq!(r.counts().await, [0, 0, 0, 0]);
+    assert_eq!(counts(&r).await, [0, 0, 0, 0]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_tampered_artifact_fails_the_digest_check() {
-    let r = Registry::new(TrustRoot::production()).await;
-    r.trust(json!({"identity": RFC8785_RELEASE, "issuer": GHA}))
-        .await;
+    let r = registry(TrustRoot::production()).await;
+    trust(&r, json!({"identity": RFC8785_RELEASE, "issuer": GHA})).await;
     // The server.json pins another file than the one the bundle signed.
     let other = Sha256Digest::of_bytes(&bytes("sigstore-python/bundle.txt"));
     let doc = server_json(NAME, "0.1.2", Some(other));
     let refused = r
-        .publish(&envelope(&doc, &[(github_bundle(), "package:0")]))
+        .publish(&r.admin, &envelope(&doc, &[(github_bundle(), "package:0")]))
         .await;
     assert_refused(
         &refused,
@@ -356,7 +284,10 @@ async fn a_tampered_artifact_fails_the_digest_check() {
     // A bundle over the wheel offered as the server.json's signature fails the same way.
     let doc = server_json(NAME, "0.1.2", Some(wheel_digest()));
     let refused = r
-        .publish(&envelope(&doc, &[(github_bundle(), "server.json")]))
+        .publish(
+            &r.admin,
+            &envelope(&doc, &[(github_bundle(), "server.json")]),
+        )
         .await;
     assert_refused(
         &refused,
@@ -364,14 +295,13 @@ async fn a_tampered_artifact_fails_the_digest_check() {
         "signatures[0]",
         &server_json_digest(&doc).to_string(),
     );
-    assert_eq!(r.counts().await, [0, 0, 0, 0]);
+    assert_eq!(counts(&r).await, [0, 0, 0, 0]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn malformed_requests_and_bundles_are_refused_with_their_location() {
-    let r = Registry::new(TrustRoot::staging()).await;
-    r.trust(json!({"identity": WILLIAM, "issuer": GITHUB_OAUTH}))
-        .await;
+    let r = registry(TrustRoot::staging()).await;
+    trust(&r, json!({"identity": WILLIAM, "issuer": GITHUB_OAUTH})).await;
     let doc = server_json(NAME, "1.0.0", Some(wheel_digest()));
 
     let cases: Vec<(Value, &str, &str, &str)> = vec![
@@ -401,20 +331,24 @@ async fn malformed_requests_and_bundles_are_refused_with_their_location() {
         ),
     ];
     for (bundle, code, location, says) in cases {
-        let refused = r.publish(&envelope(&doc, &[(bundle, "package:0")])).await;
+        let refused = r
+            .publish(&r.admin, &envelope(&doc, &[(bundle, "package:0")]))
+            .await;
         assert_refused(&refused, code, location, says);
     }
 
     // The shape of the request: each problem with its place.
     let refused = r
-        .publish(&json!({"server": doc, "signatures": [
+        .publish(
+            &r.admin,
+            &json!({"server": doc, "signatures": [
             {"bundle": "{\"mediaType\": \"…\"}", "for": "package:0"},
             {"bundle": {}, "for": "pkg:0"},
             {"bundle": {}},
-        ], "extra": 1}))
+        ], "extra": 1}),
+        )
         .await;
-    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(refused.body["code"], "invalid_publish_request");
+    refused.problem(422, "invalid_publish_request");
     let locations: Vec<&str> = refused.body["errors"]
         .as_array()
         .unwrap()
@@ -433,7 +367,10 @@ async fn malformed_requests_and_bundles_are_refused_with_their_location() {
 
     // Subjects that do not exist, or pin nothing.
     let refused = r
-        .publish(&envelope(&doc, &[(json!({"mediaType": "x"}), "package:3")]))
+        .publish(
+            &r.admin,
+            &envelope(&doc, &[(json!({"mediaType": "x"}), "package:3")]),
+        )
         .await;
     assert_refused(
         &refused,
@@ -443,10 +380,10 @@ async fn malformed_requests_and_bundles_are_refused_with_their_location() {
     );
     let unpinned = server_json(NAME, "1.0.0", None);
     let refused = r
-        .publish(&envelope(
-            &unpinned,
-            &[(json!({"mediaType": "x"}), "package:0")],
-        ))
+        .publish(
+            &r.admin,
+            &envelope(&unpinned, &[(json!({"mediaType": "x"}), "package:0")]),
+        )
         .await;
     assert_refused(
         &refused,
@@ -454,7 +391,7 @@ async fn malformed_requests_and_bundles_are_refused_with_their_location() {
         "signatures[0]",
         "pins no digest",
     );
-    assert_eq!(r.counts().await, [0, 0, 0, 0]);
+    assert_eq!(counts(&r).await, [0, 0, 0, 0]);
 }
 
 /// Real bundles that fail deeper checks: a certificate that had expired when the timestamp
@@ -463,21 +400,26 @@ async fn malformed_requests_and_bundles_are_refused_with_their_location() {
 async fn an_expired_certificate_and_a_bad_inclusion_proof_are_refused() {
     const LATE: &str =
         "insecure-cloudtop-shared-user@cloudtop-prod-us-east.iam.gserviceaccount.com";
-    let r = Registry::new(TrustRoot::staging()).await;
-    r.trust(json!({"identity": LATE, "issuer": "https://accounts.google.com"}))
-        .await;
-    r.trust(json!({"identity": WILLIAM, "issuer": GITHUB_OAUTH}))
-        .await;
+    let r = registry(TrustRoot::staging()).await;
+    trust(
+        &r,
+        json!({"identity": LATE, "issuer": "https://accounts.google.com"}),
+    )
+    .await;
+    trust(&r, json!({"identity": WILLIAM, "issuer": GITHUB_OAUTH})).await;
 
     let late = Sha256Digest::of_bytes(&bytes("sigstore-python/tsa/bundle.txt"));
     let refused = r
-        .publish(&envelope(
-            &server_json(NAME, "1.0.0", Some(late)),
-            &[(
-                json_fixture("sigstore-python/tsa/bundle.txt.late_timestamp.sigstore"),
-                "package:0",
-            )],
-        ))
+        .publish(
+            &r.admin,
+            &envelope(
+                &server_json(NAME, "1.0.0", Some(late)),
+                &[(
+                    json_fixture("sigstore-python/tsa/bundle.txt.late_timestamp.sigstore"),
+                    "package:0",
+                )],
+            ),
+        )
         .await;
     assert_refused(
         &refused,
@@ -492,10 +434,13 @@ async fn an_expired_certificate_and_a_bad_inclusion_proof_are_refused() {
         .unwrap() = json!("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
     let artifact = Sha256Digest::of_bytes(&bytes("sigstore-python/bundle_v3.txt"));
     let refused = r
-        .publish(&envelope(
-            &server_json(NAME, "1.0.0", Some(artifact)),
-            &[(corrupted, "package:0")],
-        ))
+        .publish(
+            &r.admin,
+            &envelope(
+                &server_json(NAME, "1.0.0", Some(artifact)),
+                &[(corrupted, "package:0")],
+            ),
+        )
         .await;
     assert_refused(
         &refused,
@@ -503,7 +448,7 @@ async fn an_expired_certificate_and_a_bad_inclusion_proof_are_refused() {
         "signatures[0]",
         "inclusion proof check failed",
     );
-    assert_eq!(r.counts().await, [0, 0, 0, 0]);
+    assert_eq!(counts(&r).await, [0, 0, 0, 0]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -512,12 +457,17 @@ async fn a_bundle_from_another_sigstore_instance_is_refused() {
     let bundle = json_fixture("sigstore-python/bundle_v3.txt.sigstore");
     let doc = server_json(NAME, "1.0.0", Some(artifact));
     // Staging's bundle against the (default) production root.
-    let production = Registry::new(TrustRoot::production()).await;
-    production
-        .trust(json!({"identity": WILLIAM, "issuer": GITHUB_OAUTH}))
-        .await;
+    let production = registry(TrustRoot::production()).await;
+    trust(
+        &production,
+        json!({"identity": WILLIAM, "issuer": GITHUB_OAUTH}),
+    )
+    .await;
     let refused = production
-        .publish(&envelope(&doc, &[(bundle.clone(), "package:0")]))
+        .publish(
+            &production.admin,
+            &envelope(&doc, &[(bundle.clone(), "package:0")]),
+        )
         .await;
     assert_refused(
         &refused,
@@ -525,14 +475,16 @@ async fn a_bundle_from_another_sigstore_instance_is_refused() {
         "signatures[0]",
         "another Sigstore instance",
     );
-    assert_eq!(production.counts().await, [0, 0, 0, 0]);
+    assert_eq!(counts(&production).await, [0, 0, 0, 0]);
     // The same bundle where the registry trusts the staging instance.
-    let staging = Registry::new(TrustRoot::staging()).await;
-    staging
-        .trust(json!({"identity": WILLIAM, "issuer": GITHUB_OAUTH}))
-        .await;
+    let staging = registry(TrustRoot::staging()).await;
+    trust(
+        &staging,
+        json!({"identity": WILLIAM, "issuer": GITHUB_OAUTH}),
+    )
+    .await;
     let published = staging
-        .publish(&envelope(&doc, &[(bundle, "package:0")]))
+        .publish(&staging.admin, &envelope(&doc, &[(bundle, "package:0")]))
         .await;
     assert_eq!(
         published.status,
@@ -540,7 +492,7 @@ async fn a_bundle_from_another_sigstore_instance_is_refused() {
         "{:#}",
         published.body
     );
-    let trust = staging.version_trust("1.0.0").await;
+    let trust = version_trust(&staging, "1.0.0").await;
     assert_eq!(trust.body["signatures"][0]["identity"], WILLIAM);
     assert_eq!(
         trust.body["signatures"][0]["mediaType"],
@@ -550,10 +502,10 @@ async fn a_bundle_from_another_sigstore_instance_is_refused() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn key_signatures_verify_with_a_trusted_key_only() {
-    let r = Registry::new(TrustRoot::production()).await;
+    let r = registry(TrustRoot::production()).await;
     let trusted = SigningKey::from_pkcs8_pem(&text("keys/p256.key")).unwrap();
     let stranger = SigningKey::from_pkcs8_pem(&text("keys/ed25519.key")).unwrap();
-    let added = r.trust(json!({"publicKey": text("keys/p256.pub")})).await;
+    let added = trust(&r, json!({"publicKey": text("keys/p256.pub")})).await;
     assert_eq!(added.status, StatusCode::CREATED, "{:#}", added.body);
     assert_eq!(added.body["keyId"], trusted.public_key().key_id());
     assert_eq!(added.body["keyAlgorithm"], "ecdsa-p256");
@@ -570,10 +522,13 @@ async fn key_signatures_verify_with_a_trusted_key_only() {
     let over_wheel: Value =
         serde_json::from_str(&trusted.sign_digest(&wheel_digest()).unwrap().to_json()).unwrap();
     let published = r
-        .publish(&envelope(
-            &doc,
-            &[(over_doc, "server.json"), (over_wheel, "package:0")],
-        ))
+        .publish(
+            &r.admin,
+            &envelope(
+                &doc,
+                &[(over_doc, "server.json"), (over_wheel, "package:0")],
+            ),
+        )
         .await;
     assert_eq!(
         published.status,
@@ -581,7 +536,7 @@ async fn key_signatures_verify_with_a_trusted_key_only() {
         "{:#}",
         published.body
     );
-    let trust = r.version_trust("1.0.0").await.body;
+    let trust = version_trust(&r, "1.0.0").await.body;
     let s = &trust["signatures"];
     assert_eq!(
         (s[0]["for"].as_str(), s[1]["for"].as_str()),
@@ -603,7 +558,10 @@ async fn key_signatures_verify_with_a_trusted_key_only() {
     )
     .unwrap();
     let refused = r
-        .publish(&envelope(&doc, &[(forged.clone(), "server.json")]))
+        .publish(
+            &r.admin,
+            &envelope(&doc, &[(forged.clone(), "server.json")]),
+        )
         .await;
     assert_refused(
         &refused,
@@ -617,20 +575,20 @@ async fn key_signatures_verify_with_a_trusted_key_only() {
             .unwrap()
             .contains(&trusted.public_key().key_id())
     );
-    assert_eq!(r.counts().await, [1, 1, 2, 3]);
+    assert_eq!(counts(&r).await, [1, 1, 2, 3]);
 
     // Attach later: published without signatures, signed afterwards; the same twice is a 409.
-    let published = r.publish(&doc).await;
+    let published = r.publish(&r.admin, &doc).await;
     assert_eq!(published.status, StatusCode::CREATED);
     let uri = "/api/v1/servers/io.github.trailofbits%2Frfc8785/versions/1.0.1/signatures";
-    let refused = call(
-        &r.app,
-        Method::POST,
-        uri,
-        Some(&r.admin),
-        Some(&json!({"bundle": forged, "for": "server.json"})),
-    )
-    .await;
+    let refused = r
+        .call(
+            Method::POST,
+            uri,
+            Some(&r.admin),
+            Some(&json!({"bundle": forged, "for": "server.json"})),
+        )
+        .await;
     assert_refused(&refused, "key_mismatch", "bundle", "key check failed");
     let good: Value = serde_json::from_str(
         &trusted
@@ -640,47 +598,46 @@ async fn key_signatures_verify_with_a_trusted_key_only() {
     )
     .unwrap();
     let body = json!({"bundle": good, "for": "server.json"});
-    let attached = call(&r.app, Method::POST, uri, Some(&r.admin), Some(&body)).await;
+    let attached = r.call(Method::POST, uri, Some(&r.admin), Some(&body)).await;
     assert_eq!(attached.status, StatusCode::CREATED, "{:#}", attached.body);
     assert_eq!(attached.body["signerKind"], "key");
-    let again = call(&r.app, Method::POST, uri, Some(&r.admin), Some(&body)).await;
-    assert_eq!(again.status, StatusCode::CONFLICT, "{:#}", again.body);
-    assert_eq!(again.body["code"], "signature_exists");
-    let bad_request = call(
-        &r.app,
-        Method::POST,
-        uri,
-        Some(&r.admin),
-        Some(&json!({"bundle": good, "for": "everything"})),
-    )
-    .await;
+    let again = r.call(Method::POST, uri, Some(&r.admin), Some(&body)).await;
+    again.problem(409, "signature_exists");
+    let bad_request = r
+        .call(
+            Method::POST,
+            uri,
+            Some(&r.admin),
+            Some(&json!({"bundle": good, "for": "everything"})),
+        )
+        .await;
     assert_eq!(bad_request.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(bad_request.body["errors"][0]["location"], "for");
-    let latest = call(
-        &r.app,
-        Method::POST,
-        "/api/v1/servers/io.github.trailofbits%2Frfc8785/versions/latest/signatures",
-        Some(&r.admin),
-        Some(&body),
-    )
-    .await;
+    let latest = r
+        .call(
+            Method::POST,
+            "/api/v1/servers/io.github.trailofbits%2Frfc8785/versions/latest/signatures",
+            Some(&r.admin),
+            Some(&body),
+        )
+        .await;
     assert_eq!(latest.status, StatusCode::BAD_REQUEST);
     // A removed key signs nothing new; what it signed stays.
     let id = added.body["id"].as_i64().unwrap();
-    let removed = call(
-        &r.app,
-        Method::DELETE,
-        &format!("/api/v1/namespaces/{NS}/trusted-signers/{id}"),
-        Some(&r.admin),
-        None,
-    )
-    .await;
+    let removed = r
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/namespaces/{NS}/trusted-signers/{id}"),
+            Some(&r.admin),
+            None,
+        )
+        .await;
     assert_eq!(removed.status, StatusCode::NO_CONTENT);
     let refused = r
-        .publish(&envelope(
-            &server_json(NAME, "1.0.2", None),
-            &[(good, "server.json")],
-        ))
+        .publish(
+            &r.admin,
+            &envelope(&server_json(NAME, "1.0.2", None), &[(good, "server.json")]),
+        )
         .await;
     assert_refused(
         &refused,
@@ -689,7 +646,7 @@ async fn key_signatures_verify_with_a_trusted_key_only() {
         "mcpreg trusted-signer add",
     );
     assert_eq!(
-        r.version_trust("1.0.0").await.body["signatures"]
+        version_trust(&r, "1.0.0").await.body["signatures"]
             .as_array()
             .unwrap()
             .len(),
@@ -699,30 +656,32 @@ async fn key_signatures_verify_with_a_trusted_key_only() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn no_trusted_signer_means_no_signature_is_accepted() {
-    let r = Registry::new(TrustRoot::production()).await;
+    let r = registry(TrustRoot::production()).await;
     let doc = server_json(NAME, "0.1.2", Some(wheel_digest()));
     let refused = r
-        .publish(&envelope(&doc, &[(github_bundle(), "package:0")]))
+        .publish(&r.admin, &envelope(&doc, &[(github_bundle(), "package:0")]))
         .await;
     assert_refused(&refused, "no_trusted_signers", "signatures[0]", NS);
-    assert_eq!(r.counts().await, [0, 0, 0, 0]);
+    assert_eq!(counts(&r).await, [0, 0, 0, 0]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn one_refused_signature_refuses_the_whole_publish() {
-    let r = Registry::new(TrustRoot::production()).await;
-    r.trust(json!({"identity": RFC8785_RELEASE, "issuer": GHA}))
-        .await;
+    let r = registry(TrustRoot::production()).await;
+    trust(&r, json!({"identity": RFC8785_RELEASE, "issuer": GHA})).await;
     let doc = server_json(NAME, "0.1.2", Some(wheel_digest()));
     let refused = r
-        .publish(&envelope(
-            &doc,
-            &[
-                (github_bundle(), "package:0"),
-                (github_bundle(), "package:0"),
-                (json!({"mediaType": "text/plain"}), "server.json"),
-            ],
-        ))
+        .publish(
+            &r.admin,
+            &envelope(
+                &doc,
+                &[
+                    (github_bundle(), "package:0"),
+                    (github_bundle(), "package:0"),
+                    (json!({"mediaType": "text/plain"}), "server.json"),
+                ],
+            ),
+        )
         .await;
     assert_refused(
         &refused,
@@ -739,25 +698,25 @@ async fn one_refused_signature_refuses_the_whole_publish() {
             .unwrap()
             .contains("unknown media type")
     );
-    assert_eq!(r.counts().await, [0, 0, 0, 0], "nothing is half-stored");
+    assert_eq!(counts(&r).await, [0, 0, 0, 0], "nothing is half-stored");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn unpinned_versions_are_catalogued_and_marked() {
-    let r = Registry::new(TrustRoot::production()).await;
+    let r = registry(TrustRoot::production()).await;
     let mut doc = server_json(NAME, "2.0.0", None);
     doc["packages"]
         .as_array_mut()
         .unwrap()
         .push(json!({"registryType": "oci", "identifier": format!("ghcr.io/acme/rfc8785@{}", wheel_digest()), "transport": {"type": "stdio"}}));
-    let published = r.publish(&doc).await;
+    let published = r.publish(&r.admin, &doc).await;
     assert_eq!(
         published.status,
         StatusCode::CREATED,
         "{:#}",
         published.body
     );
-    let trust = r.version_trust("2.0.0").await.body;
+    let trust = version_trust(&r, "2.0.0").await.body;
     assert_eq!(trust["pinned"], false);
     assert_eq!(trust["packages"][0]["digest"], Value::Null);
     assert_eq!(trust["packages"][1]["digest"], wheel_digest().to_string());
@@ -766,7 +725,7 @@ async fn unpinned_versions_are_catalogued_and_marked() {
     // A digest that does not parse is refused at publish, naming its field.
     doc["version"] = json!("2.0.1");
     doc["packages"][1]["identifier"] = json!("ghcr.io/acme/rfc8785@sha256:abc");
-    let refused = r.publish(&doc).await;
+    let refused = r.publish(&r.admin, &doc).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         refused.body["errors"][0]["location"],
@@ -776,7 +735,7 @@ async fn unpinned_versions_are_catalogued_and_marked() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn trusted_signers_are_admin_only_validated_field_by_field_and_audited() {
-    let r = Registry::new(TrustRoot::production()).await;
+    let r = registry(TrustRoot::production()).await;
     let url = format!("/api/v1/namespaces/{NS}/trusted-signers");
     for (body, field, says) in [
         (json!({}), "identity", "give `identity`"),
@@ -817,7 +776,9 @@ async fn trusted_signers_are_admin_only_validated_field_by_field_and_audited() {
             "not in namespace",
         ),
     ] {
-        let reply = call(&r.app, Method::POST, &url, Some(&r.admin), Some(&body)).await;
+        let reply = r
+            .call(Method::POST, &url, Some(&r.admin), Some(&body))
+            .await;
         assert_eq!(
             reply.status,
             StatusCode::BAD_REQUEST,
@@ -840,45 +801,40 @@ async fn trusted_signers_are_admin_only_validated_field_by_field_and_audited() {
         r.db.scoped_token("pub", Role::Publisher, &["io.github.other"])
             .await;
     let good = json!({"identity": "a@example.com", "issuer": GHA});
-    let denied = call(&r.app, Method::POST, &url, Some(&publisher), Some(&good)).await;
+    let denied = r
+        .call(Method::POST, &url, Some(&publisher), Some(&good))
+        .await;
     assert_eq!(denied.status, StatusCode::FORBIDDEN);
-    let created = call(&r.app, Method::POST, &url, Some(&r.admin), Some(&good)).await;
+    let created = r
+        .call(Method::POST, &url, Some(&r.admin), Some(&good))
+        .await;
     assert_eq!(created.status, StatusCode::CREATED);
-    let twice = call(&r.app, Method::POST, &url, Some(&r.admin), Some(&good)).await;
-    assert_eq!(twice.status, StatusCode::CONFLICT);
-    assert_eq!(twice.body["code"], "trusted_signer_exists");
-    let key = call(
-        &r.app,
-        Method::POST,
-        &url,
-        Some(&r.admin),
-        Some(&json!({"publicKey": text("keys/ed25519.pub"), "server": NAME})),
-    )
-    .await;
+    let twice = r
+        .call(Method::POST, &url, Some(&r.admin), Some(&good))
+        .await;
+    twice.problem(409, "trusted_signer_exists");
+    let key = r
+        .call(
+            Method::POST,
+            &url,
+            Some(&r.admin),
+            Some(&json!({"publicKey": text("keys/ed25519.pub"), "server": NAME})),
+        )
+        .await;
     assert_eq!(key.status, StatusCode::CREATED, "{:#}", key.body);
     assert_eq!(key.body["keyAlgorithm"], "ed25519");
     assert_eq!(key.body["server"], NAME);
 
-    let list = call(&r.app, Method::GET, &url, Some(&r.admin), None).await;
+    let list = r.call(Method::GET, &url, Some(&r.admin), None).await;
     assert_eq!(list.body["trustedSigners"].as_array().unwrap().len(), 2);
     let id = created.body["id"].as_i64().unwrap();
-    let gone = call(
-        &r.app,
-        Method::DELETE,
-        &format!("{url}/{id}"),
-        Some(&r.admin),
-        None,
-    )
-    .await;
+    let gone = r
+        .call(Method::DELETE, &format!("{url}/{id}"), Some(&r.admin), None)
+        .await;
     assert_eq!(gone.status, StatusCode::NO_CONTENT);
-    let again = call(
-        &r.app,
-        Method::DELETE,
-        &format!("{url}/{id}"),
-        Some(&r.admin),
-        None,
-    )
-    .await;
+    let again = r
+        .call(Method::DELETE, &format!("{url}/{id}"), Some(&r.admin), None)
+        .await;
     assert_eq!(again.status, StatusCode::NOT_FOUND);
     let actions: Vec<String> = sqlx::query_scalar(
         "select action from audit_events where action like 'trusted_signer.%' order by id",
@@ -894,14 +850,14 @@ async fn trusted_signers_are_admin_only_validated_field_by_field_and_audited() {
             "trusted_signer.delete"
         ]
     );
-    let unknown = call(
-        &r.app,
-        Method::GET,
-        "/api/v1/namespaces/com.nowhere/trusted-signers",
-        Some(&r.admin),
-        None,
-    )
-    .await;
+    let unknown = r
+        .call(
+            Method::GET,
+            "/api/v1/namespaces/com.nowhere/trusted-signers",
+            Some(&r.admin),
+            None,
+        )
+        .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 }
 
@@ -910,7 +866,7 @@ async fn trusted_signers_are_admin_only_validated_field_by_field_and_audited() {
 /// fails, with exit code 6 and the reason, for a modified one.
 #[tokio::test(flavor = "multi_thread")]
 async fn cli_publishes_with_a_bundle_and_verifies_the_artifact() {
-    use mcpreg_tests::{ServerProcess, mcpreg};
+    use crate::util::{ServerProcess, mcpreg};
 
     let db = TestDb::new().await;
     let token = db.token("ci", Role::Admin).await;
@@ -1073,7 +1029,7 @@ async fn cli_publishes_with_a_bundle_and_verifies_the_artifact() {
 /// (here Sigstore's staging instance). A client that verifies against another root fails.
 #[tokio::test(flavor = "multi_thread")]
 async fn server_and_client_use_a_configured_trusted_root() {
-    use mcpreg_tests::{ServerProcess, mcpreg};
+    use crate::util::{ServerProcess, mcpreg};
 
     let db = TestDb::new().await;
     let token = db.token("ci", Role::Admin).await;
@@ -1147,7 +1103,7 @@ fn a_bad_trusted_root_stops_the_start_with_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("trusted_root.json");
     std::fs::write(&bad, br#"{"mediaType": "application/json"}"#).unwrap();
-    let out = std::process::Command::new(mcpreg_tests::binary("mcpreg-server"))
+    let out = std::process::Command::new(crate::util::binary("mcpreg-server"))
         .args(["serve", "--listen", "127.0.0.1:0", "--trusted-root"])
         .arg(&bad)
         .arg("--data-dir")

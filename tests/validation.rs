@@ -6,8 +6,8 @@
     reason = "in tests a failed unwrap is a failed test, with its location"
 )]
 
+use crate::util::fixture;
 use mcpreg_api::server_json::{KNOWN_SCHEMAS, validate};
-use mcpreg_tests::fixture;
 use serde_json::{Value, json};
 
 fn read(path: &std::path::Path) -> Value {

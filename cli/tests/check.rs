@@ -25,6 +25,8 @@ use mcpreg_api::{ServerName, Status, Version};
 use mcpreg_trust::{AllowlistSigningKey, Sha256Digest};
 use serde_json::Value;
 
+use crate::mcp_servers::run;
+
 const OFFLINE_REGISTRY: &str = "http://127.0.0.1:9";
 
 fn fixture(path: &str) -> PathBuf {
@@ -75,10 +77,6 @@ impl Sandbox {
         std::fs::write(&path, bytes).unwrap();
         path
     }
-}
-
-fn run(c: &mut Command) -> Output {
-    c.output().expect("mcpreg runs")
 }
 
 fn text(o: &Output) -> (String, String) {

@@ -5,14 +5,12 @@
     reason = "helpers of tests: a failure there is the test's failure"
 )]
 
-mod mcp_servers;
-
-use mcp_servers::{mcpreg, run, stderr};
+use crate::mcp_servers::{mcpreg, run, stderr};
 use mcpreg_scan::manifest::{RawCapture, ToolManifest};
 use serde_json::{Value, json};
 
 fn fixture(path: &str) -> Value {
-    serde_json::from_slice(&std::fs::read(mcp_servers::scan_fixture(path)).unwrap()).unwrap()
+    serde_json::from_slice(&std::fs::read(crate::mcp_servers::scan_fixture(path)).unwrap()).unwrap()
 }
 
 fn manifest_file(m: &ToolManifest) -> tempfile::NamedTempFile {

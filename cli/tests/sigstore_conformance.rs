@@ -3,7 +3,9 @@
 //! trust roots in `trust/tests/fixtures` (sources in that folder's README).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+
+use crate::mcp_servers::{run, stderr};
 
 const WILLIAM: &str = "william@yossarian.net";
 const GITHUB_OAUTH: &str = "https://github.com/login/oauth";
@@ -20,21 +22,12 @@ fn fx(rel: &str) -> String {
     fixture(rel).to_str().expect("a UTF-8 path").to_string()
 }
 
-/// Runs `mcpreg ARGS…` with no registry configured: these commands must not need one.
+/// Runs `mcpreg ARGS…` with no registry to reach (these commands must not need one) and no
+/// signing key from the environment.
 fn mcpreg(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mcpreg"))
+    run(crate::mcp_servers::mcpreg()
         .args(args)
-        .env_remove("MCPREG_URL")
-        .env_remove("MCPREG_TOKEN")
-        .env_remove("MCPREG_SIGNING_KEY")
-        // Nothing to reach: any attempt to talk to a registry would fail loudly.
-        .env("MCPREG_URL", "http://127.0.0.1:9")
-        .output()
-        .expect("run mcpreg")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+        .env_remove("MCPREG_SIGNING_KEY"))
 }
 
 #[track_caller]

@@ -7,13 +7,11 @@
     reason = "helpers of tests: a failure there is the test's failure"
 )]
 
-mod mcp_servers;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use mcp_servers::{HttpEverything, everything_stdio, mcpreg, run, stderr};
+use crate::mcp_servers::{HttpEverything, everything_stdio, mcpreg, run, stderr};
 use mcpreg_scan::ToolManifest;
 use serde_json::{Value, json};
 
@@ -31,7 +29,8 @@ fn capture(extra: &[&str], command: &[String]) -> ToolManifest {
 
 fn fixture_list(file: &str, key: &str) -> Vec<Value> {
     let v: Value =
-        serde_json::from_slice(&std::fs::read(mcp_servers::scan_fixture(file)).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(crate::mcp_servers::scan_fixture(file)).unwrap())
+            .unwrap();
     let mut items = v["result"][key].as_array().unwrap().clone();
     let sort_key = |v: &Value| {
         ["name", "uri", "uriTemplate"]
@@ -74,7 +73,7 @@ fn stdio_capture_matches_the_real_answers() {
         )
     );
     let init: Value = serde_json::from_slice(
-        &std::fs::read(mcp_servers::scan_fixture(
+        &std::fs::read(crate::mcp_servers::scan_fixture(
             "mcp-servers/everything.initialize.json",
         ))
         .unwrap(),
@@ -181,7 +180,7 @@ fn a_wrapper_that_alters_tools_is_drift_and_the_scanner_catches_it() {
     std::fs::write(pinned.path(), serde_json::to_vec(&clean).unwrap()).unwrap();
     let mut wrapped = vec![
         "node".to_owned(),
-        mcp_servers::node_dir()
+        crate::mcp_servers::node_dir()
             .join("rug-pull.mjs")
             .to_string_lossy()
             .into_owned(),
@@ -224,7 +223,7 @@ fn a_wrapper_that_alters_tools_is_drift_and_the_scanner_catches_it() {
 
 #[test]
 fn a_python_server_from_pypi() {
-    let exe = mcp_servers::mcp_server_time();
+    let exe = crate::mcp_servers::mcp_server_time();
     let m = capture(
         &[],
         &[
@@ -267,7 +266,7 @@ fn failing_capture(extra: &[&str], command: &[&str]) -> (String, Duration) {
 fn bad_server(mode: &str) -> Vec<String> {
     vec![
         "node".into(),
-        mcp_servers::node_dir()
+        crate::mcp_servers::node_dir()
             .join("bad-server.mjs")
             .to_string_lossy()
             .into_owned(),
@@ -297,7 +296,7 @@ fn a_server_that_does_not_start() {
     assert!(e.contains("missing API key"), "{e}");
     assert!(e.contains("exit status: 3"), "{e}");
     // Nothing listening at an HTTP endpoint.
-    let port = mcp_servers::free_port().to_string();
+    let port = crate::mcp_servers::free_port().to_string();
     let out = run(mcpreg().args([
         "tools",
         "capture",

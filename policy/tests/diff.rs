@@ -1,8 +1,6 @@
 //! `mcpreg policy diff`: which audience × server@version decisions a proposed policy changes.
 
-mod common;
-
-use common::{facts, policy};
+use crate::util::{facts, policy};
 use mcpreg_api::Status;
 use mcpreg_api::scans::FindingSeverity;
 use mcpreg_policy::{DecisionReason, Effect, Subject, diff};

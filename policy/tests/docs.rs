@@ -1,8 +1,6 @@
 //! The worked example of `docs/policies.md` gives exactly the answer the page shows.
 
-mod common;
-
-use common::{facts, policy};
+use crate::util::{facts, policy};
 use mcpreg_api::scans::FindingSeverity;
 use mcpreg_policy::{Subject, evaluate};
 

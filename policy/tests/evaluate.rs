@@ -1,11 +1,9 @@
 //! Evaluation: every condition true and false for allow and deny rules, precedence, subjects,
 //! resources, and the decision as it goes on the wire.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::{GITHUB_ISSUER, KEY_ID, RELEASE_IDENTITY, facts, policy};
+use crate::util::{GITHUB_ISSUER, KEY_ID, RELEASE_IDENTITY, facts, policy};
 use mcpreg_api::scans::FindingSeverity;
 use mcpreg_api::{ServerName, Status};
 use mcpreg_policy::{

@@ -1,8 +1,6 @@
 //! Reading policy documents: what is accepted, and every refusal with its exact path.
 
-mod common;
-
-use common::{issues, pairs, policy};
+use crate::util::{issues, pairs, policy};
 use mcpreg_policy::{
     Conditions, DenyCondition, Effect, IdentityMatch, MAX_DOCUMENT_BYTES, Policy, Requirement,
     ResourceSelector, SignerSpec, SubjectSelector,

@@ -5,8 +5,6 @@
     reason = "helpers of tests: a failure there is the test's failure"
 )]
 
-mod common;
-
 use std::fs;
 
 use mcpreg_scan::ingest::{IngestError, ReportFormat, ingest, ingest_as};
@@ -14,7 +12,7 @@ use mcpreg_scan::{Location, Severity};
 use serde_json::json;
 
 fn files(dir: &str) -> Vec<(String, Vec<u8>)> {
-    let mut out: Vec<_> = fs::read_dir(common::fixture(dir))
+    let mut out: Vec<_> = fs::read_dir(crate::util::fixture(dir))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.is_file())
@@ -54,7 +52,7 @@ fn sarif_2_2_is_rejected_at_its_version() {
 
 #[test]
 fn invalid_sarif_names_the_path_of_the_problem() {
-    let mut doc: serde_json::Value = serde_json::from_slice(&common::bytes(
+    let mut doc: serde_json::Value = serde_json::from_slice(&crate::util::bytes(
         "scans/bandit/cisco-example-malicious-mcp-servers.bandit.sarif",
     ))
     .unwrap();
@@ -74,7 +72,7 @@ fn invalid_sarif_names_the_path_of_the_problem() {
 
 #[test]
 fn bandit_sarif_gets_sarif_defaults() {
-    let r = ingest(&common::bytes(
+    let r = ingest(&crate::util::bytes(
         "scans/bandit/cisco-example-malicious-mcp-servers.bandit.sarif",
     ))
     .unwrap();
@@ -105,7 +103,7 @@ fn bandit_sarif_gets_sarif_defaults() {
         Some("import subprocess")
     );
 
-    let clean = ingest(&common::bytes(
+    let clean = ingest(&crate::util::bytes(
         "scans/bandit/mcp-server-fetch+time.bandit.sarif",
     ))
     .unwrap();
@@ -114,13 +112,13 @@ fn bandit_sarif_gets_sarif_defaults() {
 
 #[test]
 fn sarif_rule_metadata_messages_and_suppressions() {
-    let r = ingest(&common::bytes(
+    let r = ingest(&crate::util::bytes(
         "scans/sarif/examples-2.1.0/DefaultRuleConfiguration.sarif",
     ))
     .unwrap();
     let severities: Vec<_> = r.findings.iter().map(|f| f.severity).collect();
     assert_eq!(severities, [Severity::High, Severity::Medium]);
-    let r = ingest(&common::bytes(
+    let r = ingest(&crate::util::bytes(
         "scans/sarif/examples-2.1.0/3-Beyond-basics__message-with-arguments.sarif",
     ))
     .unwrap();
@@ -136,7 +134,7 @@ fn sarif_rule_metadata_messages_and_suppressions() {
     );
     // Suppressed: a suppression that is accepted or has no status. (The tutorial's two
     // under-review cases contradict each other; under review counts as not suppressed.)
-    let r = ingest(&common::bytes(
+    let r = ingest(&crate::util::bytes(
         "scans/sarif/examples-2.1.0/Suppressions.sarif",
     ))
     .unwrap();
@@ -153,12 +151,12 @@ fn sarif_rule_metadata_messages_and_suppressions() {
             assert!(f.suppressed, "{m}");
         }
     }
-    let r = ingest(&common::bytes(
+    let r = ingest(&crate::util::bytes(
         "scans/sarif/examples-2.1.0/ExceptionalConditions__Catastrophic_execution_error.sarif",
     ))
     .unwrap();
     assert!(r.notes[0].contains("Out of memory"), "{:?}", r.notes);
-    let r = ingest(&common::bytes(
+    let r = ingest(&crate::util::bytes(
         "scans/sarif/examples-2.1.0/ExceptionalConditions__No_runs.sarif",
     ))
     .unwrap();
@@ -167,7 +165,7 @@ fn sarif_rule_metadata_messages_and_suppressions() {
 
 #[test]
 fn cisco_raw_output_is_normalised() {
-    let r = ingest(&common::bytes(
+    let r = ingest(&crate::util::bytes(
         "scans/cisco-mcp-scanner/upstream-samples.static.yara.raw.json",
     ))
     .unwrap();
@@ -198,7 +196,7 @@ fn cisco_raw_output_is_normalised() {
     assert!(at("tool add").is_empty());
     assert_eq!(r.findings.len(), 5);
 
-    let bare = ingest(&common::bytes(
+    let bare = ingest(&crate::util::bytes(
         "scans/cisco-mcp-scanner/upstream-sample-tools.static.yara.bare-array.json",
     ))
     .unwrap();
@@ -210,10 +208,13 @@ fn cisco_raw_output_is_normalised() {
         "everything.static.yara.raw.json",
         "upstream-readiness-fixtures.static.yara+readiness.raw.json",
     ] {
-        let r = ingest(&common::bytes(&format!("scans/cisco-mcp-scanner/{clean}"))).unwrap();
+        let r = ingest(&crate::util::bytes(&format!(
+            "scans/cisco-mcp-scanner/{clean}"
+        )))
+        .unwrap();
         assert!(r.findings.is_empty(), "{clean}: {:?}", r.findings);
     }
-    let r = ingest(&common::bytes(
+    let r = ingest(&crate::util::bytes(
         "scans/cisco-mcp-scanner/upstream-docs.complete-example.raw.json",
     ))
     .unwrap();
@@ -233,7 +234,7 @@ fn cisco_raw_output_is_normalised() {
 #[test]
 fn cisco_with_a_bad_severity_names_the_path() {
     let mut v: serde_json::Value =
-        common::json("scans/cisco-mcp-scanner/upstream-samples.static.yara.raw.json");
+        crate::util::json("scans/cisco-mcp-scanner/upstream-samples.static.yara.raw.json");
     v["scan_results"][1]["findings"]["yara_analyzer"]["severity"] = json!("APOCALYPTIC");
     let e = ingest(&serde_json::to_vec(&v).unwrap()).unwrap_err();
     assert_eq!(
@@ -244,7 +245,7 @@ fn cisco_with_a_bad_severity_names_the_path() {
 
 #[test]
 fn mcp_scan_inspect_and_scan_output() {
-    let r = ingest(&common::bytes(
+    let r = ingest(&crate::util::bytes(
         "scans/invariant-mcp-scan/everything.inspect.json",
     ))
     .unwrap();
@@ -255,7 +256,7 @@ fn mcp_scan_inspect_and_scan_output() {
 
     // A `scan` result has the same shape plus issues (mcp-scan's models.py); `reference` indexes
     // prompts, resources, resource templates, then tools.
-    let mut v = common::json("scans/invariant-mcp-scan/everything.inspect.json");
+    let mut v = crate::util::json("scans/invariant-mcp-scan/everything.inspect.json");
     v["mcp-config.everything.json"]["issues"] = json!([
         {"code": "W001", "message": "Tool description contains dangerous words", "reference": [0, 13], "extra_data": null},
         {"code": "E001", "message": "Prompt injection in prompt", "reference": [0, 0]},
@@ -299,14 +300,14 @@ fn mcp_scan_inspect_and_scan_output() {
 #[test]
 fn unknown_formats_are_rejected() {
     // bandit's own JSON is a real scanner output, but not one mcpreg reads.
-    let e = ingest(&common::bytes(
+    let e = ingest(&crate::util::bytes(
         "scans/bandit/cisco-example-malicious-mcp-servers.bandit.json",
     ))
     .unwrap_err();
     assert!(matches!(e, IngestError::UnknownFormat { .. }), "{e}");
     assert_eq!(e.path(), "$");
     // A tools/list answer is not a report either.
-    let e = ingest(&common::bytes(
+    let e = ingest(&crate::util::bytes(
         "scans/cisco-mcp-scanner/upstream-sample-tools.json",
     ))
     .unwrap_err();

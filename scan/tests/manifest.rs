@@ -1,7 +1,5 @@
 //! Manifests and pins built from server-everything's real answers (`fixtures/mcp-servers`).
 
-mod common;
-
 use mcpreg_scan::{ToolManifest, diff};
 use serde_json::{Value, json};
 
@@ -12,7 +10,7 @@ fn sorted_by_name(mut v: Vec<Value>) -> Vec<Value> {
 
 #[test]
 fn the_manifest_holds_every_tool_exactly_as_the_server_sent_it() {
-    let m = common::everything("everything", json!({}));
+    let m = crate::util::everything("everything", json!({}));
     assert_eq!(m.protocol_version, "2025-11-25");
     assert_eq!(m.server_info.name, "mcp-servers/everything");
     assert_eq!(m.server_info.version, "2.0.0");
@@ -34,7 +32,7 @@ fn the_manifest_holds_every_tool_exactly_as_the_server_sent_it() {
         ),
         (4, 7, 2)
     );
-    let served = common::json("mcp-servers/everything.tools.json")["result"]["tools"]
+    let served = crate::util::json("mcp-servers/everything.tools.json")["result"]["tools"]
         .as_array()
         .unwrap()
         .clone();
@@ -51,10 +49,10 @@ fn the_manifest_holds_every_tool_exactly_as_the_server_sent_it() {
 
 #[test]
 fn stdio_and_http_answers_pin_the_same() {
-    let stdio = common::everything("everything", json!({}));
+    let stdio = crate::util::everything("everything", json!({}));
     let mut http = stdio.clone();
     http.tools = serde_json::from_value(
-        common::json("mcp-servers/everything.http.tools.json")["result"]["tools"].clone(),
+        crate::util::json("mcp-servers/everything.http.tools.json")["result"]["tools"].clone(),
     )
     .unwrap();
     http.seal();
@@ -63,7 +61,7 @@ fn stdio_and_http_answers_pin_the_same() {
 
 #[test]
 fn the_pin_is_stable_through_json_and_verifiable() {
-    let m = common::everything("everything", json!({}));
+    let m = crate::util::everything("everything", json!({}));
     let text = serde_json::to_string_pretty(&m).unwrap();
     let back = ToolManifest::parse(text.as_bytes()).unwrap();
     assert_eq!(back, m);
@@ -94,7 +92,7 @@ fn the_pin_is_stable_through_json_and_verifiable() {
 
 #[test]
 fn context_cost_counts_tool_definitions_and_instructions() {
-    let m = common::everything("everything", json!({}));
+    let m = crate::util::everything("everything", json!({}));
     let cost = m.context_cost.as_ref().unwrap();
     assert_eq!(cost.encoding, "o200k_base");
     assert_eq!(cost.tools.len(), 13);
@@ -112,8 +110,8 @@ fn context_cost_counts_tool_definitions_and_instructions() {
 #[test]
 fn another_client_sees_other_tools_and_the_diff_says_so() {
     let caps = json!({"roots": {"listChanged": true}, "sampling": {}, "elicitation": {}});
-    let plain = common::everything("everything", json!({}));
-    let rich = common::everything("everything.client-caps", caps);
+    let plain = crate::util::everything("everything", json!({}));
+    let rich = crate::util::everything("everything.client-caps", caps);
     assert_eq!(rich.tools.len(), 16);
     assert_ne!(plain.tools_pin, rich.tools_pin);
     let d = diff(&plain, &rich);
@@ -146,7 +144,7 @@ fn another_client_sees_other_tools_and_the_diff_says_so() {
 
 #[test]
 fn a_rug_pull_shows_which_tool_changed_how() {
-    let pinned = common::everything("everything", json!({}));
+    let pinned = crate::util::everything("everything", json!({}));
     let mut live = pinned.clone();
     let sum = live.tools.iter_mut().find(|t| t.name == "get-sum").unwrap();
     sum.name = "add".into();

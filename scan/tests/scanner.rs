@@ -1,8 +1,6 @@
 //! The built-in scanner on real material: Cisco's malicious samples must be flagged,
 //! server-everything must stay quiet (nothing above low).
 
-mod common;
-
 use mcpreg_scan::finding::max_severity;
 use mcpreg_scan::{Finding, Location, Severity, ingest, sarif, scan_manifest, scanner};
 use serde_json::json;
@@ -42,7 +40,7 @@ fn server_everything_is_quiet() {
             json!({"roots": {"listChanged": true}, "sampling": {}, "elicitation": {}}),
         ),
     ] {
-        let m = common::everything(prefix, caps);
+        let m = crate::util::everything(prefix, caps);
         let findings = scan_manifest(&m, CATALOG);
         assert!(
             max_severity(&findings) <= Some(Severity::Low),
@@ -54,7 +52,7 @@ fn server_everything_is_quiet() {
 
 #[test]
 fn cisco_static_samples_are_flagged() {
-    let m = common::from_lists(
+    let m = crate::util::from_lists(
         "cisco-samples",
         &[
             "scans/cisco-mcp-scanner/upstream-sample-tools.json",
@@ -101,7 +99,7 @@ fn cisco_static_samples_are_flagged() {
 
 #[test]
 fn cisco_example_malicious_servers_are_flagged() {
-    let m = common::from_lists(
+    let m = crate::util::from_lists(
         "Malicious Server",
         &["scans/cisco-mcp-scanner/example-malicious-servers.lists.json"],
     );
@@ -189,7 +187,7 @@ fn hidden_characters_and_look_alikes_are_flagged() {
 
 #[test]
 fn builtin_sarif_validates_and_reads_back() {
-    let m = common::from_lists(
+    let m = crate::util::from_lists(
         "Malicious Server",
         &["scans/cisco-mcp-scanner/example-malicious-servers.lists.json"],
     );

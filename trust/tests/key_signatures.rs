@@ -1,9 +1,7 @@
 //! Key-based signatures (`application/vnd.mcpreg.signature.v1+json`) with ECDSA P-256 and Ed25519
 //! keys, including keys and signatures made by OpenSSL (see `tests/fixtures/README.md`).
 
-mod common;
-
-use common::{fixture, now, staging};
+use crate::util::{fixture, now, staging};
 use mcpreg_trust::{
     KEY_SIGNATURE_MEDIA_TYPE, KeyKind, KeySignature, PublicKey, Sha256Digest, SignatureKind,
     SignedSubject, Signer, SignerPolicy, SignerPolicyError, SigningKey, TrustRoot, VerifyError,

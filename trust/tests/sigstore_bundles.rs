@@ -2,9 +2,7 @@
 //! `tests/fixtures/README.md`) verified against real trust roots: every row of the expected-results
 //! table that sigstore-verify can express.
 
-mod common;
-
-use common::{GHA, GITHUB_OAUTH, GOOGLE, expect, fixture, now, production, root, staging};
+use crate::util::{GHA, GITHUB_OAUTH, GOOGLE, expect, fixture, now, production, root, staging};
 use mcpreg_trust::{
     KeyKind, Sha256Digest, SignatureKind, SignedSubject, Signer, SignerIdentity, SignerPolicy,
     SigningKey, TrustRoot, VerifiedSignature, VerifyError, verify_bundle, verify_bundle_any_signer,

@@ -1,8 +1,6 @@
 //! Trusted roots and client trust configs: which load, which are refused and why.
 
-mod common;
-
-use common::fixture;
+use crate::util::fixture;
 use mcpreg_trust::{TrustRoot, TrustRootError};
 
 #[test]

@@ -2,8 +2,6 @@
 //! (`tests/node`, `npm ci`) and mcp-server-time from PyPI (a virtualenv under Cargo's target
 //! directory, `pip install -r tests/python/requirements.txt`).
 
-#![allow(dead_code)]
-
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -106,9 +104,8 @@ pub fn mcp_server_time() -> PathBuf {
 /// A free TCP port on 127.0.0.1.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port on 127.0.0.1")
         .port()
 }
 

@@ -1,7 +1,5 @@
 //! Shared helpers: fixtures and manifests built from them.
 
-#![allow(dead_code)]
-
 use std::path::PathBuf;
 
 use mcpreg_scan::manifest::{RawCapture, ToolManifest};

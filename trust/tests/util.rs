@@ -1,7 +1,5 @@
 //! Helpers shared by the integration tests: fixture files, trust roots, policies.
 
-#![allow(dead_code, reason = "each test binary uses a different subset")]
-
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};

@@ -1,10 +1,5 @@
 //! Shared builders for the policy tests.
 
-#![allow(
-    dead_code,
-    reason = "each test binary uses a different part of these helpers"
-)]
-
 use std::collections::BTreeSet;
 
 use mcpreg_api::scans::FindingSeverity;

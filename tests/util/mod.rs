@@ -7,6 +7,16 @@
 //! (stop it with `pg_ctl -D target/mcpreg-test-pg/pg stop`). Each test gets its own database,
 //! copied from a template that holds the migrated schema.
 
+mod fixtures;
+mod idp;
+mod response;
+mod test_app;
+
+pub use fixtures::*;
+pub use idp::Idp;
+pub use response::{Reply, call};
+pub use test_app::TestApp;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -28,135 +38,6 @@ pub fn workspace_root() -> PathBuf {
         .parent()
         .map(Path::to_owned)
         .unwrap_or_else(|| PathBuf::from("."))
-}
-
-/// A test fixture file under `tests/fixtures`.
-pub fn fixture(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(path)
-}
-
-/// A file of mcpreg-trust's fixtures (`trust/tests/fixtures`: real sigstore bundles, artifacts,
-/// trust roots and test keys, with their sources in its README), used here in place rather than
-/// copied.
-pub fn trust_fixture(path: &str) -> PathBuf {
-    workspace_root().join("trust/tests/fixtures").join(path)
-}
-
-/// A file of mcpreg-scan's fixtures (`scan/tests/fixtures`: real answers of MCP servers and real
-/// scanner reports, with their sources in its README), used in place rather than copied.
-pub fn scan_fixture(path: &str) -> PathBuf {
-    workspace_root().join("scan/tests/fixtures").join(path)
-}
-
-/// A fixture of mcpreg-scan's as JSON.
-pub fn scan_fixture_json(path: &str) -> serde_json::Value {
-    let bytes = std::fs::read(scan_fixture(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-/// The tool manifest of server-everything's real answers (`scan/tests/fixtures/mcp-servers`,
-/// recorded from `@modelcontextprotocol/server-everything` over stdio, a client without
-/// capabilities), as `mcpreg tools capture` writes it.
-pub fn everything_manifest() -> mcpreg_scan::ToolManifest {
-    let file = |what: &str| scan_fixture_json(&format!("mcp-servers/everything.{what}.json"));
-    let list = |what: &str, key: &str| {
-        file(what)["result"][key]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-    };
-    mcpreg_scan::ToolManifest::from_capture(mcpreg_scan::manifest::RawCapture {
-        initialize_result: file("initialize")["result"].clone(),
-        client_capabilities: serde_json::json!({}),
-        tools: list("tools", "tools"),
-        prompts: list("prompts", "prompts"),
-        resources: list("resources", "resources"),
-        resource_templates: list("resource-templates", "resourceTemplates"),
-    })
-    .expect("server-everything's answers make a manifest")
-}
-
-/// A manifest of the tools of Cisco's example malicious MCP servers
-/// (`scan/tests/fixtures/scans/cisco-mcp-scanner/example-malicious-servers.lists.json`) under a
-/// made-up server.
-pub fn malicious_manifest() -> mcpreg_scan::ToolManifest {
-    let lists = scan_fixture_json("scans/cisco-mcp-scanner/example-malicious-servers.lists.json");
-    let get = |k: &str| lists[k].as_array().cloned().unwrap_or_default();
-    mcpreg_scan::ToolManifest::from_capture(mcpreg_scan::manifest::RawCapture {
-        initialize_result: serde_json::json!({
-            "protocolVersion": "2025-11-25",
-            "serverInfo": {"name": "helpful-tools", "version": "0.0.1"},
-            "capabilities": {"tools": {}},
-        }),
-        client_capabilities: serde_json::json!({}),
-        tools: get("tools"),
-        prompts: get("prompts"),
-        resources: get("resources"),
-        resource_templates: Vec::new(),
-    })
-    .expect("the lists make a manifest")
-}
-
-/// A signature over a server.json by the P-256 test key (`trust/tests/fixtures/keys/p256.key`),
-/// as a publish or attach request carries it: `{"bundle": …, "for": "server.json"}`. ECDSA: never
-/// the same twice.
-pub fn test_key_signature(server_json: &serde_json::Value) -> serde_json::Value {
-    let pem = std::fs::read_to_string(trust_fixture("keys/p256.key")).expect("the test key");
-    let key = mcpreg_trust::SigningKey::from_pkcs8_pem(&pem).expect("a P-256 key");
-    let digest = mcpreg_trust::server_json_digest(server_json);
-    let signature = key.sign_digest(&digest).expect("signs");
-    let bundle: serde_json::Value =
-        serde_json::from_str(&signature.to_json()).expect("the signature is JSON");
-    serde_json::json!({"bundle": bundle, "for": "server.json"})
-}
-
-/// An answer of the router: status, headers and the body as JSON (`Null` when it is not JSON).
-pub struct Reply {
-    /// The status.
-    pub status: axum::http::StatusCode,
-    /// The headers.
-    pub headers: axum::http::HeaderMap,
-    /// The body.
-    pub body: serde_json::Value,
-}
-
-/// Sends one request to the router, with a bearer token and a JSON body when given.
-pub async fn call(
-    app: &axum::Router,
-    method: axum::http::Method,
-    uri: &str,
-    token: Option<&str>,
-    body: Option<&serde_json::Value>,
-) -> Reply {
-    use tower::ServiceExt as _;
-    let mut request = axum::http::Request::builder().method(method).uri(uri);
-    if let Some(t) = token {
-        request = request.header(axum::http::header::AUTHORIZATION, format!("Bearer {t}"));
-    }
-    let request = match body {
-        Some(b) => request
-            .header(axum::http::header::CONTENT_TYPE, "application/json")
-            .body(axum::body::Body::from(b.to_string())),
-        None => request.body(axum::body::Body::empty()),
-    }
-    .expect("a valid request");
-    let response = app
-        .clone()
-        .oneshot(request)
-        .await
-        .expect("the router answers");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 24)
-        .await
-        .expect("the body is read");
-    Reply {
-        status,
-        headers,
-        body: serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
-    }
 }
 
 /// How to reach the PostgreSQL server the tests use, and how to name a database on it as a URL.
@@ -309,8 +190,6 @@ pub struct TestDb {
     pub pool: PgPool,
     /// Its URL, for a server process.
     pub url: String,
-    /// Its name.
-    pub name: String,
 }
 
 impl TestDb {
@@ -358,7 +237,6 @@ impl TestDb {
         Self {
             pool,
             url: (server.url_for)(&name),
-            name,
         }
     }
 
@@ -595,241 +473,5 @@ pub fn mcpreg_with(url: &str, token: Option<&str>, env: &[(&str, &str)], args: &
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-/// A real OpenID provider (panva/oidc-provider, from npm) running as a child process, configured
-/// by `tests/oidc/provider.mjs`: device flow, client credentials, a `groups` claim, and
-/// GitHub-Actions-shaped tokens. `npm ci` runs on first use when its packages are missing.
-pub struct Idp {
-    child: Child,
-    /// Its issuer URL, `http://127.0.0.1:PORT`.
-    pub issuer: String,
-    http: reqwest::Client,
-}
-
-fn ensure_idp_installed() {
-    static INSTALLED: OnceLock<()> = OnceLock::new();
-    INSTALLED.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("oidc");
-        // One process installs; the others wait for it (tests run in parallel processes too).
-        let lock = std::fs::File::create(dir.join(".install.lock")).expect("create install lock");
-        lock.lock().expect("lock install");
-        if !dir.join("node_modules").join("oidc-provider").exists() {
-            let status = Command::new("npm")
-                .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-                .current_dir(&dir)
-                .status()
-                .expect("run npm ci (Node.js and npm are needed for the identity tests)");
-            assert!(status.success(), "npm ci in tests/oidc failed");
-        }
-    });
-}
-
-impl Idp {
-    /// Starts the provider on a free port.
-    pub fn start() -> Self {
-        ensure_idp_installed();
-        let mut child = Command::new("node")
-            .arg("provider.mjs")
-            .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("oidc"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start node tests/oidc/provider.mjs");
-        let stdout = child.stdout.take().expect("stdout is piped");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read the issuer line");
-        let issuer = line
-            .trim()
-            .strip_prefix("ISSUER=")
-            .unwrap_or_else(|| panic!("the test IdP did not start: {line:?}"))
-            .to_owned();
-        Self {
-            child,
-            issuer,
-            http: reqwest::Client::new(),
-        }
-    }
-
-    async fn token_request(
-        &self,
-        client: &str,
-        secret: Option<&str>,
-        form: &[(&str, &str)],
-    ) -> serde_json::Value {
-        let mut request = self.http.post(format!("{}/token", self.issuer)).form(form);
-        if let Some(secret) = secret {
-            request = request.basic_auth(client, Some(secret));
-        }
-        let response = request.send().await.expect("token request");
-        response.json().await.expect("token response is JSON")
-    }
-
-    /// An access token from the client-credentials grant, for a resource (`urn:mcpreg`,
-    /// `urn:other` for another audience, `urn:short` for one that expires within a second).
-    pub async fn client_credentials(&self, client: &str, secret: &str, resource: &str) -> String {
-        let body = self
-            .token_request(
-                client,
-                Some(secret),
-                &[
-                    ("grant_type", "client_credentials"),
-                    ("resource", resource),
-                    ("scope", "registry"),
-                ],
-            )
-            .await;
-        body["access_token"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no token: {body}"))
-            .to_owned()
-    }
-
-    /// A GitHub-Actions-shaped OIDC token of one of the provider's `gha-*` clients.
-    pub async fn actions_token(&self, client: &str, audience: &str) -> String {
-        let body: serde_json::Value = self
-            .http
-            .get(format!(
-                "{}/test/actions-token?client={client}&audience={audience}",
-                self.issuer
-            ))
-            .send()
-            .await
-            .expect("actions token")
-            .json()
-            .await
-            .expect("JSON");
-        body["value"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no token: {body}"))
-            .to_owned()
-    }
-
-    /// How many times the provider's key set has been fetched.
-    pub async fn jwks_fetches(&self) -> u64 {
-        let stats: serde_json::Value = self
-            .http
-            .get(format!("{}/test/stats", self.issuer))
-            .send()
-            .await
-            .expect("stats")
-            .json()
-            .await
-            .expect("JSON");
-        stats["jwks"].as_u64().expect("jwks count")
-    }
-
-    /// The URL GitHub Actions would give as `ACTIONS_ID_TOKEN_REQUEST_URL` for this client.
-    pub fn actions_request_url(&self, client: &str) -> String {
-        format!("{}/test/actions-token?client={client}", self.issuer)
-    }
-
-    /// Approves a pending device login as `account` (what the person does in the browser).
-    pub async fn approve(&self, user_code: &str, account: &str) {
-        let response = self
-            .http
-            .post(format!("{}/test/approve", self.issuer))
-            .json(&serde_json::json!({"user_code": user_code, "account": account}))
-            .send()
-            .await
-            .expect("approve");
-        assert!(
-            response.status().is_success(),
-            "approve: {}",
-            response.text().await.unwrap_or_default()
-        );
-    }
-
-    /// A user's access token through the real device flow, approved as `account`.
-    pub async fn device_login(&self, account: &str) -> String {
-        let started: serde_json::Value = self
-            .http
-            .post(format!("{}/device/auth", self.issuer))
-            .form(&[
-                ("client_id", "mcpreg-cli"),
-                ("scope", "openid offline_access"),
-            ])
-            .send()
-            .await
-            .expect("device auth")
-            .json()
-            .await
-            .expect("JSON");
-        self.approve(started["user_code"].as_str().expect("user_code"), account)
-            .await;
-        let body = self
-            .token_request(
-                "mcpreg-cli",
-                None,
-                &[
-                    ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
-                    ("client_id", "mcpreg-cli"),
-                    (
-                        "device_code",
-                        started["device_code"].as_str().expect("device_code"),
-                    ),
-                ],
-            )
-            .await;
-        body["access_token"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no token: {body}"))
-            .to_owned()
-    }
-
-    /// The access configuration that trusts this provider for people, robots and CI.
-    pub fn access_config(
-        &self,
-        anonymous_reads: bool,
-    ) -> mcpreg_server::auth::config::AccessConfig {
-        let text = format!(
-            r#"
-anonymous_reads = {anonymous_reads}
-
-[[oidc.issuers]]
-issuer = "{issuer}"
-audiences = ["mcpreg"]
-leeway_secs = 0
-
-[oidc.groups]
-"platform-admins" = ["admin"]
-"weather-team" = ["publisher:com.acme"]
-
-[oidc.subjects]
-"robot" = ["publisher:com.acme"]
-
-[oidc.cli]
-issuer = "{issuer}"
-client_id = "mcpreg-cli"
-
-[[trusted_publishing.issuers]]
-issuer = "{issuer}"
-audience = "mcpreg"
-"#,
-            issuer = self.issuer
-        );
-        mcpreg_server::auth::config::AccessConfig::parse(&text).expect("test access config")
-    }
-
-    /// The same configuration as a TOML file for a server process.
-    pub fn access_config_file(&self, dir: &Path, anonymous_reads: bool) -> PathBuf {
-        let path = dir.join("access.toml");
-        let text = format!(
-            "anonymous_reads = {anonymous_reads}\n[[oidc.issuers]]\nissuer = \"{i}\"\naudiences = [\"mcpreg\"]\n[oidc.groups]\n\"platform-admins\" = [\"admin\"]\n\"weather-team\" = [\"publisher:com.acme\"]\n[oidc.cli]\nissuer = \"{i}\"\nclient_id = \"mcpreg-cli\"\n[[trusted_publishing.issuers]]\nissuer = \"{i}\"\naudience = \"mcpreg\"\n",
-            i = self.issuer
-        );
-        std::fs::write(&path, text).expect("write access config");
-        path
-    }
-}
-
-impl Drop for Idp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
