@@ -95,7 +95,7 @@ fn run(report: &ScanReport) -> Value {
     let mut properties = Map::new();
     properties.insert("format".into(), json!(report.format.as_str()));
     if let Some(d) = &report.scanned_digest {
-        properties.insert("scannedDigest".into(), json!(d.as_str()));
+        properties.insert("scannedDigest".into(), json!(d.to_string()));
     }
     if let Some(s) = &report.subject {
         properties.insert("subject".into(), json!(s));

@@ -127,7 +127,8 @@ pub struct StatementSubject {
 pub struct VerifiedSignature {
     /// Who signed.
     pub signer: Signer,
-    /// The digest of the artifact the signature covers.
+    /// The digest of the artifact the signature covers; the bare hexadecimal form is read too.
+    #[serde(deserialize_with = "mcpreg_api::digest::prefixed_or_hex")]
     pub subject: Sha256Digest,
     /// The earliest verified signing time (Rekor integrated time or RFC 3161 timestamp); `None`
     /// for an mcpreg key signature, which carries no time.
