@@ -322,29 +322,25 @@ pub async fn list(pool: &PgPool, name: &ServerName, version: &str) -> ApiResult<
 /// Every report of a version as one SARIF 2.1.0 log (a run per report).
 pub async fn sarif(pool: &PgPool, name: &ServerName, version: &str) -> ApiResult<Value> {
     let scans = list(pool, name, version).await?;
-    let reports = scans
+    let reports: Vec<ScanReport> = scans
         .reports
         .into_iter()
         .map(|r| {
             let findings = r
                 .findings
                 .into_iter()
-                .map(|f| {
-                    Ok(Finding {
-                        rule: f.rule,
-                        severity: Severity::parse(f.severity.as_str()).ok_or_else(|| {
-                            anyhow::anyhow!("severity {} has no scanner severity", f.severity)
-                        })?,
-                        category: f.category,
-                        message: f.message,
-                        location: serde_json::from_value::<Location>(f.location)
-                            .unwrap_or(Location::Unspecified),
-                        evidence: f.evidence,
-                        suppressed: f.suppressed,
-                    })
+                .map(|f| Finding {
+                    rule: f.rule,
+                    severity: f.severity,
+                    category: f.category,
+                    message: f.message,
+                    location: serde_json::from_value::<Location>(f.location)
+                        .unwrap_or(Location::Unspecified),
+                    evidence: f.evidence,
+                    suppressed: f.suppressed,
                 })
-                .collect::<ApiResult<Vec<_>>>()?;
-            Ok(ScanReport {
+                .collect();
+            ScanReport {
                 format: ReportFormat::parse(&r.format).unwrap_or(ReportFormat::Sarif),
                 scanner: mcpreg_scan::Scanner {
                     name: r.scanner.name,
@@ -357,8 +353,8 @@ pub async fn sarif(pool: &PgPool, name: &ServerName, version: &str) -> ApiResult
                     .and_then(|d| mcpreg_scan::Sha256Digest::parse_prefixed(&d).ok()),
                 findings,
                 notes: r.notes,
-            })
+            }
         })
-        .collect::<ApiResult<Vec<_>>>()?;
+        .collect();
     Ok(mcpreg_scan::sarif::to_sarif_runs(&reports))
 }
