@@ -88,51 +88,7 @@ impl fmt::Display for Subject {
     }
 }
 
-/// How a client reaches a server.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Transport {
-    /// The client runs a package of server.json (`packages[]`) as a local process.
-    Stdio,
-    /// The client connects to a URL of server.json (`remotes[]`).
-    Remote,
-}
-
-impl Transport {
-    /// Both transports.
-    pub const ALL: [Transport; 2] = [Transport::Stdio, Transport::Remote];
-
-    /// `stdio` or `remote`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Transport::Stdio => "stdio",
-            Transport::Remote => "remote",
-        }
-    }
-
-    /// Parses one of the names [`Self::as_str`] gives.
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.as_str() == s)
-    }
-}
-
-impl fmt::Display for Transport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use mcpreg_api::allowlist::Transport;
 
 /// A verified signature's signer, as the registry stored it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
