@@ -1,6 +1,7 @@
 //! Allowlists: their administration, their signed documents, the published signing keys, and the
 //! official MCP registry API of each allowlist's view under `/a/{allowlist}/…`.
 
+use mcpreg_api::problem::ProblemCode;
 use std::net::{IpAddr, SocketAddr};
 
 use axum::Json;
@@ -302,7 +303,7 @@ pub async fn list_servers(
 
 fn not_in(allowlist: &str, what: String) -> ApiError {
     ApiError::not_found(
-        "not_in_allowlist",
+        ProblemCode::NotInAllowlist,
         format!("Server not found: {what} is not in allowlist `{allowlist}`"),
     )
 }

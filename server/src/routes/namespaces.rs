@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use mcpreg_api::admin::{Namespace, NamespaceList, NewNamespace};
+use mcpreg_api::problem::ProblemCode;
 use serde_json::json;
 
 use crate::app::AppState;
@@ -25,7 +26,7 @@ pub async fn require_existing(state: &AppState, namespace: &str) -> ApiResult<()
 
 fn namespace_not_found(namespace: &str) -> ApiError {
     ApiError::not_found(
-        "namespace_not_found",
+        ProblemCode::NamespaceNotFound,
         format!(
             "no namespace `{}`",
             namespace.chars().take(100).collect::<String>()
@@ -121,7 +122,7 @@ pub async fn create(
     {
         let existing = namespaces::find_case_insensitive(&mut *tx, new.name.as_str()).await?;
         return Err(ApiError::conflict(
-            "namespace_exists",
+            ProblemCode::NamespaceExists,
             format!(
                 "namespace `{}` exists already",
                 existing.unwrap_or_else(|| new.name.to_string())

@@ -6,6 +6,7 @@ use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use mcpreg_api::problem::ProblemCode;
 use mcpreg_api::registry::{ListMetadata, ServerList, ServerResponse, Status};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -83,7 +84,7 @@ impl ListParams {
         if let Some(issue) = limit_problem {
             // The official registry answers an out-of-range limit with 422 `validation failed`.
             return Err(ApiError::unprocessable(
-                "validation_failed",
+                ProblemCode::ValidationFailed,
                 "validation failed",
                 vec![issue],
             ));
@@ -239,7 +240,7 @@ pub(crate) fn include_deleted(q: &IncludeDeleted) -> ApiResult<bool> {
 
 fn server_not_found(name: &str) -> ApiError {
     ApiError::not_found(
-        "server_not_found",
+        ProblemCode::ServerNotFound,
         format!("Server not found: no server named `{}`", clip(name)),
     )
 }
@@ -335,7 +336,7 @@ async fn one_version(
             .into_response()
             .map_err(|e| ApiError::Internal(e.into())),
         Some(_) => Err(ApiError::not_found(
-            "version_deleted",
+            ProblemCode::VersionDeleted,
             format!(
                 "Server not found: {} version {} is deleted (use include_deleted=true)",
                 clip(&name),
@@ -344,7 +345,7 @@ async fn one_version(
         )),
         None if version == "latest" => Err(server_not_found(&name)),
         None => Err(ApiError::not_found(
-            "version_not_found",
+            ProblemCode::VersionNotFound,
             format!(
                 "Server not found: `{}` has no version `{}`",
                 clip(&name),

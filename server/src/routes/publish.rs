@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use mcpreg_api::admin::ValidationReport;
+use mcpreg_api::problem::ProblemCode;
 use mcpreg_api::registry::ServerResponse;
 use mcpreg_api::server_json;
 use mcpreg_api::trust::PublishRequest;
@@ -55,7 +56,7 @@ pub async fn publish(
 ) -> ApiResult<(StatusCode, Json<ServerResponse>)> {
     let body = PublishRequest::from_body(body).map_err(|issues| {
         ApiError::unprocessable(
-            "invalid_publish_request",
+            ProblemCode::InvalidPublishRequest,
             "the publish request is malformed; each problem is listed in `errors`",
             issues,
         )

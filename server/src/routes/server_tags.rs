@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use mcpreg_api::policy::ServerTags;
+use mcpreg_api::problem::ProblemCode;
 use serde_json::json;
 
 use crate::app::AppState;
@@ -17,7 +18,7 @@ pub const MAX_TAGS: usize = 32;
 
 fn not_found(name: &str) -> ApiError {
     ApiError::not_found(
-        "server_not_found",
+        ProblemCode::ServerNotFound,
         format!("server {name} is not in the registry"),
     )
 }
@@ -102,7 +103,7 @@ pub async fn set(
     }
     if !issues.is_empty() {
         return Err(ApiError::unprocessable(
-            "invalid_tags",
+            ProblemCode::InvalidTags,
             "the tags are invalid; each problem is listed in `errors`",
             issues,
         ));

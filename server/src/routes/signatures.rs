@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use mcpreg_api::problem::ProblemCode;
 use mcpreg_api::trust::{NewSignature, SignatureInfo, VersionTrust};
 use serde_json::Value;
 
@@ -85,7 +86,7 @@ pub async fn attach(
     let mut issues = Vec::new();
     let signature = NewSignature::from_json(body, "", &mut issues).ok_or_else(|| {
         ApiError::unprocessable(
-            "invalid_signature_request",
+            ProblemCode::InvalidSignatureRequest,
             "the request must be {\"bundle\": {…}, \"for\": \"server.json\" | \"package:<index>\"}; each problem is listed in `errors`",
             issues,
         )

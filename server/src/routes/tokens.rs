@@ -7,6 +7,7 @@ use chrono::Utc;
 use mcpreg_api::FieldIssue;
 use mcpreg_api::access::{CreatedToken, NewToken, TokenInfo, TokenList};
 use mcpreg_api::admin::Role;
+use mcpreg_api::problem::ProblemCode;
 use secrecy::ExposeSecret;
 use serde_json::json;
 
@@ -127,7 +128,7 @@ pub async fn create(
     for ns in &namespace_names {
         if namespaces::get(&mut *tx, ns).await?.is_none() {
             return Err(ApiError::not_found(
-                "namespace_not_found",
+                ProblemCode::NamespaceNotFound,
                 format!("no namespace `{ns}`"),
             ));
         }
@@ -153,7 +154,7 @@ pub async fn create(
     .await?
     .ok_or_else(|| {
         ApiError::conflict(
-            "token_exists",
+            ProblemCode::TokenExists,
             format!(
                 "a live token named `{}` exists; revoke it first or choose another name",
                 new.name
@@ -202,7 +203,7 @@ pub async fn revoke(
     let mut tx = state.pool.begin().await?;
     if !tokens::revoke(&mut *tx, &name).await? {
         return Err(ApiError::not_found(
-            "token_not_found",
+            ProblemCode::TokenNotFound,
             format!(
                 "no live token named `{}`",
                 name.chars().take(64).collect::<String>()

@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use mcpreg_api::access::{NewTrustedPublisher, TrustedPublisher, TrustedPublisherList};
+use mcpreg_api::problem::ProblemCode;
 use mcpreg_api::{FieldIssue, ServerName};
 use serde_json::json;
 
@@ -197,7 +198,7 @@ pub async fn delete(
     let mut tx = state.pool.begin().await?;
     if !trusted_publishers::delete(&mut *tx, &namespace, id).await? {
         return Err(ApiError::not_found(
-            "trusted_publisher_not_found",
+            ProblemCode::TrustedPublisherNotFound,
             format!("namespace has no trusted publisher {id}"),
         ));
     }

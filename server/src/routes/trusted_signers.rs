@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use mcpreg_api::problem::ProblemCode;
 use mcpreg_api::trust::{NewTrustedSigner, TrustedSigner, TrustedSignerList};
 use mcpreg_api::{FieldIssue, ServerName};
 use mcpreg_trust::{PublicKey, SignerIdentity};
@@ -93,7 +94,7 @@ pub async fn create(
             .map_err(|e| {
                 if is_unique_violation(&e, trusted_signers::UNIQUE_INDEX) {
                     ApiError::conflict(
-                        "trusted_signer_exists",
+                        ProblemCode::TrustedSignerExists,
                         "this signer is already trusted for this namespace or server",
                     )
                 } else {
@@ -235,7 +236,7 @@ pub async fn delete(
     let mut tx = state.pool.begin().await?;
     let Some(removed) = trusted_signers::delete(&mut *tx, &namespace, id).await? else {
         return Err(ApiError::not_found(
-            "trusted_signer_not_found",
+            ProblemCode::TrustedSignerNotFound,
             format!("namespace has no trusted signer {id}"),
         ));
     };
