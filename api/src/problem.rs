@@ -379,6 +379,67 @@ impl std::fmt::Display for Problem {
     }
 }
 
+/// The problem responses of the OpenAPI document, declared once: every response of status 400 or
+/// above is an `application/problem+json` [`Problem`], so handlers state only the status and what
+/// it means there; and every operation can answer `500 internal` and `503 unavailable`.
+///
+/// A [`utoipa::Modify`]: apply it to the document once every route is in it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProblemResponses;
+
+impl ProblemResponses {
+    /// The answers every operation can give, whatever it does.
+    const EVERYWHERE: [(&'static str, &'static str); 2] = [
+        (
+            "500",
+            "An unexpected failure (`internal`); logged, never described",
+        ),
+        (
+            "503",
+            "The database or an identity provider is busy or unreachable, or the request took too long (`unavailable`); retry after `Retry-After`",
+        ),
+    ];
+}
+
+impl utoipa::Modify for ProblemResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{Content, Ref, RefOr};
+        let schema = Ref::from_schema_name(<Problem as utoipa::ToSchema>::name());
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.options,
+                &mut item.head,
+                &mut item.patch,
+                &mut item.trace,
+                &mut item.query,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let responses = &mut operation.responses.responses;
+                for (status, description) in Self::EVERYWHERE {
+                    responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| RefOr::T(utoipa::openapi::Response::new(description)));
+                }
+                for (status, response) in responses.iter_mut() {
+                    let is_error = status.parse::<u16>().is_ok_and(|s| s >= 400);
+                    if let (true, RefOr::T(response)) = (is_error, response)
+                        && response.content.is_empty()
+                    {
+                        response.content.insert(
+                            PROBLEM_JSON.to_owned(),
+                            RefOr::T(Content::new(Some(schema.clone()))),
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

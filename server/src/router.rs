@@ -137,6 +137,8 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(allowlists::list_versions))
         .routes(routes!(allowlists::get_version))
         .split_for_parts();
+    let mut openapi = openapi;
+    utoipa::Modify::modify(&mcpreg_api::problem::ProblemResponses, &mut openapi);
     // `/v0` serves the same handlers; documenting it twice would duplicate operation ids.
     let v0 = Router::new()
         .route("/servers", get(official::list_servers))

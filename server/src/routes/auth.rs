@@ -32,7 +32,7 @@ use crate::extract::JsonBody;
     security(("apiToken" = [])),
     responses(
         (status = 200, body = CallerView),
-        (status = 401, description = "Missing or bad credentials", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or bad credentials"),
     )
 )]
 pub async fn whoami(caller: Caller) -> Json<CallerView> {
@@ -121,9 +121,9 @@ pub async fn protected_resource(
     request_body = TokenExchange,
     responses(
         (status = 200, body = ExchangedToken),
-        (status = 400, description = "Invalid request", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "The CI token is invalid, expired, for another audience, or replayed", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "No trusted publisher matches the token (the problem names the claim)", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid request"),
+        (status = 401, description = "The CI token is invalid, expired, for another audience, or replayed"),
+        (status = 403, description = "No trusted publisher matches the token (the problem names the claim)"),
     )
 )]
 pub async fn exchange(

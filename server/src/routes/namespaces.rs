@@ -60,7 +60,7 @@ pub async fn list(
     params(("name" = String, Path, description = "The namespace, e.g. `com.acme`")),
     responses(
         (status = 200, description = "The namespace", body = Namespace),
-        (status = 404, description = "No such namespace", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such namespace"),
     )
 )]
 pub async fn get(
@@ -84,10 +84,10 @@ pub async fn get(
     security(("apiToken" = [])),
     responses(
         (status = 201, description = "Created", body = Namespace),
-        (status = 400, description = "Invalid request", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or bad credentials", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Insufficient role", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Exists (possibly in another case)", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid request"),
+        (status = 401, description = "Missing or bad credentials"),
+        (status = 403, description = "Insufficient role"),
+        (status = 409, description = "Exists (possibly in another case)"),
     )
 )]
 pub async fn create(

@@ -200,8 +200,8 @@ fn to_responses(rows: Vec<VersionRow>) -> ApiResult<Vec<ServerResponse>> {
     params(ListParams),
     responses(
         (status = 200, description = "A page of server versions, ordered by name then version", body = ServerList),
-        (status = 400, description = "Invalid query parameter", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`limit` out of range", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid query parameter"),
+        (status = 422, description = "`limit` out of range"),
     )
 )]
 pub async fn list_servers(
@@ -256,7 +256,7 @@ fn server_not_found(name: &str) -> ApiError {
     ),
     responses(
         (status = 200, description = "All versions of the server", body = ServerList),
-        (status = 404, description = "No such server (or all its versions are deleted)", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such server (or all its versions are deleted)"),
     )
 )]
 pub async fn list_versions(
@@ -301,7 +301,7 @@ async fn versions_of(
     ),
     responses(
         (status = 200, description = "The server version", body = ServerResponse),
-        (status = 404, description = "No such server or version (or it is deleted)", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such server or version (or it is deleted)"),
     )
 )]
 pub async fn get_version(

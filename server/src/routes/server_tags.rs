@@ -32,9 +32,9 @@ fn not_found(name: &str) -> ApiError {
     params(("serverName" = String, Path, description = "Server name, URL-encoded")),
     responses(
         (status = 200, body = ServerTags),
-        (status = 400, description = "Invalid server name", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Credentials needed (anonymous reads off) or bad", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such server", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid server name"),
+        (status = 401, description = "Credentials needed (anonymous reads off) or bad"),
+        (status = 404, description = "No such server"),
     )
 )]
 pub async fn get(
@@ -66,11 +66,11 @@ pub async fn get(
     security(("apiToken" = [])),
     responses(
         (status = 200, description = "The tags as stored", body = ServerTags),
-        (status = 400, description = "Malformed request", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or bad credentials", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not a reviewer", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such server", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "An invalid tag (`errors[].location` = `tags[i]`), or too many", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed request"),
+        (status = 401, description = "Missing or bad credentials"),
+        (status = 403, description = "Not a reviewer"),
+        (status = 404, description = "No such server"),
+        (status = 422, description = "An invalid tag (`errors[].location` = `tags[i]`), or too many"),
     )
 )]
 pub async fn set(

@@ -55,8 +55,8 @@ pub fn info(row: TokenRow) -> TokenInfo {
     security(("apiToken" = [])),
     responses(
         (status = 200, body = TokenList),
-        (status = 401, description = "Missing or bad credentials", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or bad credentials"),
+        (status = 403, description = "Not an admin"),
     )
 )]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<TokenList>> {
@@ -77,10 +77,10 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Js
     security(("apiToken" = [])),
     responses(
         (status = 201, body = CreatedToken),
-        (status = 400, description = "Invalid request", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or bad credentials", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "A live token has that name", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid request"),
+        (status = 401, description = "Missing or bad credentials"),
+        (status = 403, description = "Not an admin"),
+        (status = 409, description = "A live token has that name"),
     )
 )]
 pub async fn create(
@@ -189,9 +189,9 @@ pub async fn create(
     security(("apiToken" = [])),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 401, description = "Missing or bad credentials", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No live token with that name", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or bad credentials"),
+        (status = 403, description = "Not an admin"),
+        (status = 404, description = "No live token with that name"),
     )
 )]
 pub async fn revoke(

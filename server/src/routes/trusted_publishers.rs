@@ -25,8 +25,8 @@ use crate::extract::JsonBody;
     security(("apiToken" = [])),
     responses(
         (status = 200, body = TrustedPublisherList),
-        (status = 403, description = "Not an admin", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such namespace", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin"),
+        (status = 404, description = "No such namespace"),
     )
 )]
 pub async fn list(
@@ -52,9 +52,9 @@ pub async fn list(
     security(("apiToken" = [])),
     responses(
         (status = 201, body = TrustedPublisher),
-        (status = 400, description = "Invalid request", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such namespace", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid request"),
+        (status = 403, description = "Not an admin"),
+        (status = 404, description = "No such namespace"),
     )
 )]
 pub async fn create(
@@ -185,8 +185,8 @@ pub async fn create(
     security(("apiToken" = [])),
     responses(
         (status = 204, description = "Removed"),
-        (status = 403, description = "Not an admin", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such trusted publisher", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin"),
+        (status = 404, description = "No such trusted publisher"),
     )
 )]
 pub async fn delete(

@@ -26,9 +26,9 @@ use crate::extract::JsonBody;
     security(("apiToken" = [])),
     responses(
         (status = 200, body = TrustedSignerList),
-        (status = 401, description = "Missing or bad credentials", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such namespace", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or bad credentials"),
+        (status = 403, description = "Not an admin"),
+        (status = 404, description = "No such namespace"),
     )
 )]
 pub async fn list(
@@ -58,11 +58,11 @@ pub async fn list(
     security(("apiToken" = [])),
     responses(
         (status = 201, body = TrustedSigner),
-        (status = 400, description = "Invalid request; `errors` names each field", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or bad credentials", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such namespace", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The same signer is already trusted here", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid request; `errors` names each field"),
+        (status = 401, description = "Missing or bad credentials"),
+        (status = 403, description = "Not an admin"),
+        (status = 404, description = "No such namespace"),
+        (status = 409, description = "The same signer is already trusted here"),
     )
 )]
 pub async fn create(
@@ -222,9 +222,9 @@ fn check(namespace: &str, new: &NewTrustedSigner) -> ApiResult<Checked> {
     security(("apiToken" = [])),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, description = "Missing or bad credentials", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such trusted signer", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or bad credentials"),
+        (status = 403, description = "Not an admin"),
+        (status = 404, description = "No such trusted signer"),
     )
 )]
 pub async fn delete(
