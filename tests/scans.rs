@@ -39,7 +39,7 @@ fn scans_uri(name: &str, version: &str) -> String {
 async fn a_manifest_published_with_its_version_is_pinned_scanned_and_served() {
     let r = TestApp::new().await;
     let manifest = everything_manifest();
-    let pin = manifest.tools_pin.clone().unwrap().to_string();
+    let pin = manifest.tools_pin.unwrap().to_string();
     let tokens = manifest.context_cost.as_ref().unwrap().total_tokens;
     assert!(
         tokens > 1000,
@@ -293,7 +293,7 @@ async fn poisoned_tools_and_look_alike_names_are_flagged_on_receipt() {
 async fn reports_of_other_scanners_are_validated_normalised_and_exported() {
     let r = TestApp::new().await;
     let manifest = everything_manifest();
-    let pin = manifest.tools_pin.clone().unwrap().to_string();
+    let pin = manifest.tools_pin.unwrap().to_string();
     let reply = r
         .publish(
             &r.admin,

@@ -182,7 +182,7 @@ fn failure(status: StatusCode, bytes: &[u8]) -> anyhow::Error {
     let problem = serde_json::from_slice::<Problem>(bytes).unwrap_or_else(|_| {
         Problem::new(
             status.as_u16(),
-            "http_error",
+            mcpreg_api::problem::ProblemCode::HttpError,
             status.canonical_reason().unwrap_or("Error"),
             String::from_utf8_lossy(bytes)
                 .chars()

@@ -5,6 +5,7 @@
 
 use mcpreg_api::ServerName;
 use mcpreg_api::problem::FieldIssue;
+use mcpreg_api::problem::ProblemCode;
 use mcpreg_api::scans::{
     FindingSeverity, NewScanReport, ScanFinding, ScanReportInfo, ScannerInfo, VersionScans,
 };
@@ -69,11 +70,8 @@ pub async fn store_report(
         (false, f) => f,
     };
     let notes = json!(report.notes);
-    let sha256 = mcpreg_scan::Sha256Digest::of(text.as_bytes());
-    let scanned_digest = report
-        .scanned_digest
-        .as_ref()
-        .map(|d| d.as_str().to_owned());
+    let sha256 = mcpreg_scan::Sha256Digest::of_bytes(text.as_bytes());
+    let scanned_digest = report.scanned_digest.as_ref().map(|d| d.to_string());
     let (id, _) = db::insert_report(
         &mut *tx,
         &db::NewReport {
@@ -87,7 +85,7 @@ pub async fn store_report(
             subject: report.subject.as_deref(),
             notes: &notes,
             report: text,
-            report_sha256: sha256.hex(),
+            report_sha256: &sha256.to_hex(),
             uploaded_by: actor,
         },
         i32::try_from(report.findings.len()).unwrap_or(i32::MAX),
@@ -96,7 +94,7 @@ pub async fn store_report(
     .map_err(|e| {
         if dbmod::is_unique_violation(&e, db::REPORT_KEY) {
             ApiError::conflict(
-                "scan_report_exists",
+                ProblemCode::ScanReportExists,
                 "this report is already stored with this version; reports are append-only",
             )
         } else {
@@ -160,9 +158,9 @@ fn ingest_error(e: &IngestError) -> ApiError {
         )],
     };
     let code = match e {
-        IngestError::UnknownFormat { .. } => "scan_report_unknown_format",
-        IngestError::UnsupportedSarifVersion { .. } => "scan_report_unsupported_version",
-        _ => "scan_report_invalid",
+        IngestError::UnknownFormat { .. } => ProblemCode::ScanReportUnknownFormat,
+        IngestError::UnsupportedSarifVersion { .. } => ProblemCode::ScanReportUnsupportedVersion,
+        _ => ProblemCode::ScanReportInvalid,
     };
     ApiError::unprocessable(code, format!("the scan report was refused: {e}"), issues)
 }
@@ -181,7 +179,7 @@ pub async fn upload(
         Some(f) => match ReportFormat::parse(f) {
             Some(ReportFormat::Builtin) | None => {
                 return Err(ApiError::unprocessable(
-                    "scan_report_unknown_format",
+                    ProblemCode::ScanReportUnknownFormat,
                     format!(
                         "unknown report format `{}`",
                         f.chars().take(50).collect::<String>()
@@ -199,17 +197,17 @@ pub async fn upload(
     let declared = match upload.scanned_digest.as_deref() {
         None => None,
         Some(d) => {
-            let digest = mcpreg_scan::Sha256Digest::parse(d).map_err(|e| {
+            let digest = mcpreg_scan::Sha256Digest::parse_prefixed(d).map_err(|e| {
                 ApiError::unprocessable(
-                    "scanned_digest_invalid",
+                    ProblemCode::ScannedDigestInvalid,
                     "scannedDigest is not a digest",
                     vec![FieldIssue::new("scannedDigest", e.to_string(), "parameter")],
                 )
             })?;
             let allowed = scannable_digests(pool, &v).await?;
-            if !allowed.iter().any(|a| a == digest.as_str()) {
+            if !allowed.iter().any(|a| *a == digest.to_string()) {
                 return Err(ApiError::unprocessable(
-                    "scanned_digest_unknown",
+                    ProblemCode::ScannedDigestUnknown,
                     format!(
                         "{}@{} pins no {digest}: a report must be about the version's tools pin, server.json digest or a package digest",
                         v.server_name, v.version
@@ -250,7 +248,7 @@ pub async fn upload(
             "scannerVersion": report.scanner.version,
             "findings": report.findings.len(),
             "highestSeverity": mcpreg_scan::finding::max_severity(&report.findings).map(Severity::as_str),
-            "scannedDigest": report.scanned_digest.as_ref().map(|d| d.as_str()),
+            "scannedDigest": report.scanned_digest.as_ref().map(|d| d.to_string()),
         }),
     )
     .await?;
@@ -325,29 +323,25 @@ pub async fn list(pool: &PgPool, name: &ServerName, version: &str) -> ApiResult<
 /// Every report of a version as one SARIF 2.1.0 log (a run per report).
 pub async fn sarif(pool: &PgPool, name: &ServerName, version: &str) -> ApiResult<Value> {
     let scans = list(pool, name, version).await?;
-    let reports = scans
+    let reports: Vec<ScanReport> = scans
         .reports
         .into_iter()
         .map(|r| {
             let findings = r
                 .findings
                 .into_iter()
-                .map(|f| {
-                    Ok(Finding {
-                        rule: f.rule,
-                        severity: Severity::parse(f.severity.as_str()).ok_or_else(|| {
-                            anyhow::anyhow!("severity {} has no scanner severity", f.severity)
-                        })?,
-                        category: f.category,
-                        message: f.message,
-                        location: serde_json::from_value::<Location>(f.location)
-                            .unwrap_or(Location::Unspecified),
-                        evidence: f.evidence,
-                        suppressed: f.suppressed,
-                    })
+                .map(|f| Finding {
+                    rule: f.rule,
+                    severity: f.severity,
+                    category: f.category,
+                    message: f.message,
+                    location: serde_json::from_value::<Location>(f.location)
+                        .unwrap_or(Location::Unspecified),
+                    evidence: f.evidence,
+                    suppressed: f.suppressed,
                 })
-                .collect::<ApiResult<Vec<_>>>()?;
-            Ok(ScanReport {
+                .collect();
+            ScanReport {
                 format: ReportFormat::parse(&r.format).unwrap_or(ReportFormat::Sarif),
                 scanner: mcpreg_scan::Scanner {
                     name: r.scanner.name,
@@ -357,11 +351,11 @@ pub async fn sarif(pool: &PgPool, name: &ServerName, version: &str) -> ApiResult
                 subject: r.subject,
                 scanned_digest: r
                     .scanned_digest
-                    .and_then(|d| mcpreg_scan::Sha256Digest::parse(&d).ok()),
+                    .and_then(|d| mcpreg_scan::Sha256Digest::parse_prefixed(&d).ok()),
                 findings,
                 notes: r.notes,
-            })
+            }
         })
-        .collect::<ApiResult<Vec<_>>>()?;
+        .collect();
     Ok(mcpreg_scan::sarif::to_sarif_runs(&reports))
 }

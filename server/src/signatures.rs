@@ -6,14 +6,15 @@
 //! unknown subject or an unpinned package refuses the signature, and one refused signature
 //! refuses the whole request, so nothing is ever half-stored.
 
+use mcpreg_api::problem::ProblemCode;
 use std::collections::HashSet;
 
 use chrono::Utc;
 use mcpreg_api::ServerName;
 use mcpreg_api::problem::FieldIssue;
 use mcpreg_api::trust::{
-    CiClaims, LogEntry, NewSignature, PackageDigest, SignatureInfo, SignatureTarget, SignerKind,
-    TrustedSigner, TrustedSignerKind, VersionTrust,
+    NewSignature, PackageDigest, SignatureInfo, SignatureTarget, SignerKind, TrustedSigner,
+    TrustedSignerKind, VersionTrust,
 };
 use mcpreg_trust::{
     PublicKey, Sha256Digest, SignatureKind, SignedSubject, Signer, SignerIdentity, SignerPolicy,
@@ -87,7 +88,7 @@ impl Subjects {
         }
         if !issues.is_empty() {
             return Err(ApiError::unprocessable(
-                "invalid_server_json",
+                ProblemCode::InvalidServerJson,
                 "server.json is invalid: a package digest is malformed",
                 issues,
             ));
@@ -114,13 +115,13 @@ impl Subjects {
 
     /// The digest a signature for `target` must be over, or why there is none: a stable code
     /// and a message.
-    fn digest_for(&self, target: SignatureTarget) -> Result<Sha256Digest, (&'static str, String)> {
+    fn digest_for(&self, target: SignatureTarget) -> Result<Sha256Digest, (ProblemCode, String)> {
         match target {
             SignatureTarget::ServerJson => Ok(self.server_json),
             SignatureTarget::Package(i) => {
                 let Some(package) = self.packages.get(i as usize) else {
                     return Err((
-                        "unknown_subject",
+                        ProblemCode::UnknownSubject,
                         format!(
                             "subject check failed: the signature is for package:{i}, but the server.json has {} package{}",
                             self.packages.len(),
@@ -130,7 +131,7 @@ impl Subjects {
                 };
                 package.digest.ok_or_else(|| {
                     (
-                        "unpinned_package",
+                        ProblemCode::UnpinnedPackage,
                         format!(
                             "subject check failed: package:{i} ({} {}) pins no digest (`fileSha256`, or `@sha256:` for OCI), so no signature can be bound to its artifact",
                             package.registry_type, package.identifier
@@ -139,159 +140,6 @@ impl Subjects {
                 })
             }
         }
-    }
-}
-
-/// What a publish request carries.
-#[derive(Debug)]
-pub struct PublishBody {
-    /// The server.json.
-    pub server: Value,
-    /// Signatures over it or its packages.
-    pub signatures: Vec<NewSignature>,
-    /// The version's tool manifest, when sent with it.
-    pub tools: Option<Value>,
-}
-
-/// Splits a publish body into the server.json, the signatures and the tool manifest to store
-/// with it. The body is either a bare server.json, or `{"server": <server.json>, "signatures":
-/// [...], "tools": {...}}` — recognised by a top-level `server` object and no `name` (every
-/// server.json has a `name`).
-pub fn split_publish_body(body: Value) -> ApiResult<PublishBody> {
-    let is_envelope =
-        body.get("server").is_some_and(Value::is_object) && body.get("name").is_none();
-    let bare = |server| PublishBody {
-        server,
-        signatures: Vec::new(),
-        tools: None,
-    };
-    let Value::Object(mut envelope) = body else {
-        return Ok(bare(body));
-    };
-    if !is_envelope {
-        return Ok(bare(Value::Object(envelope)));
-    }
-    let mut issues = Vec::new();
-    for key in envelope.keys() {
-        if key != "server" && key != "signatures" && key != "tools" {
-            issues.push(FieldIssue::new(
-                key.clone(),
-                "unknown field: a publish request has `server`, `signatures` and `tools`",
-                "syntax",
-            ));
-        }
-    }
-    let server = envelope.remove("server").unwrap_or_default();
-    let tools = envelope.remove("tools").filter(|t| !t.is_null());
-    let signatures = match envelope.remove("signatures") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) => items
-            .into_iter()
-            .enumerate()
-            .filter_map(|(i, item)| {
-                parse_new_signature(item, &format!("signatures[{i}]"), &mut issues)
-            })
-            .collect(),
-        Some(_) => {
-            issues.push(FieldIssue::new(
-                "signatures",
-                "must be an array of {\"bundle\": {…}, \"for\": \"server.json\" | \"package:<index>\"}",
-                "syntax",
-            ));
-            Vec::new()
-        }
-    };
-    if !issues.is_empty() {
-        return Err(ApiError::unprocessable(
-            "invalid_publish_request",
-            "the publish request is malformed; each problem is listed in `errors`",
-            issues,
-        ));
-    }
-    Ok(PublishBody {
-        server,
-        signatures,
-        tools,
-    })
-}
-
-/// Parses one `{"bundle": {…}, "for": "…"}`, adding what is wrong to `issues` with `at` as the
-/// location prefix (`signatures[0]`, or empty for a request body of its own).
-pub fn parse_new_signature(
-    item: Value,
-    at: &str,
-    issues: &mut Vec<FieldIssue>,
-) -> Option<NewSignature> {
-    let field = |name: &str| {
-        if at.is_empty() {
-            name.to_owned()
-        } else {
-            format!("{at}.{name}")
-        }
-    };
-    let Value::Object(mut object) = item else {
-        issues.push(FieldIssue::new(
-            if at.is_empty() { "body" } else { at },
-            "must be an object {\"bundle\": {…}, \"for\": \"server.json\" | \"package:<index>\"}",
-            "syntax",
-        ));
-        return None;
-    };
-    let before = issues.len();
-    for key in object.keys() {
-        if key != "bundle" && key != "for" {
-            issues.push(FieldIssue::new(
-                field(key),
-                "unknown field: a signature has `bundle` and `for`",
-                "syntax",
-            ));
-        }
-    }
-    let target = match object.remove("for") {
-        Some(Value::String(s)) => match SignatureTarget::parse(&s) {
-            Ok(t) => Some(t),
-            Err(e) => {
-                issues.push(FieldIssue::new(field("for"), e.to_string(), "syntax"));
-                None
-            }
-        },
-        Some(_) => {
-            issues.push(FieldIssue::new(
-                field("for"),
-                "must be a string: `server.json` or `package:<index>`",
-                "syntax",
-            ));
-            None
-        }
-        None => {
-            issues.push(FieldIssue::new(
-                field("for"),
-                "is required: `server.json` or `package:<index>`",
-                "syntax",
-            ));
-            None
-        }
-    };
-    let bundle = match object.remove("bundle") {
-        Some(b @ Value::Object(_)) => Some(b),
-        Some(_) => {
-            issues.push(FieldIssue::new(
-                field("bundle"),
-                "must be a JSON object: a sigstore bundle or an mcpreg key signature, not its text",
-                "syntax",
-            ));
-            None
-        }
-        None => {
-            issues.push(FieldIssue::new(field("bundle"), "is required", "syntax"));
-            None
-        }
-    };
-    match (bundle, target) {
-        (Some(bundle), Some(target)) if issues.len() == before => {
-            Some(NewSignature { bundle, target })
-        }
-        _ => None,
     }
 }
 
@@ -387,7 +235,7 @@ pub async fn verify_all(
     ))
 }
 
-type Failure = (&'static str, FieldIssue);
+type Failure = (ProblemCode, FieldIssue);
 
 fn verify_blocking(
     root: &TrustRoot,
@@ -402,7 +250,7 @@ fn verify_blocking(
     let mut failures = Vec::new();
     let mut seen = HashSet::new();
     for (i, signature) in signatures.into_iter().enumerate() {
-        let mut fail = |code: &'static str, message: String| {
+        let mut fail = |code: ProblemCode, message: String| {
             failures.push((code, FieldIssue::new(location(i), message, SOURCE)));
         };
         let digest = match subjects.digest_for(signature.target) {
@@ -414,7 +262,7 @@ fn verify_blocking(
         };
         if policy.identities().is_empty() && policy.keys().is_empty() {
             fail(
-                "no_trusted_signers",
+                ProblemCode::NoTrustedSigners,
                 format!(
                     "trusted signer check failed: neither namespace {} nor server {name} has a trusted signer, so no signature can be accepted; an admin adds one with `mcpreg trusted-signer add {}`",
                     name.namespace(),
@@ -427,7 +275,7 @@ fn verify_blocking(
         let bundle_sha256 = Sha256Digest::of_bytes(bundle.as_bytes()).to_hex();
         if !seen.insert(bundle_sha256.clone()) {
             fail(
-                "duplicate_signature",
+                ProblemCode::DuplicateSignature,
                 "the same signature document appears twice in this request".to_owned(),
             );
             continue;
@@ -504,7 +352,7 @@ pub async fn store(
         .map_err(|e| {
             if dbmod::is_unique_violation(&e, db::BUNDLE_KEY) {
                 ApiError::conflict(
-                    "signature_exists",
+                    ProblemCode::SignatureExists,
                     "this signature document is already stored with this version; signatures are append-only",
                 )
             } else {
@@ -554,15 +402,7 @@ pub fn signature_info(row: SignatureRow) -> ApiResult<SignatureInfo> {
         key_algorithm: None,
         public_key: row.public_key_pem,
         signed_at: verified.signed_at,
-        log_entries: verified
-            .log_entries
-            .iter()
-            .map(|e| LogEntry {
-                log_index: e.log_index,
-                log_id: e.log_id.clone(),
-                kind: e.kind.clone(),
-            })
-            .collect(),
+        log_entries: verified.log_entries,
         media_type: row.media_type,
         predicate_type: match &verified.kind {
             SignatureKind::Dsse { predicate_type, .. } => Some(predicate_type.clone()),
@@ -580,16 +420,7 @@ pub fn signature_info(row: SignatureRow) -> ApiResult<SignatureInfo> {
         } => {
             info.identity = Some(identity);
             info.issuer = Some(issuer);
-            info.ci = ci.map(|c| CiClaims {
-                repository: c.repository,
-                git_ref: c.git_ref,
-                source_sha: c.source_sha,
-                workflow: c.workflow,
-                build_signer: c.build_signer,
-                trigger: c.trigger,
-                runner_environment: c.runner_environment,
-                run_invocation: c.run_invocation,
-            });
+            info.ci = ci.map(|c| *c);
         }
         Signer::Key { key_id, algorithm } => {
             info.signer_kind = SignerKind::Key;

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
-use mcpreg_api::admin::StatusChange;
+use mcpreg_api::admin::{StatusChange, StatusChangeResult};
 use mcpreg_api::registry::{ServerList, ServerResponse, Status};
 use reqwest::{Method, StatusCode, Url};
 use serde::{Deserialize, Serialize};
@@ -227,7 +227,7 @@ async fn import_one(
             let url = client.url(&[
                 "api", "v1", "servers", &name, "versions", &version, "status",
             ]);
-            let _: Value = client.send(Method::PATCH, url, Some(&change)).await?;
+            let _: StatusChangeResult = client.send(Method::PATCH, url, Some(&change)).await?;
         }
     }
     Ok(result)

@@ -2,11 +2,12 @@
 
 use std::path::{Path, PathBuf};
 
-use mcpreg_api::policy::{AppliedPolicy, ApplyPolicyRequest, CurrentPolicy};
-use mcpreg_api::{ServerName, Version};
-use mcpreg_policy::{Decision, Effect, Policy, PolicyDiff, RuleOutcome, Subject};
+use mcpreg_api::policy::{
+    AppliedPolicy, ApplyPolicyRequest, CurrentPolicy, DecisionAnswer, DecisionRequest, DiffAnswer,
+    DiffRequest, Effect, RequestSubject, RuleOutcome,
+};
+use mcpreg_policy::Policy;
 use reqwest::Method;
-use serde::{Deserialize, Serialize};
 
 use super::{Rejected, split_name_version};
 use crate::client::Client;
@@ -49,44 +50,6 @@ pub enum PolicyCommand {
         #[arg(long)]
         client: Option<String>,
     },
-}
-
-/// The registry's answer to a diff (its `DiffAnswer`).
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct DiffAnswer {
-    current_version: Option<i64>,
-    current_digest: Option<String>,
-    proposed_digest: String,
-    #[serde(flatten)]
-    diff: PolicyDiff,
-}
-
-/// The body of `POST /api/v1/policy/diff`.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct DiffRequest<'a> {
-    source: &'a str,
-}
-
-/// The body of `POST /api/v1/decisions`.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct DecisionRequest<'a> {
-    subject: &'a Subject,
-    server: &'a str,
-    version: &'a str,
-}
-
-/// The registry's answer to a decision request (its `DecisionAnswer`).
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct DecisionAnswer {
-    policy_version: Option<i64>,
-    server: ServerName,
-    version: Version,
-    subject: Subject,
-    decision: Decision,
 }
 
 /// Reads a document and checks it here first, so that every problem is listed without a round
@@ -150,7 +113,14 @@ pub async fn run(client: &Client, out: Output, command: PolicyCommand) -> anyhow
             let source = read_document(&file)?;
             let url = client.url(&["api", "v1", "policy", "diff"]);
             let answer: DiffAnswer = client
-                .send(Method::POST, url, Some(&DiffRequest { source: &source }))
+                .send(
+                    Method::POST,
+                    url,
+                    Some(&DiffRequest {
+                        source,
+                        subjects: Vec::new(),
+                    }),
+                )
                 .await?;
             print_diff(out, &answer)?;
             Ok(exit::OK)
@@ -163,7 +133,7 @@ pub async fn run(client: &Client, out: Output, command: PolicyCommand) -> anyhow
             client: oauth_client,
         } => {
             let (name, v) = split_name_version(&version);
-            let subject = Subject {
+            let subject = RequestSubject {
                 user,
                 groups,
                 client: oauth_client,
@@ -175,9 +145,9 @@ pub async fn run(client: &Client, out: Output, command: PolicyCommand) -> anyhow
                     Method::POST,
                     url,
                     Some(&DecisionRequest {
-                        subject: &subject,
-                        server: name,
-                        version: v.unwrap_or("latest"),
+                        subject,
+                        server: name.to_owned(),
+                        version: v.unwrap_or("latest").to_owned(),
                     }),
                 )
                 .await?;

@@ -1,6 +1,7 @@
 //! `mcpreg server list|show|versions`.
 
 use clap::Subcommand;
+use mcpreg_api::policy::ServerTags;
 use mcpreg_api::registry::{ServerList, ServerResponse};
 
 use crate::client::Client;
@@ -121,30 +122,22 @@ pub async fn run(client: &Client, out: Output, command: ServerCommand) -> anyhow
         }
         ServerCommand::Tags { name, set, clear } => {
             let url = client.url(&["api", "v1", "servers", &name, "tags"]);
-            let tags: serde_json::Value = if set.is_empty() && !clear {
+            let tags: ServerTags = if set.is_empty() && !clear {
                 client.get(url).await?
             } else {
                 client
-                    .send(
-                        reqwest::Method::PUT,
-                        url,
-                        Some(&serde_json::json!({ "tags": set })),
-                    )
+                    .send(reqwest::Method::PUT, url, Some(&ServerTags { tags: set }))
                     .await?
             };
             match out {
                 Output::Json => output::json(&tags)?,
                 Output::Table => {
-                    let list: Vec<&str> = tags["tags"]
-                        .as_array()
-                        .map(|a| a.iter().filter_map(serde_json::Value::as_str).collect())
-                        .unwrap_or_default();
                     println!(
                         "{name}: {}",
-                        if list.is_empty() {
+                        if tags.tags.is_empty() {
                             "no tags".to_owned()
                         } else {
-                            list.join(", ")
+                            tags.tags.join(", ")
                         }
                     );
                 }
