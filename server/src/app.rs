@@ -6,7 +6,7 @@ use std::time::Duration;
 use mcpreg_trust::TrustRoot;
 use sqlx::PgPool;
 
-use crate::allowlists::ViewCache;
+use crate::allowlists::{Allowlists, ViewCache};
 use crate::auth::SharedAuthenticator;
 use crate::read_cache::ReadCache;
 use crate::signing::SigningKeys;
@@ -31,4 +31,18 @@ pub struct AppState {
     pub allowlist_ttl: Duration,
     /// Allowlist views, per catalog generation.
     pub views: Arc<ViewCache>,
+}
+
+impl AppState {
+    /// What the allowlist functions need of this state.
+    pub fn allowlists(&self) -> Allowlists<'_> {
+        Allowlists {
+            pool: &self.pool,
+            cache: &self.cache,
+            views: &self.views,
+            review: &self.auth.config.review,
+            signing: &self.signing,
+            ttl: self.allowlist_ttl,
+        }
+    }
 }

@@ -15,24 +15,6 @@ use crate::extract::JsonBody;
 /// Longest namespace description.
 const MAX_DESCRIPTION: usize = 1000;
 
-/// Fails with 404 unless the namespace exists.
-pub async fn require_existing(state: &AppState, namespace: &str) -> ApiResult<()> {
-    namespaces::get(&state.pool, namespace)
-        .await?
-        .map(|_| ())
-        .ok_or_else(|| namespace_not_found(namespace))
-}
-
-fn namespace_not_found(namespace: &str) -> ApiError {
-    ApiError::not_found(
-        "namespace_not_found",
-        format!(
-            "no namespace `{}`",
-            namespace.chars().take(100).collect::<String>()
-        ),
-    )
-}
-
 /// List namespaces.
 #[utoipa::path(
     get,
@@ -70,7 +52,7 @@ pub async fn get(
     namespaces::get(&state.pool, &name)
         .await?
         .map(Json)
-        .ok_or_else(|| namespace_not_found(&name))
+        .ok_or_else(|| crate::namespaces::not_found(&name))
 }
 
 /// Create a namespace.

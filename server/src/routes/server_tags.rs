@@ -9,8 +9,7 @@ use crate::app::AppState;
 use crate::auth::{Caller, Permission, Reader};
 use crate::db::audit;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::JsonBody;
-use crate::routes::status::parse_name;
+use crate::extract::{JsonBody, ServerNamePath};
 
 /// Most tags a server has.
 pub const MAX_TAGS: usize = 32;
@@ -48,9 +47,8 @@ fn not_found(name: &str) -> ApiError {
 pub async fn get(
     State(state): State<AppState>,
     _reader: Reader,
-    Path(name): Path<String>,
+    ServerNamePath(name): ServerNamePath,
 ) -> ApiResult<Json<ServerTags>> {
-    let name = parse_name(&name)?;
     let tags: Option<Vec<String>> = sqlx::query_scalar("select tags from servers where name = $1")
         .bind(name.as_str())
         .fetch_optional(&state.pool)
@@ -88,7 +86,7 @@ pub async fn set(
     JsonBody(body): JsonBody<ServerTags>,
 ) -> ApiResult<Json<ServerTags>> {
     caller.require(Permission::Review)?;
-    let name = parse_name(&name)?;
+    let name = crate::extract::parse_server_name(&name)?;
     let mut issues = Vec::new();
     for (i, tag) in body.tags.iter().enumerate() {
         if !crate::extract::is_label(tag) {

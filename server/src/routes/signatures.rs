@@ -2,7 +2,7 @@
 //! attached after publishing.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use mcpreg_api::trust::{NewSignature, SignatureInfo, VersionTrust};
 use serde_json::Value;
@@ -10,8 +10,7 @@ use serde_json::Value;
 use crate::app::AppState;
 use crate::auth::{Caller, Permission, Reader};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::JsonBody;
-use crate::routes::status::parse_name;
+use crate::extract::{JsonBody, VersionPath};
 use crate::signatures;
 
 /// What the registry recorded about a version's supply chain.
@@ -40,9 +39,8 @@ use crate::signatures;
 pub async fn get_trust(
     State(state): State<AppState>,
     _reader: Reader,
-    Path((name, version)): Path<(String, String)>,
+    VersionPath { name, version }: VersionPath,
 ) -> ApiResult<Json<VersionTrust>> {
-    let name = parse_name(&name)?;
     Ok(Json(
         signatures::version_trust(&state, &name, &version).await?,
     ))
@@ -77,10 +75,9 @@ pub async fn get_trust(
 pub async fn attach(
     State(state): State<AppState>,
     caller: Caller,
-    Path((name, version)): Path<(String, String)>,
+    VersionPath { name, version }: VersionPath,
     JsonBody(body): JsonBody<Value>,
 ) -> ApiResult<(StatusCode, Json<SignatureInfo>)> {
-    let name = parse_name(&name)?;
     caller.require(Permission::Publish(&name))?;
     let mut issues = Vec::new();
     let signature = signatures::parse_new_signature(body, "", &mut issues).ok_or_else(|| {

@@ -17,20 +17,6 @@ use crate::db::{audit, namespaces};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::JsonBody;
 
-/// Checks a token name: 1–64 ASCII letters, digits, `-`, `_`, `.`.
-pub fn check_token_name(name: &str) -> Result<(), String> {
-    if name.is_empty() || name.len() > 64 {
-        return Err("a token name is 1 to 64 characters".into());
-    }
-    if !name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-    {
-        return Err("a token name may hold only ASCII letters, digits, `-`, `_` and `.`".into());
-    }
-    Ok(())
-}
-
 /// The listed form of a stored token.
 pub fn info(row: TokenRow) -> TokenInfo {
     TokenInfo {
@@ -89,7 +75,7 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
     caller.require(Permission::Admin)?;
     let mut problems = Vec::new();
-    if let Err(e) = check_token_name(&new.name) {
+    if let Err(e) = crate::tokens::TokenName::parse(&new.name) {
         problems.push(FieldIssue::new("name", e, "parameter"));
     }
     match (new.role, new.namespaces.is_empty()) {

@@ -34,7 +34,7 @@ pub async fn list(
     Path(namespace): Path<String>,
 ) -> ApiResult<Json<TrustedPublisherList>> {
     caller.require(Permission::Admin)?;
-    super::namespaces::require_existing(&state, &namespace).await?;
+    crate::namespaces::require_existing(&state.pool, &namespace).await?;
     Ok(Json(TrustedPublisherList {
         trusted_publishers: trusted_publishers::list(&state.pool, &namespace).await?,
     }))
@@ -63,7 +63,7 @@ pub async fn create(
     JsonBody(new): JsonBody<NewTrustedPublisher>,
 ) -> ApiResult<(StatusCode, Json<TrustedPublisher>)> {
     caller.require(Permission::Admin)?;
-    super::namespaces::require_existing(&state, &namespace).await?;
+    crate::namespaces::require_existing(&state.pool, &namespace).await?;
     let mut problems = Vec::new();
     if let Some(server) = &new.server {
         match ServerName::parse(server) {

@@ -36,7 +36,7 @@ pub async fn list(
     Path(namespace): Path<String>,
 ) -> ApiResult<Json<TrustedSignerList>> {
     caller.require(Permission::Admin)?;
-    super::namespaces::require_existing(&state, &namespace).await?;
+    crate::namespaces::require_existing(&state.pool, &namespace).await?;
     Ok(Json(TrustedSignerList {
         trusted_signers: trusted_signers::list(&state.pool, &namespace).await?,
     }))
@@ -71,7 +71,7 @@ pub async fn create(
     JsonBody(new): JsonBody<NewTrustedSigner>,
 ) -> ApiResult<(StatusCode, Json<TrustedSigner>)> {
     caller.require(Permission::Admin)?;
-    super::namespaces::require_existing(&state, &namespace).await?;
+    crate::namespaces::require_existing(&state.pool, &namespace).await?;
     let checked = check(&namespace, &new)?;
     let signer = match &checked {
         Checked::Identity => NewSigner::Identity {
