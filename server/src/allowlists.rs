@@ -211,7 +211,7 @@ pub async fn create(
         serde_json::json!({"access": access.as_str(), "networks": new.networks}),
     )
     .await?;
-    crate::read_cache::notify_change(&mut *tx, "").await?;
+    crate::db::changes::notify(&mut *tx, "").await?;
     tx.commit().await?;
     state.cache.invalidate().await;
     info(row, base)
@@ -583,7 +583,7 @@ pub async fn document(
 /// The signed keyset, and its version (for the ETag).
 pub async fn keyset(state: &Allowlists<'_>) -> ApiResult<(String, i64)> {
     let (version, created_at) =
-        crate::signing::keyset_version(state.pool, &state.signing.digest()).await?;
+        crate::db::signing_keysets::version(state.pool, &state.signing.digest()).await?;
     let keyset = state
         .signing
         .keyset(u64::try_from(version).unwrap_or_default(), created_at);

@@ -606,7 +606,7 @@ pub async fn version_trust(
     name: &ServerName,
     version: &str,
 ) -> ApiResult<VersionTrust> {
-    let v = db::version(&state.pool, name.as_str(), version)
+    let v = dbmod::versions::resolve(&state.pool, name.as_str(), version)
         .await?
         .ok_or_else(|| ApiError::version_not_found(name, version))?;
     let server_json_digest = match v.server_json_digest {
@@ -658,7 +658,7 @@ pub async fn attach(
     signature: NewSignature,
 ) -> ApiResult<SignatureInfo> {
     ApiError::require_exact_version(version, "the signature is for")?;
-    let v = db::version(&state.pool, name.as_str(), version)
+    let v = dbmod::versions::resolve(&state.pool, name.as_str(), version)
         .await?
         .filter(|v| v.version == version)
         .ok_or_else(|| ApiError::version_not_found(name, version))?;

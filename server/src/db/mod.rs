@@ -3,15 +3,19 @@
 
 pub mod allowlists;
 pub mod audit;
+pub mod changes;
 pub mod namespaces;
 pub mod policies;
 pub mod reviews;
 pub mod scans;
+pub mod servers;
 pub mod signatures;
+pub mod signing_keysets;
 pub mod tokens;
 pub mod tool_manifests;
 pub mod trusted_publishers;
 pub mod trusted_signers;
+pub mod version_facts;
 pub mod versions;
 
 use std::path::{Path, PathBuf};

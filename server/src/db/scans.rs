@@ -2,6 +2,7 @@
 //! deletes).
 
 use chrono::{DateTime, Utc};
+use mcpreg_api::scans::FindingSeverity;
 use serde_json::Value;
 use sqlx::PgExecutor;
 
@@ -207,17 +208,43 @@ pub async fn findings(
     .await
 }
 
-/// The highest severity among a version's unsuppressed findings (one index entry).
+/// A finding's severity as stored (the `finding_severity` enum); an unknown value fails to
+/// decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, sqlx::Type)]
+#[sqlx(type_name = "finding_severity", rename_all = "lowercase")]
+pub enum Severity {
+    /// Informational.
+    Info,
+    /// Low.
+    Low,
+    /// Medium.
+    Medium,
+    /// High.
+    High,
+    /// Critical.
+    Critical,
+}
+
+impl From<Severity> for FindingSeverity {
+    fn from(s: Severity) -> Self {
+        match s {
+            Severity::Info => FindingSeverity::Info,
+            Severity::Low => FindingSeverity::Low,
+            Severity::Medium => FindingSeverity::Medium,
+            Severity::High => FindingSeverity::High,
+            Severity::Critical => FindingSeverity::Critical,
+        }
+    }
+}
+
+/// The highest severity among a version's unsuppressed findings, as the database function
+/// `worst_open_finding` (the one home of that rule) decides it.
 pub async fn highest_severity(
     db: impl PgExecutor<'_>,
     version_id: i64,
-) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar(
-        // Ordered by the enum column, not by the text output column of the same name.
-        "select severity::text as worst from scan_findings where version_id = $1 and not suppressed
-          order by scan_findings.severity desc limit 1",
-    )
-    .bind(version_id)
-    .fetch_optional(db)
-    .await
+) -> Result<Option<Severity>, sqlx::Error> {
+    sqlx::query_scalar("select worst_open_finding($1)")
+        .bind(version_id)
+        .fetch_one(db)
+        .await
 }

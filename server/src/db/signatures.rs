@@ -8,38 +8,6 @@ use sqlx::PgExecutor;
 /// The name of the constraint that keeps one bundle from being stored twice for a version.
 pub const BUNDLE_KEY: &str = "version_signatures_bundle_key";
 
-/// A version as the supply-chain endpoints need it.
-#[derive(Debug, sqlx::FromRow)]
-pub struct VersionRef {
-    /// Row id.
-    pub id: i64,
-    /// Server name.
-    pub server_name: String,
-    /// Version string.
-    pub version: String,
-    /// The server.json text.
-    pub document: String,
-    /// The recorded server.json digest (null for versions published before it was recorded).
-    pub server_json_digest: Option<String>,
-}
-
-/// One version by exact name and version, or the latest with `latest`.
-pub async fn version(
-    db: impl PgExecutor<'_>,
-    server_name: &str,
-    version: &str,
-) -> Result<Option<VersionRef>, sqlx::Error> {
-    sqlx::query_as(
-        "select id, server_name, version, document, server_json_digest from server_versions
-          where server_name = $1 and (version = $2 or ($2 = 'latest' and is_latest))
-          order by (version = $2) desc limit 1",
-    )
-    .bind(server_name)
-    .bind(version)
-    .fetch_optional(db)
-    .await
-}
-
 /// A package of a version and the digest it pins.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct PackageRow {

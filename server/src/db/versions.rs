@@ -27,6 +27,67 @@ const TOOLS_ENCODING_SUBQUERY: &str = "(select t.context_cost ->> 'encoding' fro
 /// The join that [`TOOLS_COLUMNS`] reads.
 const TOOLS_JOIN: &str = "left join tool_manifests t on t.version_id = server_versions.id";
 
+/// A version's lifecycle status as stored (`server_versions.status`, text the schema limits to
+/// three values). A value outside them fails to decode: it is never mapped to another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+pub enum VersionStatus {
+    /// Listed and usable.
+    Active,
+    /// Listed, but users should move away.
+    Deprecated,
+    /// Hidden unless asked for.
+    Deleted,
+}
+
+impl From<VersionStatus> for Status {
+    fn from(s: VersionStatus) -> Self {
+        match s {
+            VersionStatus::Active => Status::Active,
+            VersionStatus::Deprecated => Status::Deprecated,
+            VersionStatus::Deleted => Status::Deleted,
+        }
+    }
+}
+
+/// A version found by name and exact version, or the server's latest with `latest`.
+#[derive(Debug, sqlx::FromRow)]
+pub struct VersionRef {
+    /// Row id.
+    pub id: i64,
+    /// Server name.
+    pub server_name: String,
+    /// Version string.
+    pub version: String,
+    /// The server.json text.
+    pub document: String,
+    /// The recorded server.json digest (null for versions published before it was recorded).
+    pub server_json_digest: Option<String>,
+    /// Who published it.
+    pub published_by: String,
+    /// Lifecycle status.
+    pub status: VersionStatus,
+}
+
+/// The one lookup of "a version, or `latest`": the exact version when one has that string
+/// (a version may be called `latest`), else the server's latest.
+pub async fn resolve(
+    db: impl PgExecutor<'_>,
+    server_name: &str,
+    version: &str,
+) -> Result<Option<VersionRef>, sqlx::Error> {
+    sqlx::query_as(
+        "select id, server_name, version, document, server_json_digest, published_by, status
+           from server_versions
+          where server_name = $1 and (version = $2 or ($2 = 'latest' and is_latest))
+          order by (version = $2) desc limit 1",
+    )
+    .bind(server_name)
+    .bind(version)
+    .fetch_optional(db)
+    .await
+}
+
 /// A stored version, as read.
 #[derive(Debug, sqlx::FromRow)]
 pub struct VersionRow {
@@ -37,7 +98,7 @@ pub struct VersionRow {
     /// The server.json text as published.
     pub document: String,
     /// Lifecycle status.
-    pub status: String,
+    pub status: VersionStatus,
     /// Why the status was set.
     pub status_message: Option<String>,
     /// Whether this is the server's latest version.
@@ -58,9 +119,9 @@ pub struct VersionRow {
 }
 
 impl VersionRow {
-    /// The row's status (rows are constrained by the schema to the three values).
+    /// The row's status.
     pub fn status(&self) -> Status {
-        Status::parse(&self.status).unwrap_or(Status::Deleted)
+        self.status.into()
     }
 
     /// The official API's view of the row.
@@ -355,7 +416,7 @@ pub struct VersionFacts {
     /// When it was published.
     pub published_at: DateTime<Utc>,
     /// Lifecycle status.
-    pub status: String,
+    pub status: VersionStatus,
     /// Whether it is currently marked latest.
     pub is_latest: bool,
 }

@@ -49,11 +49,9 @@ pub async fn get(
     _reader: Reader,
     ServerNamePath(name): ServerNamePath,
 ) -> ApiResult<Json<ServerTags>> {
-    let tags: Option<Vec<String>> = sqlx::query_scalar("select tags from servers where name = $1")
-        .bind(name.as_str())
-        .fetch_optional(&state.pool)
-        .await?;
-    let tags = tags.ok_or_else(|| not_found(name.as_str()))?;
+    let tags = crate::db::servers::tags(&state.pool, name.as_str())
+        .await?
+        .ok_or_else(|| not_found(name.as_str()))?;
     Ok(Json(ServerTags { tags }))
 }
 
@@ -115,18 +113,11 @@ pub async fn set(
         ));
     }
     let mut tx = state.pool.begin().await?;
-    let before: Option<Vec<String>> =
-        sqlx::query_scalar("select tags from servers where name = $1 for update")
-            .bind(name.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
-    let before = before.ok_or_else(|| not_found(name.as_str()))?;
+    let before = crate::db::servers::tags_for_update(&mut *tx, name.as_str())
+        .await?
+        .ok_or_else(|| not_found(name.as_str()))?;
     if before != tags {
-        sqlx::query("update servers set tags = $2 where name = $1")
-            .bind(name.as_str())
-            .bind(&tags)
-            .execute(&mut *tx)
-            .await?;
+        crate::db::servers::set_tags(&mut *tx, name.as_str(), &tags).await?;
         audit::record(
             &mut tx,
             &caller.actor(),
@@ -135,7 +126,7 @@ pub async fn set(
             json!({"before": before, "after": tags}),
         )
         .await?;
-        crate::read_cache::notify_change(&mut *tx, name.as_str()).await?;
+        crate::db::changes::notify(&mut *tx, name.as_str()).await?;
     }
     tx.commit().await?;
     state.cache.invalidate().await;
