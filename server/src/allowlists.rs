@@ -137,7 +137,7 @@ pub async fn create(
     new: NewAllowlist,
 ) -> ApiResult<AllowlistInfo> {
     let mut issues = Vec::new();
-    if !crate::extract::is_label(&new.name) {
+    if crate::label::Label::parse(&new.name).is_none() {
         issues.push(FieldIssue::new(
             "name",
             "must be 1–63 lower-case letters, digits and `-`, starting with a letter or digit",

@@ -1,5 +1,5 @@
 //! Request extractors whose rejections are problem documents naming what was wrong and where,
-//! and the values they parse once (server names in paths, labels).
+//! and the server names they parse once from paths.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
@@ -107,15 +107,6 @@ pub fn parse_bool(name: &str, value: Option<&str>) -> Result<Option<bool>, Field
             ),
         )),
     }
-}
-
-/// Whether `s` is a label: 1–63 lower-case ASCII letters, digits and `-`, not starting with `-`
-/// (allowlist names, server tags; the same rule as the database checks).
-pub fn is_label(s: &str) -> bool {
-    (1..=63).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !s.starts_with('-')
 }
 
 /// Parses a server name from the path, naming it as `path.serverName` when invalid.

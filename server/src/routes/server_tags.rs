@@ -3,16 +3,13 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use crate::app::AppState;
 use crate::auth::{Caller, Permission, Reader};
-use crate::db::audit;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::{JsonBody, ServerNamePath};
 
-/// Most tags a server has.
-pub const MAX_TAGS: usize = 32;
+pub use crate::server_tags::MAX_TAGS;
 
 /// A server's tags.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -21,13 +18,6 @@ pub struct ServerTags {
     /// Lower-case letters, digits and `-` (1–63 characters), at most 32; stored sorted and
     /// without duplicates.
     pub tags: Vec<String>,
-}
-
-fn not_found(name: &str) -> ApiError {
-    ApiError::not_found(
-        "server_not_found",
-        format!("server {name} is not in the registry"),
-    )
 }
 
 /// A server's tags.
@@ -49,9 +39,7 @@ pub async fn get(
     _reader: Reader,
     ServerNamePath(name): ServerNamePath,
 ) -> ApiResult<Json<ServerTags>> {
-    let tags = crate::db::servers::tags(&state.pool, name.as_str())
-        .await?
-        .ok_or_else(|| not_found(name.as_str()))?;
+    let tags = crate::server_tags::get(&state.pool, &name).await?;
     Ok(Json(ServerTags { tags }))
 }
 
@@ -85,50 +73,7 @@ pub async fn set(
 ) -> ApiResult<Json<ServerTags>> {
     caller.require(Permission::Review)?;
     let name = crate::extract::parse_server_name(&name)?;
-    let mut issues = Vec::new();
-    for (i, tag) in body.tags.iter().enumerate() {
-        if !crate::extract::is_label(tag) {
-            issues.push(mcpreg_api::FieldIssue::new(
-                format!("tags[{i}]"),
-                "a tag is 1–63 lower-case letters, digits and `-`, starting with a letter or digit",
-                "parameter",
-            ));
-        }
-    }
-    let mut tags = body.tags;
-    tags.sort();
-    tags.dedup();
-    if tags.len() > MAX_TAGS {
-        issues.push(mcpreg_api::FieldIssue::new(
-            "tags",
-            format!("at most {MAX_TAGS} tags"),
-            "parameter",
-        ));
-    }
-    if !issues.is_empty() {
-        return Err(ApiError::unprocessable(
-            "invalid_tags",
-            "the tags are invalid; each problem is listed in `errors`",
-            issues,
-        ));
-    }
-    let mut tx = state.pool.begin().await?;
-    let before = crate::db::servers::tags_for_update(&mut *tx, name.as_str())
-        .await?
-        .ok_or_else(|| not_found(name.as_str()))?;
-    if before != tags {
-        crate::db::servers::set_tags(&mut *tx, name.as_str(), &tags).await?;
-        audit::record(
-            &mut tx,
-            &caller.actor(),
-            "server.tags",
-            name.as_str(),
-            json!({"before": before, "after": tags}),
-        )
-        .await?;
-        crate::db::changes::notify(&mut *tx, name.as_str()).await?;
-    }
-    tx.commit().await?;
+    let tags = crate::server_tags::set(&state.pool, &caller.actor(), &name, &body.tags).await?;
     state.cache.invalidate().await;
     Ok(Json(ServerTags { tags }))
 }

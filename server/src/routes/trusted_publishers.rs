@@ -10,9 +10,10 @@ use serde_json::json;
 use crate::app::AppState;
 use crate::auth::oidc::issuer_string;
 use crate::auth::{Caller, Permission};
-use crate::db::{audit, trusted_publishers};
+use crate::db::trusted_publishers;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::JsonBody;
+use crate::trusted::{self, Trusted};
 
 /// List a namespace's trusted publishers.
 #[utoipa::path(
@@ -147,30 +148,29 @@ pub async fn create(
         ));
     }
     let actor = caller.actor();
-    let mut tx = state.pool.begin().await?;
-    let created = trusted_publishers::insert(
-        &mut *tx,
-        &trusted_publishers::NewPublisher {
-            namespace: &namespace,
-            server: new.server.as_deref(),
-            issuer: &new.issuer,
-            repository: &new.repository,
-            repository_owner_id: &new.repository_owner_id,
-            workflow: &new.workflow,
-            environment: new.environment.as_deref(),
-            created_by: &actor,
+    let created = trusted::add(
+        &state.pool,
+        Trusted::Publisher,
+        &actor,
+        &namespace,
+        async |conn| {
+            Ok(trusted_publishers::insert(
+                conn,
+                &trusted_publishers::NewPublisher {
+                    namespace: &namespace,
+                    server: new.server.as_deref(),
+                    issuer: &new.issuer,
+                    repository: &new.repository,
+                    repository_owner_id: &new.repository_owner_id,
+                    workflow: &new.workflow,
+                    environment: new.environment.as_deref(),
+                    created_by: &actor,
+                },
+            )
+            .await?)
         },
     )
     .await?;
-    audit::record(
-        &mut tx,
-        &actor,
-        "trusted_publisher.create",
-        &namespace,
-        serde_json::to_value(&created).unwrap_or(json!({})),
-    )
-    .await?;
-    tx.commit().await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -194,21 +194,17 @@ pub async fn delete(
     Path((namespace, id)): Path<(String, i64)>,
 ) -> ApiResult<StatusCode> {
     caller.require(Permission::Admin)?;
-    let mut tx = state.pool.begin().await?;
-    if !trusted_publishers::delete(&mut *tx, &namespace, id).await? {
-        return Err(ApiError::not_found(
-            "trusted_publisher_not_found",
-            format!("namespace has no trusted publisher {id}"),
-        ));
-    }
-    audit::record(
-        &mut tx,
+    trusted::remove(
+        &state.pool,
+        Trusted::Publisher,
         &caller.actor(),
-        "trusted_publisher.delete",
         &namespace,
-        json!({"id": id}),
+        id,
+        async |conn| {
+            let removed = trusted_publishers::delete(conn, &namespace, id).await?;
+            Ok(removed.then(|| json!({"id": id})))
+        },
     )
     .await?;
-    tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

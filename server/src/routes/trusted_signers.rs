@@ -10,10 +10,11 @@ use serde_json::json;
 
 use crate::app::AppState;
 use crate::auth::{Caller, Permission};
+use crate::db::is_unique_violation;
 use crate::db::trusted_signers::{self, NewSigner};
-use crate::db::{audit, is_unique_violation};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::JsonBody;
+use crate::trusted::{self, Trusted};
 
 /// List a namespace's trusted signers.
 #[utoipa::path(
@@ -86,29 +87,27 @@ pub async fn create(
         },
     };
     let actor = caller.actor();
-    let mut tx = state.pool.begin().await?;
-    let created =
-        trusted_signers::insert(&mut *tx, &namespace, new.server.as_deref(), &signer, &actor)
-            .await
-            .map_err(|e| {
-                if is_unique_violation(&e, trusted_signers::UNIQUE_INDEX) {
-                    ApiError::conflict(
-                        "trusted_signer_exists",
-                        "this signer is already trusted for this namespace or server",
-                    )
-                } else {
-                    e.into()
-                }
-            })?;
-    audit::record(
-        &mut tx,
+    let created = trusted::add(
+        &state.pool,
+        Trusted::Signer,
         &actor,
-        "trusted_signer.create",
         &namespace,
-        serde_json::to_value(&created).unwrap_or(json!({})),
+        async |conn| {
+            trusted_signers::insert(conn, &namespace, new.server.as_deref(), &signer, &actor)
+                .await
+                .map_err(|e| {
+                    if is_unique_violation(&e, trusted_signers::UNIQUE_INDEX) {
+                        ApiError::conflict(
+                            "trusted_signer_exists",
+                            "this signer is already trusted for this namespace or server",
+                        )
+                    } else {
+                        e.into()
+                    }
+                })
+        },
     )
     .await?;
-    tx.commit().await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -232,21 +231,17 @@ pub async fn delete(
     Path((namespace, id)): Path<(String, i64)>,
 ) -> ApiResult<StatusCode> {
     caller.require(Permission::Admin)?;
-    let mut tx = state.pool.begin().await?;
-    let Some(removed) = trusted_signers::delete(&mut *tx, &namespace, id).await? else {
-        return Err(ApiError::not_found(
-            "trusted_signer_not_found",
-            format!("namespace has no trusted signer {id}"),
-        ));
-    };
-    audit::record(
-        &mut tx,
+    trusted::remove(
+        &state.pool,
+        Trusted::Signer,
         &caller.actor(),
-        "trusted_signer.delete",
         &namespace,
-        serde_json::to_value(&removed).unwrap_or(json!({"id": id})),
+        id,
+        async |conn| {
+            let removed = trusted_signers::delete(conn, &namespace, id).await?;
+            Ok(removed.map(|r| serde_json::to_value(&r).unwrap_or(json!({"id": id}))))
+        },
     )
     .await?;
-    tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
