@@ -9,6 +9,7 @@ use sqlx::PgPool;
 use crate::allowlists::{Allowlists, ViewCache};
 use crate::auth::SharedAuthenticator;
 use crate::read_cache::ReadCache;
+use crate::signatures::Trust;
 use crate::signing::SigningKeys;
 
 /// What every handler can reach. Cheap to clone; all state lives in PostgreSQL, so replicas
@@ -34,6 +35,14 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// What the signature functions need of this state.
+    pub fn trust(&self) -> Trust {
+        Trust {
+            pool: self.pool.clone(),
+            trust_root: self.trust_root.clone(),
+        }
+    }
+
     /// What the allowlist functions need of this state.
     pub fn allowlists(&self) -> Allowlists<'_> {
         Allowlists {

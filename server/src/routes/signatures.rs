@@ -42,7 +42,7 @@ pub async fn get_trust(
     VersionPath { name, version }: VersionPath,
 ) -> ApiResult<Json<VersionTrust>> {
     Ok(Json(
-        signatures::version_trust(&state, &name, &version).await?,
+        signatures::version_trust(&state.trust(), &name, &version).await?,
     ))
 }
 
@@ -87,6 +87,7 @@ pub async fn attach(
             issues,
         )
     })?;
-    let info = signatures::attach(&state, &caller.actor(), &name, &version, signature).await?;
+    let info =
+        signatures::attach(&state.trust(), &caller.actor(), &name, &version, signature).await?;
     Ok((StatusCode::CREATED, Json(info)))
 }
