@@ -9,9 +9,7 @@ pub const CHANNEL: &str = "mcpreg_catalog";
 /// Tells every replica that the catalog changed; call inside the writing transaction (the
 /// notification is delivered on commit).
 pub async fn notify(db: impl PgExecutor<'_>, subject: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("select pg_notify($1, $2)")
-        .bind(CHANNEL)
-        .bind(subject)
+    sqlx::query!("select pg_notify($1, $2)", CHANNEL, subject)
         .execute(db)
         .await?;
     Ok(())

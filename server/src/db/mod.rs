@@ -1,5 +1,11 @@
 //! Database access: one small function per statement, each taking an executor so that the
 //! caller owns the transaction. Dynamic queries (list filters) are built with sea-query.
+//!
+//! Static statements are checked at compile time (`sqlx::query!` / `query_as!`) against the
+//! query data committed in `.sqlx/`, so a build needs no database. After changing one, rebuild
+//! with `DATABASE_URL` pointing at a migrated database and `SQLX_OFFLINE_DIR=$PWD/.sqlx` (from
+//! the workspace root) to rewrite that data. Not converted yet: reviews, scans, signatures,
+//! versions and version_facts (they read enums that need type overrides).
 
 pub mod allowlists;
 pub mod audit;

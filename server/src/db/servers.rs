@@ -4,8 +4,7 @@ use sqlx::PgExecutor;
 
 /// A server's tags (`None`: no such server).
 pub async fn tags(db: impl PgExecutor<'_>, name: &str) -> Result<Option<Vec<String>>, sqlx::Error> {
-    sqlx::query_scalar("select tags from servers where name = $1")
-        .bind(name)
+    sqlx::query_scalar!("select tags from servers where name = $1", name)
         .fetch_optional(db)
         .await
 }
@@ -15,8 +14,7 @@ pub async fn tags_for_update(
     db: impl PgExecutor<'_>,
     name: &str,
 ) -> Result<Option<Vec<String>>, sqlx::Error> {
-    sqlx::query_scalar("select tags from servers where name = $1 for update")
-        .bind(name)
+    sqlx::query_scalar!("select tags from servers where name = $1 for update", name)
         .fetch_optional(db)
         .await
 }
@@ -27,9 +25,7 @@ pub async fn set_tags(
     name: &str,
     tags: &[String],
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("update servers set tags = $2 where name = $1")
-        .bind(name)
-        .bind(tags)
+    sqlx::query!("update servers set tags = $2 where name = $1", name, tags)
         .execute(db)
         .await?;
     Ok(())

@@ -8,12 +8,17 @@ pub async fn version(
     db: impl PgExecutor<'_> + Copy,
     digest: &str,
 ) -> Result<(i64, DateTime<Utc>), sqlx::Error> {
-    sqlx::query("insert into signing_keysets (digest) values ($1) on conflict (digest) do nothing")
-        .bind(digest)
-        .execute(db)
-        .await?;
-    sqlx::query_as("select version, created_at from signing_keysets where digest = $1")
-        .bind(digest)
-        .fetch_one(db)
-        .await
+    sqlx::query!(
+        "insert into signing_keysets (digest) values ($1) on conflict (digest) do nothing",
+        digest
+    )
+    .execute(db)
+    .await?;
+    let row = sqlx::query!(
+        "select version, created_at from signing_keysets where digest = $1",
+        digest
+    )
+    .fetch_one(db)
+    .await?;
+    Ok((row.version, row.created_at))
 }
