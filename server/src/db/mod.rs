@@ -4,8 +4,8 @@
 //! Static statements are checked at compile time (`sqlx::query!` / `query_as!`) against the
 //! query data committed in `.sqlx/`, so a build needs no database. After changing one, rebuild
 //! with `DATABASE_URL` pointing at a migrated database and `SQLX_OFFLINE_DIR=$PWD/.sqlx` (from
-//! the workspace root) to rewrite that data. Not converted yet: reviews, scans, signatures,
-//! versions and version_facts (they read enums that need type overrides).
+//! the workspace root) to rewrite that data. The list query of the official API is dynamic and
+//! built with sea-query (`versions::list`).
 
 pub mod allowlists;
 pub mod audit;

@@ -69,10 +69,12 @@ impl From<StoredAction> for ReviewAction {
 /// Locks a version's review for the rest of the transaction, so that decisions on one version
 /// are made one after the other.
 pub async fn lock(db: impl PgExecutor<'_>, version_id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("select id from server_versions where id = $1 for update")
-        .bind(version_id)
-        .execute(db)
-        .await?;
+    sqlx::query!(
+        "select id from server_versions where id = $1 for update",
+        version_id
+    )
+    .fetch_optional(db)
+    .await?;
     Ok(())
 }
 
@@ -96,11 +98,13 @@ pub async fn state_now(
     version_id: i64,
     required: i64,
 ) -> Result<ReviewStateNow, sqlx::Error> {
-    sqlx::query_as(
-        "select stored_state, state, approvals, approved_until from review_state_now($1, $2)",
-    )
-    .bind(version_id)
-    .bind(required)
+    sqlx::query_as!(
+ReviewStateNow,
+r#"select stored_state as "stored_state!: StoredReviewState", state as "state!: StoredReviewState",
+                approvals as "approvals!", approved_until as "approved_until?" from review_state_now($1, $2)"#,
+version_id,
+required
+)
     .fetch_one(db)
     .await
 }
@@ -111,11 +115,11 @@ pub async fn approval_counts(
     version_id: i64,
     actor: &str,
 ) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar(
-        "select exists (select 1 from counting_approvals where version_id = $1 and actor = $2)",
-    )
-    .bind(version_id)
-    .bind(actor)
+    sqlx::query_scalar!(
+r#"select exists (select 1 from counting_approvals where version_id = $1 and actor = $2) as "counts!""#,
+version_id,
+actor
+)
     .fetch_one(db)
     .await
 }
@@ -127,14 +131,14 @@ pub async fn set_state(
     state: StoredReviewState,
     actor: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "insert into version_reviews (version_id, state, changed_by) values ($1, $2, $3)
          on conflict (version_id) do update
             set state = excluded.state, changed_at = now(), changed_by = excluded.changed_by",
+        version_id,
+        state as StoredReviewState,
+        actor
     )
-    .bind(version_id)
-    .bind(state)
-    .bind(actor)
     .execute(db)
     .await?;
     Ok(())
@@ -164,20 +168,21 @@ pub async fn insert_decision(
     db: impl PgExecutor<'_>,
     d: &NewDecision<'_>,
 ) -> Result<(i64, Option<DateTime<Utc>>), sqlx::Error> {
-    sqlx::query_as(
-        "insert into review_decisions (version_id, action, actor, reason, gates, overrides, expires_at)
+    let row = sqlx::query!(
+"insert into review_decisions (version_id, action, actor, reason, gates, overrides, expires_at)
          values ($1, $2, $3, $4, $5, $6, now() + make_interval(days => $7))
          returning id, expires_at",
-    )
-    .bind(d.version_id)
-    .bind(d.action)
-    .bind(d.actor)
-    .bind(d.reason)
-    .bind(d.gates)
-    .bind(d.overrides)
-    .bind(d.approval_days)
+d.version_id,
+d.action,
+d.actor,
+d.reason,
+d.gates,
+d.overrides,
+d.approval_days
+)
     .fetch_one(db)
-    .await
+    .await?;
+    Ok((row.id, row.expires_at))
 }
 
 /// A recorded decision.
@@ -206,11 +211,12 @@ pub async fn decisions(
     db: impl PgExecutor<'_>,
     version_id: i64,
 ) -> Result<Vec<DecisionRow>, sqlx::Error> {
-    sqlx::query_as(
-        "select id, action, actor, reason, gates, overrides, expires_at, at
-           from review_decisions where version_id = $1 order by id",
-    )
-    .bind(version_id)
+    sqlx::query_as!(
+DecisionRow,
+r#"select id, action as "action: StoredAction", actor, reason, gates, overrides, expires_at, at
+           from review_decisions where version_id = $1 order by id"#,
+version_id
+)
     .fetch_all(db)
     .await
 }
@@ -235,14 +241,15 @@ pub async fn gate_facts(
     db: impl PgExecutor<'_>,
     version_id: i64,
 ) -> Result<GateFacts, sqlx::Error> {
-    sqlx::query_as(
-        "select (select count(*) from version_signatures where version_id = $1) as signatures,
-                (select count(*) from version_packages where version_id = $1) as packages,
-                (select count(*) from version_packages where version_id = $1 and digest is null) as unpinned,
-                (select tools_pin from tool_manifests where version_id = $1) as tools_pin,
-                worst_open_finding($1) as highest_severity",
-    )
-    .bind(version_id)
+    sqlx::query_as!(
+GateFacts,
+r#"select (select count(*) from version_signatures where version_id = $1) as "signatures!",
+                (select count(*) from version_packages where version_id = $1) as "packages!",
+                (select count(*) from version_packages where version_id = $1 and digest is null) as "unpinned!",
+                (select tools_pin from tool_manifests where version_id = $1) as "tools_pin?",
+                worst_open_finding($1) as "highest_severity?: Severity""#,
+version_id
+)
     .fetch_one(db)
     .await
 }
@@ -273,15 +280,17 @@ pub async fn queue(
     state: Option<StoredReviewState>,
     limit: i64,
 ) -> Result<Vec<QueueRow>, sqlx::Error> {
-    sqlx::query_as(
-        "select v.server_name, v.version, v.published_by, v.published_at, rs.state, rs.approvals
+    sqlx::query_as!(
+        QueueRow,
+        r#"select v.server_name, v.version, v.published_by, v.published_at,
+                rs.state as "state!: StoredReviewState", rs.approvals as "approvals!"
            from server_versions v cross join lateral review_state_now(v.id, $1) rs
           where v.status <> 'deleted' and ($2::review_state is null or rs.state = $2)
-          order by v.published_at desc, v.id desc limit $3",
+          order by v.published_at desc, v.id desc limit $3"#,
+        required,
+        state as Option<StoredReviewState>,
+        limit
     )
-    .bind(required)
-    .bind(state)
-    .bind(limit)
     .fetch_all(db)
     .await
 }

@@ -39,29 +39,28 @@ pub struct FactsRow {
     pub package_digests: Value,
 }
 
-const SELECT: &str = "
-    select v.server_name, v.version, v.status, v.document, srv.tags, v.published_at, v.updated_at,
-           rs.state as review_state,
+/// Every version that is not deleted, in no particular order; `required` is the number of
+/// approvals that make a version approved (`[review] approvals`).
+pub async fn all(db: impl PgExecutor<'_>, required: i64) -> Result<Vec<FactsRow>, sqlx::Error> {
+    sqlx::query_as!(
+FactsRow,
+r#"
+    select v.server_name, v.version, v.status as "status: VersionStatus", v.document, srv.tags, v.published_at, v.updated_at,
+           rs.state as "review_state!: StoredReviewState",
            coalesce((select json_agg(json_build_object(
                         'identity', s.signer_identity, 'issuer', s.signer_issuer, 'keyId', s.key_id)
                         order by s.id)
                        from version_signatures s where s.version_id = v.id), '[]'::json) as signers,
-           worst_open_finding(v.id) as highest_severity,
-           t.tools_pin, t.context_cost_tokens,
+           worst_open_finding(v.id) as "highest_severity?: Severity",
+           t.tools_pin as "tools_pin?", t.context_cost_tokens as "context_cost_tokens?",
            coalesce((select json_agg(p.digest order by p.package_index)
                        from version_packages p where p.version_id = v.id), '[]'::json) as package_digests
       from server_versions v
       join servers srv on srv.id = v.server_id
       cross join lateral review_state_now(v.id, $1) rs
-      left join tool_manifests t on t.version_id = v.id";
-
-/// Every version that is not deleted, in no particular order; `required` is the number of
-/// approvals that make a version approved (`[review] approvals`).
-pub async fn all(db: impl PgExecutor<'_>, required: i64) -> Result<Vec<FactsRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} where v.status <> 'deleted'"
-    )))
-    .bind(required)
+      left join tool_manifests t on t.version_id = v.id where v.status <> 'deleted'"#,
+required
+)
     .fetch_all(db)
     .await
 }
@@ -72,11 +71,26 @@ pub async fn of_server(
     required: i64,
     name: &str,
 ) -> Result<Vec<FactsRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} where v.server_name = $2 and v.status <> 'deleted' order by v.id"
-    )))
-    .bind(required)
-    .bind(name)
+    sqlx::query_as!(
+FactsRow,
+r#"
+    select v.server_name, v.version, v.status as "status: VersionStatus", v.document, srv.tags, v.published_at, v.updated_at,
+           rs.state as "review_state!: StoredReviewState",
+           coalesce((select json_agg(json_build_object(
+                        'identity', s.signer_identity, 'issuer', s.signer_issuer, 'keyId', s.key_id)
+                        order by s.id)
+                       from version_signatures s where s.version_id = v.id), '[]'::json) as signers,
+           worst_open_finding(v.id) as "highest_severity?: Severity",
+           t.tools_pin as "tools_pin?", t.context_cost_tokens as "context_cost_tokens?",
+           coalesce((select json_agg(p.digest order by p.package_index)
+                       from version_packages p where p.version_id = v.id), '[]'::json) as package_digests
+      from server_versions v
+      join servers srv on srv.id = v.server_id
+      cross join lateral review_state_now(v.id, $1) rs
+      left join tool_manifests t on t.version_id = v.id where v.server_name = $2 and v.status <> 'deleted' order by v.id"#,
+required,
+name
+)
     .fetch_all(db)
     .await
 }
@@ -87,9 +101,26 @@ pub async fn by_id(
     required: i64,
     id: i64,
 ) -> Result<Option<FactsRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} where v.id = $2")))
-        .bind(required)
-        .bind(id)
+    sqlx::query_as!(
+FactsRow,
+r#"
+    select v.server_name, v.version, v.status as "status: VersionStatus", v.document, srv.tags, v.published_at, v.updated_at,
+           rs.state as "review_state!: StoredReviewState",
+           coalesce((select json_agg(json_build_object(
+                        'identity', s.signer_identity, 'issuer', s.signer_issuer, 'keyId', s.key_id)
+                        order by s.id)
+                       from version_signatures s where s.version_id = v.id), '[]'::json) as signers,
+           worst_open_finding(v.id) as "highest_severity?: Severity",
+           t.tools_pin as "tools_pin?", t.context_cost_tokens as "context_cost_tokens?",
+           coalesce((select json_agg(p.digest order by p.package_index)
+                       from version_packages p where p.version_id = v.id), '[]'::json) as package_digests
+      from server_versions v
+      join servers srv on srv.id = v.server_id
+      cross join lateral review_state_now(v.id, $1) rs
+      left join tool_manifests t on t.version_id = v.id where v.id = $2"#,
+required,
+id
+)
         .fetch_optional(db)
         .await
 }
