@@ -16,7 +16,7 @@ use mcpreg_api::problem::ProblemCode;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use mcpreg_api::allowlist::{
@@ -27,14 +27,35 @@ use mcpreg_api::problem::FieldIssue;
 use mcpreg_api::registry::ServerResponse;
 use mcpreg_api::version::compare_for_latest;
 use mcpreg_policy::{Policy, Subject, evaluate};
+use sqlx::PgPool;
 use tokio::sync::RwLock;
 
-use crate::app::AppState;
+use crate::auth::config::ReviewConfig;
 use crate::auth::{Credentials, Permission};
 use crate::db::allowlists::{self as db, AllowlistRow, DocumentRow};
 use crate::db::{audit, versions};
 use crate::error::{ApiError, ApiResult};
 use crate::facts::{self, CatalogVersion};
+use crate::read_cache::ReadCache;
+use crate::signing::SigningKeys;
+
+/// What the allowlist functions read on this replica: the database, the caches that follow its
+/// catalog generation, the review rules and the signing keys. Built from the application state
+/// by `AppState::allowlists`, so that this module never sees the HTTP layer.
+pub struct Allowlists<'a> {
+    /// The database pool.
+    pub pool: &'a PgPool,
+    /// The replica's cache of official-API answers, whose generation the views follow.
+    pub cache: &'a ReadCache,
+    /// The replica's allowlist views.
+    pub views: &'a ViewCache,
+    /// How review state is decided.
+    pub review: &'a ReviewConfig,
+    /// The keys that sign documents and the keyset.
+    pub signing: &'a SigningKeys,
+    /// How long a signed document is valid.
+    pub ttl: Duration,
+}
 
 fn info(row: AllowlistRow, base: &str) -> ApiResult<AllowlistInfo> {
     let access = Access::parse(&row.access)
@@ -111,13 +132,13 @@ impl Network {
 
 /// Creates an allowlist.
 pub async fn create(
-    state: &AppState,
+    state: &Allowlists<'_>,
     actor: &str,
     base: &str,
     new: NewAllowlist,
 ) -> ApiResult<AllowlistInfo> {
     let mut issues = Vec::new();
-    if !crate::extract::is_label(&new.name) {
+    if crate::label::Label::parse(&new.name).is_none() {
         issues.push(FieldIssue::new(
             "name",
             "must be 1–63 lower-case letters, digits and `-`, starting with a letter or digit",
@@ -191,16 +212,16 @@ pub async fn create(
         serde_json::json!({"access": access.as_str(), "networks": new.networks}),
     )
     .await?;
-    crate::read_cache::notify_change(&mut *tx, "").await?;
+    crate::db::changes::notify(&mut *tx, "").await?;
     tx.commit().await?;
     state.cache.invalidate().await;
     info(row, base)
 }
 
 /// Every allowlist.
-pub async fn list(state: &AppState, base: &str) -> ApiResult<AllowlistList> {
+pub async fn list(state: &Allowlists<'_>, base: &str) -> ApiResult<AllowlistList> {
     Ok(AllowlistList {
-        allowlists: db::list(&state.pool)
+        allowlists: db::list(state.pool)
             .await?
             .into_iter()
             .map(|r| info(r, base))
@@ -212,7 +233,7 @@ pub async fn list(state: &AppState, base: &str) -> ApiResult<AllowlistList> {
 /// access, which decides whatever the registry's `anonymous_reads` says (an admin chose it for
 /// this audience).
 pub async fn authorize(
-    state: &AppState,
+    state: &Allowlists<'_>,
     name: &str,
     credentials: &Credentials,
     peer: Option<IpAddr>,
@@ -371,20 +392,20 @@ async fn cached_put<T>(
 }
 
 /// The current policy, as the registry last applied it.
-async fn current_policy(state: &AppState) -> ApiResult<Option<(i64, Arc<Policy>)>> {
-    Ok(crate::policies::current_policy(&state.pool)
+async fn current_policy(state: &Allowlists<'_>) -> ApiResult<Option<(i64, Arc<Policy>)>> {
+    Ok(crate::policies::current_policy(state.pool)
         .await?
         .map(|(row, policy)| (row.version, policy)))
 }
 
 /// The allowlist's row, from this replica's cache when it can.
-async fn row(state: &AppState, name: &str) -> ApiResult<Option<AllowlistRow>> {
+async fn row(state: &Allowlists<'_>, name: &str) -> ApiResult<Option<AllowlistRow>> {
     let generation = state.cache.fresh_generation();
     if let Some(row) = cached_get(&state.views.rows, name, generation).await {
         return Ok(row);
     }
     let started = state.cache.generation();
-    let row = db::get(&state.pool, name).await?;
+    let row = db::get(state.pool, name).await?;
     if generation.is_some() && state.cache.generation() == started {
         cached_put(&state.views.rows, name, started, row.clone()).await;
     }
@@ -392,7 +413,7 @@ async fn row(state: &AppState, name: &str) -> ApiResult<Option<AllowlistRow>> {
 }
 
 /// The view of an allowlist (computed, or from this replica's cache).
-pub async fn view(state: &AppState, name: &str) -> ApiResult<Arc<View>> {
+pub async fn view(state: &Allowlists<'_>, name: &str) -> ApiResult<Arc<View>> {
     if let Some(view) = cached_get(&state.views.views, name, state.cache.fresh_generation()).await {
         return Ok(view);
     }
@@ -403,12 +424,12 @@ pub async fn view(state: &AppState, name: &str) -> ApiResult<Arc<View>> {
         return Ok(view);
     }
     let started = state.cache.generation();
-    let review = &state.auth.config.review;
+    let review = state.review;
     let policy = current_policy(state).await?;
     let subject = Subject::allowlist(name);
     let versions: Vec<CatalogVersion> = match &policy {
         None => Vec::new(),
-        Some((_, policy)) => facts::all(&state.pool, review)
+        Some((_, policy)) => facts::all(state.pool, review)
             .await?
             .into_iter()
             .filter(|v| evaluate(policy, &subject, &v.facts).is_allowed())
@@ -423,13 +444,13 @@ pub async fn view(state: &AppState, name: &str) -> ApiResult<Arc<View>> {
 
 /// The view of an allowlist restricted to one server: computed from that server's versions
 /// only, so that a lookup costs the same whatever the size of the catalog.
-pub async fn server_view(state: &AppState, name: &str, server: &str) -> ApiResult<View> {
-    let review = &state.auth.config.review;
+pub async fn server_view(state: &Allowlists<'_>, name: &str, server: &str) -> ApiResult<View> {
+    let review = state.review;
     let policy = current_policy(state).await?;
     let subject = Subject::allowlist(name);
     let versions = match &policy {
         None => Vec::new(),
-        Some((_, policy)) => facts::of_server(&state.pool, review, server)
+        Some((_, policy)) => facts::of_server(state.pool, review, server)
             .await?
             .into_iter()
             .filter(|v| evaluate(policy, &subject, &v.facts).is_allowed())
@@ -441,7 +462,7 @@ pub async fn server_view(state: &AppState, name: &str, server: &str) -> ApiResul
 /// The official-API responses of some of a view's versions (by index into `view.versions`), in
 /// that order, with `isLatest` as decided within the view. Reads only those versions.
 pub async fn responses(
-    state: &AppState,
+    state: &Allowlists<'_>,
     view: &View,
     indices: &[usize],
 ) -> ApiResult<Vec<ServerResponse>> {
@@ -452,7 +473,7 @@ pub async fn responses(
             (v.name.to_string(), v.version.as_str().to_owned())
         })
         .unzip();
-    let rows = versions::get_many(&state.pool, &names, &numbers).await?;
+    let rows = versions::get_many(state.pool, &names, &numbers).await?;
     let mut by_key: HashMap<(String, String), versions::VersionRow> = rows
         .into_iter()
         .map(|r| ((r.server_name.clone(), r.version.clone()), r))
@@ -471,7 +492,11 @@ pub async fn responses(
 
 /// The signed document of an allowlist, issued anew when its entries changed or it nears its
 /// expiry. Returns the signed JSON and its version.
-pub async fn document(state: &AppState, name: &str, registry: &str) -> ApiResult<(String, i64)> {
+pub async fn document(
+    state: &Allowlists<'_>,
+    name: &str,
+    registry: &str,
+) -> ApiResult<(String, i64)> {
     if !state.signing.can_sign() {
         return Err(ApiError::Client(
             Box::new(mcpreg_api::Problem::new(
@@ -488,12 +513,12 @@ pub async fn document(state: &AppState, name: &str, registry: &str) -> ApiResult
     let entries_json = serde_json::to_value(&entries).map_err(anyhow::Error::from)?;
     let digest = mcpreg_trust::Sha256Digest::of_bytes(&mcpreg_trust::canonical_json(&entries_json))
         .to_string();
-    let ttl = state.allowlist_ttl;
+    let ttl = state.ttl;
     let fresh = |d: &DocumentRow| {
         d.content_digest == digest
             && (d.expires_at - Utc::now()).to_std().unwrap_or_default() > ttl / 2
     };
-    if let Some(stored) = db::document(&state.pool, name, false).await?
+    if let Some(stored) = db::document(state.pool, name, false).await?
         && fresh(&stored)
     {
         return Ok((stored.signed, stored.version));
@@ -557,9 +582,9 @@ pub async fn document(state: &AppState, name: &str, registry: &str) -> ApiResult
 }
 
 /// The signed keyset, and its version (for the ETag).
-pub async fn keyset(state: &AppState) -> ApiResult<(String, i64)> {
+pub async fn keyset(state: &Allowlists<'_>) -> ApiResult<(String, i64)> {
     let (version, created_at) =
-        crate::signing::keyset_version(&state.pool, &state.signing.digest()).await?;
+        crate::db::signing_keysets::version(state.pool, &state.signing.digest()).await?;
     let keyset = state
         .signing
         .keyset(u64::try_from(version).unwrap_or_default(), created_at);

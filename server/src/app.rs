@@ -6,9 +6,10 @@ use std::time::Duration;
 use mcpreg_trust::TrustRoot;
 use sqlx::PgPool;
 
-use crate::allowlists::ViewCache;
+use crate::allowlists::{Allowlists, ViewCache};
 use crate::auth::SharedAuthenticator;
 use crate::read_cache::ReadCache;
+use crate::signatures::Trust;
 use crate::signing::SigningKeys;
 
 /// What every handler can reach. Cheap to clone; all state lives in PostgreSQL, so replicas
@@ -31,4 +32,26 @@ pub struct AppState {
     pub allowlist_ttl: Duration,
     /// Allowlist views, per catalog generation.
     pub views: Arc<ViewCache>,
+}
+
+impl AppState {
+    /// What the signature functions need of this state.
+    pub fn trust(&self) -> Trust {
+        Trust {
+            pool: self.pool.clone(),
+            trust_root: self.trust_root.clone(),
+        }
+    }
+
+    /// What the allowlist functions need of this state.
+    pub fn allowlists(&self) -> Allowlists<'_> {
+        Allowlists {
+            pool: &self.pool,
+            cache: &self.cache,
+            views: &self.views,
+            review: &self.auth.config.review,
+            signing: &self.signing,
+            ttl: self.allowlist_ttl,
+        }
+    }
 }

@@ -181,7 +181,7 @@ pub async fn publish(
         };
         tools::store(&mut tx, version, actor, manifest).await?;
     }
-    crate::read_cache::notify_change(&mut *tx, name).await?;
+    crate::db::changes::notify(&mut *tx, name).await?;
     tx.commit().await?;
     tracing::info!(server.name = name, server.version = %valid.version, actor, "version published");
     let mut response = row.row.into_response().map_err(anyhow::Error::from)?;
@@ -256,7 +256,7 @@ pub async fn change_status(
         versions::set_status(&mut *tx, server.id, version, change.status, message).await?;
     if !changed.is_empty() {
         recompute_latest(&mut tx, server.id).await?;
-        crate::read_cache::notify_change(&mut *tx, name.as_str()).await?;
+        crate::db::changes::notify(&mut *tx, name.as_str()).await?;
         audit::record(
             &mut tx,
             actor,
@@ -292,7 +292,7 @@ async fn recompute_latest(tx: &mut sqlx::PgConnection, server_id: i64) -> ApiRes
     };
     let live: Vec<_> = parsed
         .iter()
-        .filter(|(f, _)| f.status != "deleted")
+        .filter(|(f, _)| f.status != versions::VersionStatus::Deleted)
         .collect();
     let winner = if live.is_empty() {
         best(parsed.iter().collect())

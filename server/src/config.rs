@@ -226,7 +226,7 @@ fn parse_namespace(s: &str) -> Result<String, String> {
 }
 
 fn parse_token_name(s: &str) -> Result<String, String> {
-    crate::routes::tokens::check_token_name(s).map(|()| s.to_owned())
+    crate::tokens::TokenName::parse(s).map(|n| n.to_string())
 }
 
 #[cfg(test)]

@@ -5,6 +5,9 @@
 //! under the data directory, listens on a unix socket in that directory only (no TCP port), and is
 //! reused on the next start. PostgreSQL refuses to run as root, so when mcpreg runs as root the
 //! cluster runs as the unprivileged `postgres` user (or `nobody` where there is none).
+//!
+//! Its two statements (does the `mcpreg` database exist; create it) stay here, not in `db/`: they
+//! administer the cluster through its maintenance database before the registry's schema exists.
 
 use std::fs::{self, File};
 use std::os::unix::fs::{PermissionsExt, chown};

@@ -1,8 +1,12 @@
-//! Request extractors whose rejections are problem documents naming what was wrong and where.
+//! Request extractors whose rejections are problem documents naming what was wrong and where,
+//! and the server names they parse once from paths.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::header::CONTENT_TYPE;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use mcpreg_api::ServerName;
 use mcpreg_api::problem::FieldIssue;
 use mcpreg_api::problem::ProblemCode;
 use serde::de::DeserializeOwned;
@@ -109,11 +113,53 @@ pub fn parse_bool(name: &str, value: Option<&str>) -> Result<Option<bool>, Field
     }
 }
 
-/// Whether `s` is a label: 1–63 lower-case ASCII letters, digits and `-`, not starting with `-`
-/// (allowlist names, server tags; the same rule as the database checks).
-pub fn is_label(s: &str) -> bool {
-    (1..=63).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !s.starts_with('-')
+/// Parses a server name from the path, naming it as `path.serverName` when invalid.
+pub fn parse_server_name(name: &str) -> Result<ServerName, ApiError> {
+    ServerName::parse(name).map_err(|e| {
+        ApiError::invalid_parameters(
+            "invalid server name",
+            vec![FieldIssue::new(
+                "path.serverName",
+                e.to_string(),
+                "parameter",
+            )],
+        )
+    })
+}
+
+/// The `{serverName}` of a path, parsed once: handlers never see the raw string.
+pub struct ServerNamePath(pub ServerName);
+
+impl<S: Send + Sync> FromRequestParts<S> for ServerNamePath {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        parse_server_name(&raw)
+            .map(Self)
+            .map_err(IntoResponse::into_response)
+    }
+}
+
+/// The `{serverName}/versions/{version}` of a path: the name parsed once, the version as given
+/// (an exact version, or `latest` where the route allows it).
+pub struct VersionPath {
+    /// The server.
+    pub name: ServerName,
+    /// The version, as in the path.
+    pub version: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for VersionPath {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path((raw, version)) = Path::<(String, String)>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let name = parse_server_name(&raw).map_err(IntoResponse::into_response)?;
+        Ok(Self { name, version })
+    }
 }

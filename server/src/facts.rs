@@ -2,8 +2,8 @@
 //! the facts a policy condition reads (`mcpreg_policy::VersionFacts`) and what an allowlist
 //! entry carries (packages with their digests, remotes, signers, the tools pin).
 //!
-//! One statement reads every version that is not deleted (or one version), so a whole catalog
-//! costs one round trip; callers cache the result per replica.
+//! One statement (`db::version_facts`) reads every version that is not deleted (or one version),
+//! so a whole catalog costs one round trip; callers cache the result per replica.
 
 use std::collections::BTreeSet;
 
@@ -11,13 +11,16 @@ use chrono::{DateTime, Utc};
 
 use mcpreg_api::allowlist::{AllowedPackage, AllowedRemote, AllowedSigner, AllowlistEntry};
 use mcpreg_api::registry::Status;
+use mcpreg_api::review::ReviewState;
 use mcpreg_api::scans::FindingSeverity;
 use mcpreg_api::{ServerName, Version};
 use mcpreg_policy::{SignerFact, Transport, VersionFacts};
 use serde_json::Value;
-use sqlx::PgExecutor;
+use sqlx::{PgExecutor, PgPool};
 
 use crate::auth::config::ReviewConfig;
+use crate::db::version_facts::{self, FactsRow};
+use crate::db::versions;
 use crate::error::ApiResult;
 
 /// A version with its facts and what an allowlist entry says about it.
@@ -53,58 +56,15 @@ impl CatalogVersion {
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct Row {
-    server_name: String,
-    version: String,
-    status: String,
-    document: String,
-    tags: Vec<String>,
-    published_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-    stored_state: String,
-    approvals: i64,
-    signers: Value,
-    highest_severity: Option<String>,
-    tools_pin: Option<String>,
-    context_cost_tokens: Option<i64>,
-    package_digests: Value,
-}
-
-const SELECT: &str = "
-    select v.server_name, v.version, v.status, v.document, srv.tags, v.published_at, v.updated_at,
-           coalesce(r.state::text, 'submitted') as stored_state,
-           (select count(distinct d.actor) from review_decisions d
-             where d.version_id = v.id and d.action = 'approve'
-               and (d.expires_at is null or d.expires_at > now())) as approvals,
-           coalesce((select json_agg(json_build_object(
-                        'identity', s.signer_identity, 'issuer', s.signer_issuer, 'keyId', s.key_id)
-                        order by s.id)
-                       from version_signatures s where s.version_id = v.id), '[]'::json) as signers,
-           (select f.severity::text from scan_findings f
-             where f.version_id = v.id and not f.suppressed
-             order by f.severity desc limit 1) as highest_severity,
-           t.tools_pin, t.context_cost_tokens,
-           coalesce((select json_agg(p.digest order by p.package_index)
-                       from version_packages p where p.version_id = v.id), '[]'::json) as package_digests
-      from server_versions v
-      join servers srv on srv.id = v.server_id
-      left join version_reviews r on r.version_id = v.id
-      left join tool_manifests t on t.version_id = v.id";
-
 /// Every version that is not deleted, by name and version.
 pub async fn all(db: impl PgExecutor<'_>, review: &ReviewConfig) -> ApiResult<Vec<CatalogVersion>> {
+    let mut all = version_facts::all(db, i64::from(review.approvals))
+        .await?
+        .into_iter()
+        .map(build)
+        .collect::<ApiResult<Vec<_>>>()?;
     // Sorted here, not by the database: the rows carry whole documents, and sorting them there
     // spills to disk on a large catalog (measured in bench/).
-    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} where v.status <> 'deleted'"
-    )))
-    .fetch_all(db)
-    .await?;
-    let mut all = rows
-        .into_iter()
-        .map(|r| build(r, review))
-        .collect::<ApiResult<Vec<_>>>()?;
     all.sort_by(|a, b| {
         (a.facts.name.as_str(), a.published_at).cmp(&(b.facts.name.as_str(), b.published_at))
     });
@@ -117,49 +77,36 @@ pub async fn of_server(
     review: &ReviewConfig,
     name: &str,
 ) -> ApiResult<Vec<CatalogVersion>> {
-    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} where v.server_name = $1 and v.status <> 'deleted' order by v.id"
-    )))
-    .bind(name)
-    .fetch_all(db)
-    .await?;
-    rows.into_iter().map(|r| build(r, review)).collect()
+    version_facts::of_server(db, i64::from(review.approvals), name)
+        .await?
+        .into_iter()
+        .map(build)
+        .collect()
 }
 
 /// One version (exact version, or `latest`), deleted ones included.
 pub async fn one(
-    db: impl PgExecutor<'_>,
+    pool: &PgPool,
     review: &ReviewConfig,
     name: &str,
     version: &str,
 ) -> ApiResult<Option<CatalogVersion>> {
-    let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} where v.server_name = $1 and (v.version = $2 or ($2 = 'latest' and v.is_latest))
-          order by (v.version = $2) desc limit 1"
-    )))
-    .bind(name)
-    .bind(version)
-    .fetch_optional(db)
-    .await?;
-    row.map(|r| build(r, review)).transpose()
+    let Some(v) = versions::resolve(pool, name, version).await? else {
+        return Ok(None);
+    };
+    version_facts::by_id(pool, i64::from(review.approvals), v.id)
+        .await?
+        .map(build)
+        .transpose()
 }
 
-fn build(r: Row, review: &ReviewConfig) -> ApiResult<CatalogVersion> {
+fn build(r: FactsRow) -> ApiResult<CatalogVersion> {
     let label = format!("{}@{}", r.server_name, r.version);
     let corrupt = |what: &str| anyhow::anyhow!("stored {what} of {label} is unusable");
     let name = ServerName::parse(&r.server_name).map_err(|_| corrupt("name"))?;
     let version = Version::parse(&r.version).map_err(|_| corrupt("version"))?;
-    let status = match r.status.as_str() {
-        "active" => Status::Active,
-        "deprecated" => Status::Deprecated,
-        "deleted" => Status::Deleted,
-        _ => return Err(corrupt("status").into()),
-    };
-    let review_state = crate::review::effective_state(
-        Some(&r.stored_state),
-        usize::try_from(r.approvals).unwrap_or_default(),
-        review.approvals,
-    )?;
+    let status = Status::from(r.status);
+    let review_state = ReviewState::from(r.review_state);
     let document: Value = serde_json::from_str(&r.document).map_err(|_| corrupt("document"))?;
     let digests: Vec<Option<String>> =
         serde_json::from_value(r.package_digests).map_err(|_| corrupt("package digests"))?;
@@ -229,11 +176,7 @@ fn build(r: Row, review: &ReviewConfig) -> ApiResult<CatalogVersion> {
             _ => return Err(corrupt("signer").into()),
         }
     }
-    let highest_severity = r
-        .highest_severity
-        .as_deref()
-        .map(|s| FindingSeverity::parse(s).ok_or_else(|| corrupt("severity")))
-        .transpose()?;
+    let highest_severity = r.highest_severity.map(FindingSeverity::from);
     Ok(CatalogVersion {
         facts: VersionFacts {
             name,

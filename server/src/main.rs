@@ -275,19 +275,9 @@ async fn token(command: TokenCommand) -> anyhow::Result<()> {
         }
         TokenCommand::Revoke { name, db } => {
             with_db(&db, async |db| {
-                let mut tx = db.pool.begin().await?;
-                if !tokens::revoke(&mut *tx, &name).await? {
-                    anyhow::bail!("no live token named `{name}`");
-                }
-                mcpreg_server::db::audit::record(
-                    &mut tx,
-                    "cli:mcpreg-server",
-                    "token.revoke",
-                    &name,
-                    serde_json::json!({}),
-                )
-                .await?;
-                tx.commit().await?;
+                mcpreg_server::tokens::revoke(&db.pool, CLI_ACTOR, &name)
+                    .await
+                    .map_err(cli_error)?;
                 eprintln!("revoked token `{name}`");
                 Ok(())
             })
@@ -296,58 +286,40 @@ async fn token(command: TokenCommand) -> anyhow::Result<()> {
     }
 }
 
+/// The audit actor of what `mcpreg-server` subcommands change.
+const CLI_ACTOR: &str = "cli:mcpreg-server";
+
+/// A domain error as the command line reports it: the problem's detail and each field issue.
+fn cli_error(e: mcpreg_server::error::ApiError) -> anyhow::Error {
+    match e {
+        mcpreg_server::error::ApiError::Client(problem, _) => {
+            let mut message = problem.detail.clone();
+            for issue in &problem.errors {
+                message.push_str(&format!("\n  {}: {}", issue.location, issue.message));
+            }
+            anyhow::anyhow!(message)
+        }
+        other => anyhow::Error::new(other),
+    }
+}
+
 async fn token_create(args: TokenCreateArgs) -> anyhow::Result<()> {
     with_db(&args.db, async |db| {
-        let secret = tokens::generate();
-        let expires_at = args
-            .expires_in_days
-            .map(|d| Utc::now() + chrono::Duration::days(i64::from(d)));
-        match (args.role, args.namespaces.is_empty()) {
-            (mcpreg_api::admin::Role::Publisher, true) => {
-                anyhow::bail!("a publisher token needs at least one --namespace")
-            }
-            (mcpreg_api::admin::Role::Publisher, false) | (_, true) => {}
-            (_, false) => anyhow::bail!("--namespace scopes only publisher tokens"),
-        }
-        let mut tx = db.pool.begin().await?;
-        for ns in &args.namespaces {
-            if mcpreg_server::db::namespaces::get(&mut *tx, ns)
-                .await?
-                .is_none()
-            {
-                mcpreg_server::db::namespaces::insert(&mut *tx, ns, None, "cli:mcpreg-server")
-                    .await?;
-            }
-        }
-        let row = tokens::insert(
-            &mut *tx,
-            &tokens::NewToken {
+        // The host's operator may bootstrap an empty registry: namespaces a publisher token
+        // names are created (and audited) rather than refused.
+        let (secret, row) = mcpreg_server::tokens::create(
+            &db.pool,
+            CLI_ACTOR,
+            &mcpreg_server::tokens::NewApiToken {
                 name: &args.name,
                 role: args.role,
                 namespaces: &args.namespaces,
-                server_name: None,
-                kind: "api",
-                expires_at,
-                created_by: "cli:mcpreg-server",
+                expires_in_days: args.expires_in_days,
             },
-            &secret,
+            mcpreg_server::tokens::MissingNamespaces::Create,
         )
-        .await?
-        .with_context(|| {
-            format!(
-                "a live token named `{}` exists; revoke it first or choose another name",
-                args.name
-            )
-        })?;
-        mcpreg_server::db::audit::record(
-            &mut tx,
-            "cli:mcpreg-server",
-            "token.create",
-            &row.name,
-            serde_json::json!({"role": row.role, "expiresAt": row.expires_at}),
-        )
-        .await?;
-        tx.commit().await?;
+        .await
+        .map_err(cli_error)?;
         eprintln!(
             "Created API token `{}` with role {}{}. It is shown once; store it now:",
             row.name,

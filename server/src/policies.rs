@@ -183,7 +183,7 @@ pub async fn apply(pool: &PgPool, actor: &str, source: String) -> ApiResult<Appl
     )
     .await?;
     // Every allowlist view and cached answer depends on the policy.
-    crate::read_cache::notify_change(&mut *tx, "").await?;
+    crate::db::changes::notify(&mut *tx, "").await?;
     tx.commit().await?;
     tracing::info!(
         policy.version = row.version,

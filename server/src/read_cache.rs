@@ -1,5 +1,5 @@
 //! A per-replica cache of official-API answers, kept fresh across replicas through PostgreSQL
-//! `LISTEN/NOTIFY`: every catalog write notifies `mcpreg_catalog` in its transaction (delivered on
+//! `LISTEN/NOTIFY`: every catalog write notifies `mcpreg_catalog` in its transaction (`db::changes::notify`) (delivered on
 //! commit), and every replica drops its whole cache when it hears it.
 //!
 //! Fail-safe rules: nothing is served from the cache while the listener is not connected (a
@@ -16,8 +16,7 @@ use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 use tokio::sync::RwLock;
 
-/// The notification channel of catalog changes.
-pub const CHANNEL: &str = "mcpreg_catalog";
+pub use crate::db::changes::CHANNEL;
 
 /// Longest an entry is served, even if every notification were lost.
 pub const TTL: Duration = Duration::from_secs(30);
@@ -113,19 +112,6 @@ impl ReadCache {
         self.invalidate().await;
         self.listening.store(listening, Ordering::Release);
     }
-}
-
-/// Tells every replica that the catalog changed; call inside the writing transaction.
-pub async fn notify_change(
-    db: impl sqlx::PgExecutor<'_>,
-    subject: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("select pg_notify($1, $2)")
-        .bind(CHANNEL)
-        .bind(subject)
-        .execute(db)
-        .await?;
-    Ok(())
 }
 
 /// Listens for catalog changes for as long as the process runs, reconnecting after failures.

@@ -4,7 +4,10 @@
 //! - a decision names an exact version; nothing carries over from another version;
 //! - the publisher of a version never approves it, and a reviewer's approval counts once;
 //! - a version is approved when enough distinct reviewers approved it (`[review] approvals`);
-//!   approvals may expire (`approval_days`), and then the version is submitted again;
+//!   approvals may expire (`approval_days`), and then the version is submitted again. Whether an
+//!   approval still counts is decided in one place, the database's `review_state_now` (over the
+//!   `counting_approvals` view), by the database's clock: an approval's expiry is set by that
+//!   clock too, never the application's;
 //! - approving needs the gates to hold — a verified signature by a trusted signer, pinned
 //!   digests, a pinned tool manifest, no finding at or above `block_severity` — or each failed
 //!   gate overridden with a reason, which is recorded with the decision and in the audit trail;
@@ -13,7 +16,6 @@
 use mcpreg_api::problem::ProblemCode;
 use std::collections::BTreeMap;
 
-use chrono::{Duration, Utc};
 use mcpreg_api::ServerName;
 use mcpreg_api::problem::FieldIssue;
 use mcpreg_api::review::{
@@ -26,7 +28,8 @@ use sqlx::{PgExecutor, PgPool};
 
 use crate::auth::config::ReviewConfig;
 use crate::db::audit;
-use crate::db::reviews::{self as db, DecisionRow, GateFacts, ReviewVersion};
+use crate::db::reviews::{self as db, DecisionRow, GateFacts, StoredReviewState};
+use crate::db::versions::{self, VersionRef, VersionStatus};
 use crate::error::{ApiError, ApiResult};
 
 /// The longest reason accepted.
@@ -71,10 +74,7 @@ pub fn gates(config: &ReviewConfig, facts: &GateFacts) -> Vec<GateResult> {
             None => "no tool manifest: attach one (`mcpreg tools attach`)".into(),
         },
     );
-    let highest = facts
-        .highest_severity
-        .as_deref()
-        .and_then(FindingSeverity::parse);
+    let highest = facts.highest_severity.map(FindingSeverity::from);
     let findings = match config.blocking_severity() {
         None => result(
             Gate::Findings,
@@ -101,46 +101,10 @@ pub fn gates(config: &ReviewConfig, facts: &GateFacts) -> Vec<GateResult> {
     vec![signature, digests, tools, findings]
 }
 
-/// The approvals that count now: distinct reviewers whose approval has not expired.
-fn counting_approvals(decisions: &[DecisionRow]) -> Vec<&DecisionRow> {
-    let now = Utc::now();
-    let mut seen = std::collections::BTreeSet::new();
-    decisions
-        .iter()
-        .filter(|d| d.action == "approve" && d.expires_at.is_none_or(|e| e > now))
-        .filter(|d| seen.insert(d.actor.as_str()))
-        .collect()
-}
-
-/// The state now: an approved version whose counting approvals fell below the requirement (they
-/// expired) is submitted again. The one place this rule lives (the review queue's SQL repeats it
-/// to filter by state).
-pub(crate) fn effective_state(
-    stored: Option<&str>,
-    approvals: usize,
-    required: u32,
-) -> ApiResult<ReviewState> {
-    let stored = match stored {
-        None => ReviewState::Submitted,
-        Some(s) => ReviewState::parse(s)
-            .ok_or_else(|| anyhow::anyhow!("stored review state `{s}` is unknown"))?,
-    };
-    Ok(match stored {
-        ReviewState::Approved if approvals < required as usize => ReviewState::Submitted,
-        s => s,
-    })
-}
-
 fn decision_of(row: DecisionRow) -> ApiResult<ReviewDecision> {
-    let action = match row.action.as_str() {
-        "approve" => ReviewAction::Approve,
-        "reject" => ReviewAction::Reject,
-        "revoke" => ReviewAction::Revoke,
-        other => return Err(anyhow::anyhow!("stored review action `{other}` is unknown").into()),
-    };
     Ok(ReviewDecision {
         id: row.id,
-        action,
+        action: row.action.into(),
         actor: row.actor,
         reason: row.reason,
         gates: serde_json::from_value(row.gates).map_err(|e| {
@@ -160,24 +124,21 @@ fn decision_of(row: DecisionRow) -> ApiResult<ReviewDecision> {
 async fn review_of(
     db: impl PgExecutor<'_> + Copy,
     config: &ReviewConfig,
-    v: ReviewVersion,
+    v: VersionRef,
 ) -> ApiResult<VersionReview> {
     let decisions = db::decisions(db, v.id).await?;
-    let counting = counting_approvals(&decisions);
-    let approvals = counting.len();
-    let approved_until = counting.iter().filter_map(|d| d.expires_at).min();
-    let stored = db::stored_state(db, v.id).await?;
-    let state = effective_state(stored.as_deref(), approvals, config.approvals)?;
+    let now = db::state_now(db, v.id, i64::from(config.approvals)).await?;
+    let state = ReviewState::from(now.state);
     let facts = db::gate_facts(db, v.id).await?;
     Ok(VersionReview {
         name: v.server_name,
         version: v.version,
         state,
         published_by: v.published_by,
-        approvals: u32::try_from(approvals).unwrap_or(u32::MAX),
+        approvals: u32::try_from(now.approvals).unwrap_or(u32::MAX),
         approvals_required: config.approvals,
         approved_until: (state == ReviewState::Approved)
-            .then_some(approved_until)
+            .then_some(now.approved_until)
             .flatten(),
         gates: gates(config, &facts),
         decisions: decisions
@@ -194,7 +155,7 @@ pub async fn get(
     name: &ServerName,
     version: &str,
 ) -> ApiResult<VersionReview> {
-    let v = db::version(pool, name.as_str(), version)
+    let v = versions::resolve(pool, name.as_str(), version)
         .await?
         .ok_or_else(|| ApiError::version_not_found(name, version))?;
     review_of(pool, config, v).await
@@ -210,7 +171,7 @@ pub async fn list(
     let rows = db::queue(
         pool,
         i64::from(config.approvals),
-        state.map(ReviewState::as_str),
+        state.map(Into::into),
         limit,
     )
     .await?;
@@ -219,8 +180,7 @@ pub async fn list(
             .into_iter()
             .map(|r| {
                 Ok(ReviewSummary {
-                    state: ReviewState::parse(&r.state)
-                        .ok_or_else(|| anyhow::anyhow!("review state `{}` is unknown", r.state))?,
+                    state: r.state.into(),
                     name: r.server_name,
                     version: r.version,
                     published_by: r.published_by,
@@ -326,25 +286,23 @@ pub async fn decide(
     }
 
     let mut tx = pool.begin().await?;
-    let v = db::version(&mut *tx, name.as_str(), version)
+    let v = versions::resolve(&mut *tx, name.as_str(), version)
         .await?
         .filter(|v| v.version == version)
         .ok_or_else(|| ApiError::version_not_found(name, version))?;
     db::lock(&mut *tx, v.id).await?;
     let label = format!("{}@{}", v.server_name, v.version);
-    let decisions = db::decisions(&mut *tx, v.id).await?;
-    let counting = counting_approvals(&decisions);
-    let stored = db::stored_state(&mut *tx, v.id).await?;
-    let state = effective_state(stored.as_deref(), counting.len(), config.approvals)?;
+    let now = db::state_now(&mut *tx, v.id, i64::from(config.approvals)).await?;
+    let state = ReviewState::from(now.state);
     let facts = db::gate_facts(&mut *tx, v.id).await?;
     let evaluated = gates(config, &facts);
 
-    let (next, expires_at) = match request.action {
+    let (next, approval_days) = match request.action {
         ReviewAction::Approve => {
             if state != ReviewState::Submitted {
                 return Err(state_conflict(request.action, state, &label));
             }
-            if v.status == "deleted" {
+            if v.status == VersionStatus::Deleted {
                 return Err(ApiError::conflict(
                     ProblemCode::ReviewStateConflict,
                     format!("cannot approve {label}: it is deleted"),
@@ -355,7 +313,7 @@ pub async fn decide(
                     "{actor} published {label} and cannot approve it: another reviewer must"
                 )));
             }
-            if counting.iter().any(|d| d.actor == actor) {
+            if db::approval_counts(&mut *tx, v.id, actor).await? {
                 return Err(ApiError::conflict(
                     ProblemCode::AlreadyApproved,
                     format!(
@@ -397,16 +355,15 @@ pub async fn decide(
                     issues,
                 ));
             }
-            let approvals = counting.len() + 1;
-            let next = if approvals >= config.approvals as usize {
+            let next = if now.approvals + 1 >= i64::from(config.approvals) {
                 ReviewState::Approved
             } else {
                 ReviewState::Submitted
             };
-            let expires = config
+            let days = config
                 .approval_days
-                .map(|d| Utc::now() + Duration::days(i64::from(d)));
-            (next, expires)
+                .map(|d| i32::try_from(d).unwrap_or(i32::MAX));
+            (next, days)
         }
         ReviewAction::Reject => {
             if state != ReviewState::Submitted {
@@ -416,7 +373,7 @@ pub async fn decide(
         }
         ReviewAction::Revoke => {
             // A stored approval can be revoked even once it expired, so it is never renewed.
-            if stored.as_deref() != Some("approved") {
+            if now.stored_state != StoredReviewState::Approved {
                 return Err(state_conflict(request.action, state, &label));
             }
             (ReviewState::Revoked, None)
@@ -429,7 +386,7 @@ pub async fn decide(
             .map(|(g, r)| (g.as_str(), r.as_str()))
             .collect::<BTreeMap<_, _>>()
     );
-    let id = db::insert_decision(
+    let (id, expires_at) = db::insert_decision(
         &mut *tx,
         &db::NewDecision {
             version_id: v.id,
@@ -438,11 +395,11 @@ pub async fn decide(
             reason,
             gates: &gates_json,
             overrides: &overrides_json,
-            expires_at,
+            approval_days,
         },
     )
     .await?;
-    db::set_state(&mut *tx, v.id, next.as_str(), actor).await?;
+    db::set_state(&mut *tx, v.id, next.into(), actor).await?;
     audit::record(
         &mut tx,
         actor,
@@ -458,7 +415,7 @@ pub async fn decide(
         }),
     )
     .await?;
-    crate::read_cache::notify_change(&mut *tx, &v.server_name).await?;
+    crate::db::changes::notify(&mut *tx, &v.server_name).await?;
     tx.commit().await?;
     tracing::info!(
         server.name = %name,
@@ -468,7 +425,7 @@ pub async fn decide(
         actor,
         "review decision recorded"
     );
-    let v = db::version(pool, name.as_str(), version)
+    let v = versions::resolve(pool, name.as_str(), version)
         .await?
         .filter(|v| v.version == version)
         .ok_or_else(|| ApiError::version_not_found(name, version))?;

@@ -13,7 +13,8 @@ use mcpreg_scan::{Finding, IngestError, Location, ReportFormat, ScanReport, Seve
 use serde_json::{Value, json};
 use sqlx::{PgConnection, PgExecutor, PgPool};
 
-use crate::db::signatures::{self as trust_db, VersionRef};
+use crate::db::signatures as trust_db;
+use crate::db::versions::{self as versions_db, VersionRef};
 use crate::db::{self as dbmod, audit, scans as db, tool_manifests};
 use crate::error::{ApiError, ApiResult};
 
@@ -31,7 +32,7 @@ pub async fn exact_version(
     version: &str,
 ) -> ApiResult<VersionRef> {
     ApiError::require_exact_version(version, "the evidence is for")?;
-    trust_db::version(pool, name.as_str(), version)
+    versions_db::resolve(pool, name.as_str(), version)
         .await?
         .filter(|v| v.version == version)
         .ok_or_else(|| ApiError::version_not_found(name, version))
@@ -39,7 +40,7 @@ pub async fn exact_version(
 
 /// A version by exact version string, or the latest with `latest`.
 pub async fn any_version(pool: &PgPool, name: &ServerName, version: &str) -> ApiResult<VersionRef> {
-    trust_db::version(pool, name.as_str(), version)
+    versions_db::resolve(pool, name.as_str(), version)
         .await?
         .ok_or_else(|| ApiError::version_not_found(name, version))
 }
@@ -311,7 +312,7 @@ pub async fn list(pool: &PgPool, name: &ServerName, version: &str) -> ApiResult<
             findings: mine,
         });
     }
-    let highest = out.iter().filter_map(|r| r.highest_severity).max();
+    let highest = db::highest_severity(pool, v.id).await?.map(Into::into);
     Ok(VersionScans {
         name: v.server_name,
         version: v.version,

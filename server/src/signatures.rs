@@ -23,10 +23,19 @@ use mcpreg_trust::{
 use serde_json::{Value, json};
 use sqlx::PgConnection;
 
-use crate::app::AppState;
 use crate::db::signatures::{self as db, NewSignatureRow, PackageRow, SignatureRow};
 use crate::db::{self as dbmod, audit, trusted_signers};
 use crate::error::{ApiError, ApiResult};
+
+/// What verifying and storing signatures reads: the database and the Sigstore trust root (both
+/// cheap to clone). Built from the application state by `AppState::trust`.
+#[derive(Clone)]
+pub struct Trust {
+    /// The database pool.
+    pub pool: sqlx::PgPool,
+    /// The Sigstore instance signatures must chain to.
+    pub trust_root: TrustRoot,
+}
 
 /// Where FieldIssues about signatures say they came from.
 const SOURCE: &str = "signature";
@@ -159,7 +168,7 @@ pub struct Verified {
 }
 
 /// The signer policy of a server: its own trusted signers and its namespace's.
-pub async fn policy_for(state: &AppState, name: &ServerName) -> ApiResult<SignerPolicy> {
+pub async fn policy_for(state: &Trust, name: &ServerName) -> ApiResult<SignerPolicy> {
     let signers =
         trusted_signers::for_server(&state.pool, name.namespace().as_str(), name.as_str()).await?;
     let mut policy = SignerPolicy::new();
@@ -201,7 +210,7 @@ fn add_to_policy(
 /// `code` is the first failed check's (`identity_mismatch`, `artifact_digest_mismatch`, …) and
 /// whose `errors` name each refused signature by `location(index)`.
 pub async fn verify_all(
-    state: &AppState,
+    state: &Trust,
     name: &ServerName,
     subjects: &Subjects,
     signatures: Vec<NewSignature>,
@@ -433,11 +442,11 @@ pub fn signature_info(row: SignatureRow) -> ApiResult<SignatureInfo> {
 
 /// What the registry recorded about a version's supply chain.
 pub async fn version_trust(
-    state: &AppState,
+    state: &Trust,
     name: &ServerName,
     version: &str,
 ) -> ApiResult<VersionTrust> {
-    let v = db::version(&state.pool, name.as_str(), version)
+    let v = dbmod::versions::resolve(&state.pool, name.as_str(), version)
         .await?
         .ok_or_else(|| ApiError::version_not_found(name, version))?;
     let server_json_digest = match v.server_json_digest {
@@ -482,14 +491,14 @@ pub async fn version_trust(
 /// Verifies a signature over an existing version and stores it (signatures are append-only; a
 /// version may gain signatures after it was published).
 pub async fn attach(
-    state: &AppState,
+    state: &Trust,
     actor: &str,
     name: &ServerName,
     version: &str,
     signature: NewSignature,
 ) -> ApiResult<SignatureInfo> {
     ApiError::require_exact_version(version, "the signature is for")?;
-    let v = db::version(&state.pool, name.as_str(), version)
+    let v = dbmod::versions::resolve(&state.pool, name.as_str(), version)
         .await?
         .filter(|v| v.version == version)
         .ok_or_else(|| ApiError::version_not_found(name, version))?;

@@ -7,7 +7,6 @@ use anyhow::Context as _;
 use mcpreg_api::allowlist::{KEYSET_DOCUMENT_TYPE, KeySet, KeyStatus, SignedKeySet};
 use mcpreg_trust::{AllowlistPublicKey, AllowlistSigningKey};
 use serde_json::json;
-use sqlx::PgExecutor;
 
 /// The keys, loaded at start.
 pub struct SigningKeys {
@@ -146,21 +145,6 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 #[cfg(not(unix))]
 pub fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
-}
-
-/// The version of the keyset with this digest, recorded the first time it is seen, and when.
-pub async fn keyset_version(
-    db: impl PgExecutor<'_> + Copy,
-    digest: &str,
-) -> Result<(i64, chrono::DateTime<chrono::Utc>), sqlx::Error> {
-    sqlx::query("insert into signing_keysets (digest) values ($1) on conflict (digest) do nothing")
-        .bind(digest)
-        .execute(db)
-        .await?;
-    sqlx::query_as("select version, created_at from signing_keysets where digest = $1")
-        .bind(digest)
-        .fetch_one(db)
-        .await
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ use sqlx::{PgConnection, PgPool};
 
 use crate::db::{audit, scans as scan_db, tool_manifests as db};
 use crate::error::{ApiError, ApiResult};
-use crate::scans::{self, severity_of};
+use crate::scans;
 
 /// A manifest that parsed, with its built-in scan: ready to store.
 #[derive(Debug)]
@@ -224,7 +224,7 @@ pub async fn store(
         }),
     )
     .await?;
-    crate::read_cache::notify_change(&mut *tx, version.server_name).await?;
+    crate::db::changes::notify(&mut *tx, version.server_name).await?;
     Ok(())
 }
 
@@ -277,11 +277,7 @@ pub async fn get(pool: &PgPool, name: &ServerName, version: &str) -> ApiResult<V
     })?;
     let cost: mcpreg_scan::ContextCost = serde_json::from_value(row.context_cost)
         .map_err(|e| anyhow::anyhow!("stored context cost does not read back: {e}"))?;
-    let highest = scan_db::highest_severity(pool, v.id)
-        .await?
-        .as_deref()
-        .map(severity_of)
-        .transpose()?;
+    let highest = scan_db::highest_severity(pool, v.id).await?.map(Into::into);
     Ok(VersionTools {
         name: v.server_name,
         version: v.version,

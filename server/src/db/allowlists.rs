@@ -5,7 +5,7 @@ use sqlx::PgExecutor;
 
 /// The names of every allowlist, sorted.
 pub async fn names(db: impl PgExecutor<'_>) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar("select name from allowlists order by name")
+    sqlx::query_scalar!("select name from allowlists order by name")
         .fetch_all(db)
         .await
 }
@@ -27,24 +27,23 @@ pub struct AllowlistRow {
     pub created_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str =
-    "name, description, access, networks::text[] as networks, created_by, created_at";
-
 /// Every allowlist, by name.
 pub async fn list(db: impl PgExecutor<'_>) -> Result<Vec<AllowlistRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from allowlists order by name"
-    )))
+    sqlx::query_as!(
+AllowlistRow,
+r#"select name, description, access, networks::text[] as "networks!", created_by, created_at from allowlists order by name"#
+)
     .fetch_all(db)
     .await
 }
 
 /// One allowlist.
 pub async fn get(db: impl PgExecutor<'_>, name: &str) -> Result<Option<AllowlistRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from allowlists where name = $1"
-    )))
-    .bind(name)
+    sqlx::query_as!(
+AllowlistRow,
+r#"select name, description, access, networks::text[] as "networks!", created_by, created_at from allowlists where name = $1"#,
+name
+)
     .fetch_optional(db)
     .await
 }
@@ -58,17 +57,18 @@ pub async fn insert(
     networks: &[String],
     actor: &str,
 ) -> Result<Option<AllowlistRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "insert into allowlists (name, description, access, networks, created_by)
+    sqlx::query_as!(
+        AllowlistRow,
+        r#"insert into allowlists (name, description, access, networks, created_by)
          values ($1, $2, $3, $4::text[]::cidr[], $5)
          on conflict (name) do nothing
-         returning {COLUMNS}"
-    )))
-    .bind(name)
-    .bind(description)
-    .bind(access)
-    .bind(networks)
-    .bind(actor)
+         returning name, description, access, networks::text[] as "networks!", created_by, created_at"#,
+        name,
+        description,
+        access,
+        networks,
+        actor
+    )
     .fetch_optional(db)
     .await
 }
@@ -94,14 +94,25 @@ pub async fn document(
     name: &str,
     lock: bool,
 ) -> Result<Option<DocumentRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select version, content_digest, issued_at, expires_at, signed
-           from allowlist_documents where allowlist = $1{}",
-        if lock { " for update" } else { "" }
-    )))
-    .bind(name)
-    .fetch_optional(db)
-    .await
+    if lock {
+        sqlx::query_as!(
+            DocumentRow,
+            "select version, content_digest, issued_at, expires_at, signed
+               from allowlist_documents where allowlist = $1 for update",
+            name
+        )
+        .fetch_optional(db)
+        .await
+    } else {
+        sqlx::query_as!(
+            DocumentRow,
+            "select version, content_digest, issued_at, expires_at, signed
+               from allowlist_documents where allowlist = $1",
+            name
+        )
+        .fetch_optional(db)
+        .await
+    }
 }
 
 /// Stores a newly issued document, replacing the previous one if it is older; whether it was
@@ -111,20 +122,20 @@ pub async fn store_document(
     name: &str,
     d: &DocumentRow,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "insert into allowlist_documents (allowlist, version, content_digest, issued_at, expires_at, signed)
+    let done = sqlx::query!(
+"insert into allowlist_documents (allowlist, version, content_digest, issued_at, expires_at, signed)
          values ($1, $2, $3, $4, $5, $6)
          on conflict (allowlist) do update
             set version = excluded.version, content_digest = excluded.content_digest,
                 issued_at = excluded.issued_at, expires_at = excluded.expires_at, signed = excluded.signed
           where allowlist_documents.version < excluded.version",
-    )
-    .bind(name)
-    .bind(d.version)
-    .bind(&d.content_digest)
-    .bind(d.issued_at)
-    .bind(d.expires_at)
-    .bind(&d.signed)
+name,
+d.version,
+&d.content_digest,
+d.issued_at,
+d.expires_at,
+&d.signed
+)
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)

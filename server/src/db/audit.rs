@@ -16,17 +16,17 @@ pub async fn record(
     subject: &str,
     details: Value,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("select pg_advisory_xact_lock($1)")
-        .bind(CHAIN_LOCK)
+    sqlx::query!("select pg_advisory_xact_lock($1)", CHAIN_LOCK)
         .execute(&mut *db)
         .await?;
-    let last: Option<(i64, String)> = sqlx::query_as(
-        "select seq, hash from audit_events where seq is not null order by seq desc limit 1",
+    let last = sqlx::query!(
+        r#"select seq as "seq!", hash as "hash!" from audit_events
+            where seq is not null order by seq desc limit 1"#
     )
     .fetch_optional(&mut *db)
     .await?;
     let (seq, prev_hash) = match last {
-        Some((seq, hash)) => (seq + 1, hash),
+        Some(last) => (last.seq + 1, last.hash),
         None => (1, mcpreg_trust::GENESIS.to_owned()),
     };
     // Microseconds: what PostgreSQL keeps, so that the hash can be recomputed from what is read.
@@ -41,18 +41,18 @@ pub async fn record(
         details: &details,
         prev_hash: &prev_hash,
     });
-    sqlx::query(
+    sqlx::query!(
         "insert into audit_events (at, actor, action, subject, details, seq, prev_hash, hash)
          values ($1, $2, $3, $4, $5, $6, $7, $8)",
+        at,
+        actor,
+        action,
+        subject,
+        details,
+        seq,
+        prev_hash,
+        hash
     )
-    .bind(at)
-    .bind(actor)
-    .bind(action)
-    .bind(subject)
-    .bind(details)
-    .bind(seq)
-    .bind(&prev_hash)
-    .bind(&hash)
     .execute(&mut *db)
     .await?;
     Ok(())
@@ -64,7 +64,6 @@ pub async fn list(
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<mcpreg_api::access::AuditEvent>, sqlx::Error> {
-    #[derive(sqlx::FromRow)]
     struct Row {
         id: i64,
         at: chrono::DateTime<chrono::Utc>,
@@ -76,12 +75,13 @@ pub async fn list(
         prev_hash: Option<String>,
         hash: Option<String>,
     }
-    let rows: Vec<Row> = sqlx::query_as(
+    let rows = sqlx::query_as!(
+        Row,
         "select id, at, actor, action, subject, details, seq, prev_hash, hash from audit_events
           where ($1::bigint is null or id < $1) order by id desc limit $2",
+        before,
+        limit
     )
-    .bind(before)
-    .bind(limit)
     .fetch_all(db)
     .await?;
     Ok(rows

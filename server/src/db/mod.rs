@@ -1,17 +1,27 @@
 //! Database access: one small function per statement, each taking an executor so that the
 //! caller owns the transaction. Dynamic queries (list filters) are built with sea-query.
+//!
+//! Static statements are checked at compile time (`sqlx::query!` / `query_as!`) against the
+//! query data committed in `.sqlx/`, so a build needs no database. After changing one, rebuild
+//! with `DATABASE_URL` pointing at a migrated database and `SQLX_OFFLINE_DIR=$PWD/.sqlx` (from
+//! the workspace root) to rewrite that data. The list query of the official API is dynamic and
+//! built with sea-query (`versions::list`).
 
 pub mod allowlists;
 pub mod audit;
+pub mod changes;
 pub mod namespaces;
 pub mod policies;
 pub mod reviews;
 pub mod scans;
+pub mod servers;
 pub mod signatures;
+pub mod signing_keysets;
 pub mod tokens;
 pub mod tool_manifests;
 pub mod trusted_publishers;
 pub mod trusted_signers;
+pub mod version_facts;
 pub mod versions;
 
 use std::path::{Path, PathBuf};

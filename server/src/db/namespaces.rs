@@ -5,7 +5,6 @@ use mcpreg_api::NamespaceName;
 use mcpreg_api::admin::Namespace;
 use sqlx::PgExecutor;
 
-#[derive(sqlx::FromRow)]
 struct Row {
     name: String,
     description: Option<String>,
@@ -26,25 +25,30 @@ impl Row {
     }
 }
 
-const SELECT: &str = "select n.name, n.description, n.created_at, n.created_by,
-        (select count(*) from servers s where s.namespace = n.name) as server_count
-    from namespaces n";
-
 /// All namespaces, by name.
 pub async fn list(db: impl PgExecutor<'_>) -> Result<Vec<Namespace>, sqlx::Error> {
-    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} order by n.name")))
-        .fetch_all(db)
-        .await?;
+    let rows = sqlx::query_as!(
+        Row,
+        r#"select n.name, n.description, n.created_at, n.created_by,
+                  (select count(*) from servers s where s.namespace = n.name) as "server_count!"
+             from namespaces n order by n.name"#
+    )
+    .fetch_all(db)
+    .await?;
     Ok(rows.into_iter().filter_map(Row::into_namespace).collect())
 }
 
 /// One namespace.
 pub async fn get(db: impl PgExecutor<'_>, name: &str) -> Result<Option<Namespace>, sqlx::Error> {
-    let row: Option<Row> =
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} where n.name = $1")))
-            .bind(name)
-            .fetch_optional(db)
-            .await?;
+    let row = sqlx::query_as!(
+        Row,
+        r#"select n.name, n.description, n.created_at, n.created_by,
+                  (select count(*) from servers s where s.namespace = n.name) as "server_count!"
+             from namespaces n where n.name = $1"#,
+        name
+    )
+    .fetch_optional(db)
+    .await?;
     Ok(row.and_then(Row::into_namespace))
 }
 
@@ -53,10 +57,12 @@ pub async fn find_case_insensitive(
     db: impl PgExecutor<'_>,
     name: &str,
 ) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("select name from namespaces where lower(name) = lower($1)")
-        .bind(name)
-        .fetch_optional(db)
-        .await
+    sqlx::query_scalar!(
+        "select name from namespaces where lower(name) = lower($1)",
+        name
+    )
+    .fetch_optional(db)
+    .await
 }
 
 /// Creates a namespace; `false` when one with that name (ignoring case) exists.
@@ -66,13 +72,13 @@ pub async fn insert(
     description: Option<&str>,
     created_by: &str,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "insert into namespaces (name, description, created_by) values ($1, $2, $3)
          on conflict do nothing",
+        name,
+        description,
+        created_by
     )
-    .bind(name)
-    .bind(description)
-    .bind(created_by)
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)

@@ -25,9 +25,10 @@ pub struct PolicyRow {
 
 /// The current policy: the highest version, if any was applied.
 pub async fn current(db: impl PgExecutor<'_>) -> Result<Option<PolicyRow>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        PolicyRow,
         "select version, source, format, document, digest, applied_by, applied_at
-           from policies order by version desc limit 1",
+           from policies order by version desc limit 1"
     )
     .fetch_optional(db)
     .await
@@ -36,7 +37,7 @@ pub async fn current(db: impl PgExecutor<'_>) -> Result<Option<PolicyRow>, sqlx:
 /// Makes applies wait for each other until the end of the transaction (reads go on), so that
 /// "compare with the current policy, then insert" sees the latest version.
 pub async fn lock(db: impl PgExecutor<'_>) -> Result<(), sqlx::Error> {
-    sqlx::query("lock table policies in share row exclusive mode")
+    sqlx::query!("lock table policies in share row exclusive mode")
         .execute(db)
         .await?;
     Ok(())
@@ -58,16 +59,17 @@ pub struct NewPolicy<'a> {
 
 /// Stores a new version and returns it.
 pub async fn insert(db: impl PgExecutor<'_>, p: &NewPolicy<'_>) -> Result<PolicyRow, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        PolicyRow,
         "insert into policies (source, format, document, digest, applied_by)
          values ($1, $2, $3, $4, $5)
          returning version, source, format, document, digest, applied_by, applied_at",
+        p.source,
+        p.format,
+        p.document,
+        p.digest,
+        p.applied_by
     )
-    .bind(p.source)
-    .bind(p.format)
-    .bind(p.document)
-    .bind(p.digest)
-    .bind(p.applied_by)
     .fetch_one(db)
     .await
 }

@@ -1,77 +1,144 @@
 //! Review decisions (append-only) and the review state of each version.
 
 use chrono::{DateTime, Utc};
+use mcpreg_api::review::{ReviewAction, ReviewState};
 use serde_json::Value;
 use sqlx::PgExecutor;
 
-/// A version as review needs it.
-#[derive(Debug, sqlx::FromRow)]
-pub struct ReviewVersion {
-    /// Row id.
-    pub id: i64,
-    /// Server name.
-    pub server_name: String,
-    /// Version string.
-    pub version: String,
-    /// Who published it.
-    pub published_by: String,
-    /// active, deprecated or deleted.
-    pub status: String,
+use crate::db::scans::Severity;
+
+/// A review state as stored (the `review_state` enum); an unknown value fails to decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "review_state", rename_all = "lowercase")]
+pub enum StoredReviewState {
+    /// Waiting for approvals.
+    Submitted,
+    /// Approved.
+    Approved,
+    /// Rejected.
+    Rejected,
+    /// Revoked.
+    Revoked,
 }
 
-/// One version by exact version string, or the latest with `latest`.
-pub async fn version(
-    db: impl PgExecutor<'_>,
-    server_name: &str,
-    version: &str,
-) -> Result<Option<ReviewVersion>, sqlx::Error> {
-    sqlx::query_as(
-        "select id, server_name, version, published_by, status from server_versions
-          where server_name = $1 and (version = $2 or ($2 = 'latest' and is_latest))
-          order by (version = $2) desc limit 1",
-    )
-    .bind(server_name)
-    .bind(version)
-    .fetch_optional(db)
-    .await
+impl From<StoredReviewState> for ReviewState {
+    fn from(s: StoredReviewState) -> Self {
+        match s {
+            StoredReviewState::Submitted => ReviewState::Submitted,
+            StoredReviewState::Approved => ReviewState::Approved,
+            StoredReviewState::Rejected => ReviewState::Rejected,
+            StoredReviewState::Revoked => ReviewState::Revoked,
+        }
+    }
+}
+
+impl From<ReviewState> for StoredReviewState {
+    fn from(s: ReviewState) -> Self {
+        match s {
+            ReviewState::Submitted => StoredReviewState::Submitted,
+            ReviewState::Approved => StoredReviewState::Approved,
+            ReviewState::Rejected => StoredReviewState::Rejected,
+            ReviewState::Revoked => StoredReviewState::Revoked,
+        }
+    }
+}
+
+/// A decision's action as stored (text the schema limits to three values); an unknown value
+/// fails to decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+pub enum StoredAction {
+    /// Approve.
+    Approve,
+    /// Reject.
+    Reject,
+    /// Revoke.
+    Revoke,
+}
+
+impl From<StoredAction> for ReviewAction {
+    fn from(a: StoredAction) -> Self {
+        match a {
+            StoredAction::Approve => ReviewAction::Approve,
+            StoredAction::Reject => ReviewAction::Reject,
+            StoredAction::Revoke => ReviewAction::Revoke,
+        }
+    }
 }
 
 /// Locks a version's review for the rest of the transaction, so that decisions on one version
 /// are made one after the other.
 pub async fn lock(db: impl PgExecutor<'_>, version_id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("select id from server_versions where id = $1 for update")
-        .bind(version_id)
-        .execute(db)
-        .await?;
+    sqlx::query!(
+        "select id from server_versions where id = $1 for update",
+        version_id
+    )
+    .fetch_optional(db)
+    .await?;
     Ok(())
 }
 
-/// The stored state (`None`: no decision yet, so submitted).
-pub async fn stored_state(
+/// The review state of a version now, as the database function `review_state_now` decides it
+/// (the one home of "an approval counts until it expires", by the database's clock).
+#[derive(Debug, sqlx::FromRow)]
+pub struct ReviewStateNow {
+    /// The state the last decision set (`submitted` before any).
+    pub stored_state: StoredReviewState,
+    /// The state now: approved only while enough approvals count.
+    pub state: StoredReviewState,
+    /// Approvals that count now, one per reviewer.
+    pub approvals: i64,
+    /// When the first counting approval expires (`None`: none does).
+    pub approved_until: Option<DateTime<Utc>>,
+}
+
+/// The review state of a version now, given the approvals the registry requires.
+pub async fn state_now(
     db: impl PgExecutor<'_>,
     version_id: i64,
-) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("select state::text from version_reviews where version_id = $1")
-        .bind(version_id)
-        .fetch_optional(db)
-        .await
+    required: i64,
+) -> Result<ReviewStateNow, sqlx::Error> {
+    sqlx::query_as!(
+ReviewStateNow,
+r#"select stored_state as "stored_state!: StoredReviewState", state as "state!: StoredReviewState",
+                approvals as "approvals!", approved_until as "approved_until?" from review_state_now($1, $2)"#,
+version_id,
+required
+)
+    .fetch_one(db)
+    .await
+}
+
+/// Whether this reviewer's approval of the version counts now.
+pub async fn approval_counts(
+    db: impl PgExecutor<'_>,
+    version_id: i64,
+    actor: &str,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar!(
+r#"select exists (select 1 from counting_approvals where version_id = $1 and actor = $2) as "counts!""#,
+version_id,
+actor
+)
+    .fetch_one(db)
+    .await
 }
 
 /// Records the state after a decision.
 pub async fn set_state(
     db: impl PgExecutor<'_>,
     version_id: i64,
-    state: &str,
+    state: StoredReviewState,
     actor: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "insert into version_reviews (version_id, state, changed_by) values ($1, $2::review_state, $3)
+    sqlx::query!(
+        "insert into version_reviews (version_id, state, changed_by) values ($1, $2, $3)
          on conflict (version_id) do update
             set state = excluded.state, changed_at = now(), changed_by = excluded.changed_by",
+        version_id,
+        state as StoredReviewState,
+        actor
     )
-    .bind(version_id)
-    .bind(state)
-    .bind(actor)
     .execute(db)
     .await?;
     Ok(())
@@ -91,28 +158,31 @@ pub struct NewDecision<'a> {
     pub gates: &'a Value,
     /// Overridden gates with reasons.
     pub overrides: &'a Value,
-    /// When an approval stops counting.
-    pub expires_at: Option<DateTime<Utc>>,
+    /// For an approval: how many days it counts (`None`: it does not expire). The expiry is
+    /// computed by the database's clock, the one that decides whether it still counts.
+    pub approval_days: Option<i32>,
 }
 
-/// Records a decision.
+/// Records a decision; returns its id and when it stops counting.
 pub async fn insert_decision(
     db: impl PgExecutor<'_>,
     d: &NewDecision<'_>,
-) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "insert into review_decisions (version_id, action, actor, reason, gates, overrides, expires_at)
-         values ($1, $2, $3, $4, $5, $6, $7) returning id",
-    )
-    .bind(d.version_id)
-    .bind(d.action)
-    .bind(d.actor)
-    .bind(d.reason)
-    .bind(d.gates)
-    .bind(d.overrides)
-    .bind(d.expires_at)
+) -> Result<(i64, Option<DateTime<Utc>>), sqlx::Error> {
+    let row = sqlx::query!(
+"insert into review_decisions (version_id, action, actor, reason, gates, overrides, expires_at)
+         values ($1, $2, $3, $4, $5, $6, now() + make_interval(days => $7))
+         returning id, expires_at",
+d.version_id,
+d.action,
+d.actor,
+d.reason,
+d.gates,
+d.overrides,
+d.approval_days
+)
     .fetch_one(db)
-    .await
+    .await?;
+    Ok((row.id, row.expires_at))
 }
 
 /// A recorded decision.
@@ -121,7 +191,7 @@ pub struct DecisionRow {
     /// Its id.
     pub id: i64,
     /// approve, reject or revoke.
-    pub action: String,
+    pub action: StoredAction,
     /// The reviewer.
     pub actor: String,
     /// Why.
@@ -141,11 +211,12 @@ pub async fn decisions(
     db: impl PgExecutor<'_>,
     version_id: i64,
 ) -> Result<Vec<DecisionRow>, sqlx::Error> {
-    sqlx::query_as(
-        "select id, action, actor, reason, gates, overrides, expires_at, at
-           from review_decisions where version_id = $1 order by id",
-    )
-    .bind(version_id)
+    sqlx::query_as!(
+DecisionRow,
+r#"select id, action as "action: StoredAction", actor, reason, gates, overrides, expires_at, at
+           from review_decisions where version_id = $1 order by id"#,
+version_id
+)
     .fetch_all(db)
     .await
 }
@@ -162,7 +233,7 @@ pub struct GateFacts {
     /// The tools pin, when a manifest is attached.
     pub tools_pin: Option<String>,
     /// The highest unsuppressed finding severity.
-    pub highest_severity: Option<String>,
+    pub highest_severity: Option<Severity>,
 }
 
 /// The facts the gates need, in one statement.
@@ -170,15 +241,15 @@ pub async fn gate_facts(
     db: impl PgExecutor<'_>,
     version_id: i64,
 ) -> Result<GateFacts, sqlx::Error> {
-    sqlx::query_as(
-        "select (select count(*) from version_signatures where version_id = $1) as signatures,
-                (select count(*) from version_packages where version_id = $1) as packages,
-                (select count(*) from version_packages where version_id = $1 and digest is null) as unpinned,
-                (select tools_pin from tool_manifests where version_id = $1) as tools_pin,
-                (select f.severity::text from scan_findings f where f.version_id = $1 and not f.suppressed
-                  order by f.severity desc limit 1) as highest_severity",
-    )
-    .bind(version_id)
+    sqlx::query_as!(
+GateFacts,
+r#"select (select count(*) from version_signatures where version_id = $1) as "signatures!",
+                (select count(*) from version_packages where version_id = $1) as "packages!",
+                (select count(*) from version_packages where version_id = $1 and digest is null) as "unpinned!",
+                (select tools_pin from tool_manifests where version_id = $1) as "tools_pin?",
+                worst_open_finding($1) as "highest_severity?: Severity""#,
+version_id
+)
     .fetch_one(db)
     .await
 }
@@ -195,7 +266,7 @@ pub struct QueueRow {
     /// When.
     pub published_at: DateTime<Utc>,
     /// The state, with expired approvals not counted.
-    pub state: String,
+    pub state: StoredReviewState,
     /// Approvals that count now.
     pub approvals: i64,
 }
@@ -206,29 +277,20 @@ pub struct QueueRow {
 pub async fn queue(
     db: impl PgExecutor<'_>,
     required: i64,
-    state: Option<&str>,
+    state: Option<StoredReviewState>,
     limit: i64,
 ) -> Result<Vec<QueueRow>, sqlx::Error> {
-    sqlx::query_as(
-        "with v as (
-            select v.id, v.server_name, v.version, v.published_by, v.published_at,
-                   coalesce(r.state::text, 'submitted') as stored,
-                   (select count(distinct d.actor) from review_decisions d
-                     where d.version_id = v.id and d.action = 'approve'
-                       and (d.expires_at is null or d.expires_at > now())) as approvals
-              from server_versions v left join version_reviews r on r.version_id = v.id
-             where v.status <> 'deleted'
-         ), e as (
-            select *, case when stored = 'approved' and approvals < $1 then 'submitted' else stored end as state
-              from v
-         )
-         select server_name, version, published_by, published_at, state, approvals
-           from e where ($2::text is null or state = $2)
-          order by published_at desc, id desc limit $3",
+    sqlx::query_as!(
+        QueueRow,
+        r#"select v.server_name, v.version, v.published_by, v.published_at,
+                rs.state as "state!: StoredReviewState", rs.approvals as "approvals!"
+           from server_versions v cross join lateral review_state_now(v.id, $1) rs
+          where v.status <> 'deleted' and ($2::review_state is null or rs.state = $2)
+          order by v.published_at desc, v.id desc limit $3"#,
+        required,
+        state as Option<StoredReviewState>,
+        limit
     )
-    .bind(required)
-    .bind(state)
-    .bind(limit)
     .fetch_all(db)
     .await
 }

@@ -2,6 +2,7 @@
 //! deletes).
 
 use chrono::{DateTime, Utc};
+use mcpreg_api::scans::FindingSeverity;
 use serde_json::Value;
 use sqlx::PgExecutor;
 
@@ -60,28 +61,29 @@ pub async fn insert_report(
     r: &NewReport<'_>,
     finding_count: i32,
 ) -> Result<(i64, DateTime<Utc>), sqlx::Error> {
-    sqlx::query_as(
+    let row = sqlx::query!(
         "insert into scan_reports
             (version_id, format, builtin, scanner_name, scanner_version, scanned_at, scanned_digest,
              subject, notes, report, report_sha256, finding_count, uploaded_by)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
          returning id, uploaded_at",
+        r.version_id,
+        r.format,
+        r.builtin,
+        r.scanner_name,
+        r.scanner_version,
+        r.scanned_at,
+        r.scanned_digest,
+        r.subject,
+        r.notes,
+        r.report,
+        r.report_sha256,
+        finding_count,
+        r.uploaded_by
     )
-    .bind(r.version_id)
-    .bind(r.format)
-    .bind(r.builtin)
-    .bind(r.scanner_name)
-    .bind(r.scanner_version)
-    .bind(r.scanned_at)
-    .bind(r.scanned_digest)
-    .bind(r.subject)
-    .bind(r.notes)
-    .bind(r.report)
-    .bind(r.report_sha256)
-    .bind(finding_count)
-    .bind(r.uploaded_by)
     .fetch_one(db)
-    .await
+    .await?;
+    Ok((row.id, row.uploaded_at))
 }
 
 /// Stores the findings of a report, in one statement.
@@ -104,25 +106,25 @@ pub async fn insert_findings(
     let locations: Vec<Value> = findings.iter().map(|f| f.location.clone()).collect();
     let evidence: Vec<Option<&str>> = findings.iter().map(|f| f.evidence).collect();
     let suppressed: Vec<bool> = findings.iter().map(|f| f.suppressed).collect();
-    sqlx::query(
-        "insert into scan_findings
+    sqlx::query!(
+"insert into scan_findings
             (report_id, version_id, position, rule, severity, category, message, location, evidence, suppressed)
          select $1, $2, f.position, f.rule, f.severity::finding_severity, f.category, f.message,
                 f.location, f.evidence, f.suppressed
            from unnest($3::integer[], $4::text[], $5::text[], $6::text[], $7::text[], $8::jsonb[],
                        $9::text[], $10::boolean[])
              as f (position, rule, severity, category, message, location, evidence, suppressed)",
-    )
-    .bind(report_id)
-    .bind(version_id)
-    .bind(positions)
-    .bind(rules)
-    .bind(severities)
-    .bind(categories)
-    .bind(messages)
-    .bind(locations)
-    .bind(evidence)
-    .bind(suppressed)
+report_id,
+version_id,
+positions as _,
+rules as _,
+severities as _,
+categories as _,
+messages as _,
+locations as _,
+evidence as _,
+suppressed as _
+)
     .execute(db)
     .await?;
     Ok(())
@@ -162,12 +164,13 @@ pub async fn reports(
     db: impl PgExecutor<'_>,
     version_id: i64,
 ) -> Result<Vec<ReportRow>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        ReportRow,
         "select id, format, builtin, scanner_name, scanner_version, scanned_at, scanned_digest,
                 subject, notes, finding_count, uploaded_by, uploaded_at
            from scan_reports where version_id = $1 order by id",
+        version_id
     )
-    .bind(version_id)
     .fetch_all(db)
     .await
 }
@@ -198,26 +201,55 @@ pub async fn findings(
     db: impl PgExecutor<'_>,
     version_id: i64,
 ) -> Result<Vec<FindingRow>, sqlx::Error> {
-    sqlx::query_as(
-        "select report_id, rule, severity::text as severity, category, message, location, evidence, suppressed
-           from scan_findings where version_id = $1 order by report_id, position",
-    )
-    .bind(version_id)
+    sqlx::query_as!(
+FindingRow,
+r#"select report_id, rule, severity::text as "severity!", category, message, location, evidence, suppressed
+           from scan_findings where version_id = $1 order by report_id, position"#,
+version_id
+)
     .fetch_all(db)
     .await
 }
 
-/// The highest severity among a version's unsuppressed findings (one index entry).
+/// A finding's severity as stored (the `finding_severity` enum); an unknown value fails to
+/// decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, sqlx::Type)]
+#[sqlx(type_name = "finding_severity", rename_all = "lowercase")]
+pub enum Severity {
+    /// Informational.
+    Info,
+    /// Low.
+    Low,
+    /// Medium.
+    Medium,
+    /// High.
+    High,
+    /// Critical.
+    Critical,
+}
+
+impl From<Severity> for FindingSeverity {
+    fn from(s: Severity) -> Self {
+        match s {
+            Severity::Info => FindingSeverity::Info,
+            Severity::Low => FindingSeverity::Low,
+            Severity::Medium => FindingSeverity::Medium,
+            Severity::High => FindingSeverity::High,
+            Severity::Critical => FindingSeverity::Critical,
+        }
+    }
+}
+
+/// The highest severity among a version's unsuppressed findings, as the database function
+/// `worst_open_finding` (the one home of that rule) decides it.
 pub async fn highest_severity(
     db: impl PgExecutor<'_>,
     version_id: i64,
-) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar(
-        // Ordered by the enum column, not by the text output column of the same name.
-        "select severity::text as worst from scan_findings where version_id = $1 and not suppressed
-          order by scan_findings.severity desc limit 1",
+) -> Result<Option<Severity>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"select worst_open_finding($1) as "worst?: Severity""#,
+        version_id
     )
-    .bind(version_id)
-    .fetch_optional(db)
+    .fetch_one(db)
     .await
 }

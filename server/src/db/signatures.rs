@@ -8,38 +8,6 @@ use sqlx::PgExecutor;
 /// The name of the constraint that keeps one bundle from being stored twice for a version.
 pub const BUNDLE_KEY: &str = "version_signatures_bundle_key";
 
-/// A version as the supply-chain endpoints need it.
-#[derive(Debug, sqlx::FromRow)]
-pub struct VersionRef {
-    /// Row id.
-    pub id: i64,
-    /// Server name.
-    pub server_name: String,
-    /// Version string.
-    pub version: String,
-    /// The server.json text.
-    pub document: String,
-    /// The recorded server.json digest (null for versions published before it was recorded).
-    pub server_json_digest: Option<String>,
-}
-
-/// One version by exact name and version, or the latest with `latest`.
-pub async fn version(
-    db: impl PgExecutor<'_>,
-    server_name: &str,
-    version: &str,
-) -> Result<Option<VersionRef>, sqlx::Error> {
-    sqlx::query_as(
-        "select id, server_name, version, document, server_json_digest from server_versions
-          where server_name = $1 and (version = $2 or ($2 = 'latest' and is_latest))
-          order by (version = $2) desc limit 1",
-    )
-    .bind(server_name)
-    .bind(version)
-    .fetch_optional(db)
-    .await
-}
-
 /// A package of a version and the digest it pins.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct PackageRow {
@@ -66,15 +34,15 @@ pub async fn insert_packages(
     let types: Vec<&str> = packages.iter().map(|p| p.registry_type.as_str()).collect();
     let identifiers: Vec<&str> = packages.iter().map(|p| p.identifier.as_str()).collect();
     let digests: Vec<Option<&str>> = packages.iter().map(|p| p.digest.as_deref()).collect();
-    sqlx::query(
-        "insert into version_packages (version_id, package_index, registry_type, identifier, digest)
+    sqlx::query!(
+"insert into version_packages (version_id, package_index, registry_type, identifier, digest)
          select $1, * from unnest($2::integer[], $3::text[], $4::text[], $5::text[])",
-    )
-    .bind(version_id)
-    .bind(indexes)
-    .bind(types)
-    .bind(identifiers)
-    .bind(digests)
+version_id,
+indexes as _,
+types as _,
+identifiers as _,
+digests as _
+)
     .execute(db)
     .await?;
     Ok(())
@@ -85,11 +53,12 @@ pub async fn packages(
     db: impl PgExecutor<'_>,
     version_id: i64,
 ) -> Result<Vec<PackageRow>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        PackageRow,
         "select package_index, registry_type, identifier, digest from version_packages
           where version_id = $1 order by package_index",
+        version_id
     )
-    .bind(version_id)
     .fetch_all(db)
     .await
 }
@@ -147,36 +116,35 @@ pub struct SignatureRow {
     pub created_by: String,
 }
 
-const SIGNATURE_COLUMNS: &str = "id, package_index, subject_digest, media_type, bundle, verified, public_key_pem, created_at, created_by";
-
 /// Stores a verified signature.
 pub async fn insert_signature(
     db: impl PgExecutor<'_>,
     s: &NewSignatureRow<'_>,
 ) -> Result<SignatureRow, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "insert into version_signatures
+    sqlx::query_as!(
+SignatureRow,
+"insert into version_signatures
             (version_id, subject_kind, package_index, subject_digest, media_type, bundle,
              bundle_sha256, verified, signer_kind, signer_identity, signer_issuer, key_id,
              public_key_pem, signed_at, created_by)
          values ($1, case when $2::integer is null then 'server_json' else 'artifact' end, $2, $3,
                  $4, $5, $6, $7, case when $10::text is null then 'certificate' else 'key' end,
                  $8, $9, $10, $11, $12, $13)
-         returning {SIGNATURE_COLUMNS}"
-    )))
-    .bind(s.version_id)
-    .bind(s.package_index)
-    .bind(s.subject_digest)
-    .bind(s.media_type)
-    .bind(s.bundle)
-    .bind(s.bundle_sha256)
-    .bind(s.verified)
-    .bind(s.signer_identity)
-    .bind(s.signer_issuer)
-    .bind(s.key_id)
-    .bind(s.public_key_pem)
-    .bind(s.signed_at)
-    .bind(s.created_by)
+         returning id, package_index, subject_digest, media_type, bundle, verified, public_key_pem, created_at, created_by",
+s.version_id,
+s.package_index,
+s.subject_digest,
+s.media_type,
+s.bundle,
+s.bundle_sha256,
+s.verified,
+s.signer_identity,
+s.signer_issuer,
+s.key_id,
+s.public_key_pem,
+s.signed_at,
+s.created_by
+)
     .fetch_one(db)
     .await
 }
@@ -186,10 +154,11 @@ pub async fn signatures(
     db: impl PgExecutor<'_>,
     version_id: i64,
 ) -> Result<Vec<SignatureRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {SIGNATURE_COLUMNS} from version_signatures where version_id = $1 order by id"
-    )))
-    .bind(version_id)
+    sqlx::query_as!(
+SignatureRow,
+"select id, package_index, subject_digest, media_type, bundle, verified, public_key_pem, created_at, created_by from version_signatures where version_id = $1 order by id",
+version_id
+)
     .fetch_all(db)
     .await
 }

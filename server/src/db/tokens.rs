@@ -60,8 +60,6 @@ pub fn hash(token: &SecretString) -> Vec<u8> {
     Sha256::digest(token.expose_secret().as_bytes()).to_vec()
 }
 
-const COLUMNS: &str = "id, name, role, created_at, expires_at, revoked_at, last_used_at, namespaces, server_name, kind, created_by";
-
 /// A token to store.
 pub struct NewToken<'a> {
     /// Its name.
@@ -86,19 +84,20 @@ pub async fn insert(
     new: &NewToken<'_>,
     token: &SecretString,
 ) -> Result<Option<TokenRow>, sqlx::Error> {
-    let result = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let result = sqlx::query_as!(
+        TokenRow,
         "insert into api_tokens (name, role, token_sha256, expires_at, namespaces, server_name, kind, created_by)
          values ($1, $2, $3, $4, $5, $6, $7, $8)
-         returning {COLUMNS}"
-    )))
-    .bind(new.name)
-    .bind(new.role.as_str())
-    .bind(hash(token))
-    .bind(new.expires_at)
-    .bind(new.namespaces)
-    .bind(new.server_name)
-    .bind(new.kind)
-    .bind(new.created_by)
+         returning id, name, role, created_at, expires_at, revoked_at, last_used_at, namespaces, server_name, kind, created_by",
+        new.name,
+        new.role.as_str(),
+        hash(token),
+        new.expires_at,
+        new.namespaces,
+        new.server_name,
+        new.kind,
+        new.created_by
+    )
     .fetch_one(db)
     .await;
     match result {
@@ -113,21 +112,22 @@ pub async fn find(
     db: impl PgExecutor<'_>,
     token: &SecretString,
 ) -> Result<Option<TokenRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from api_tokens where token_sha256 = $1"
-    )))
-    .bind(hash(token))
+    sqlx::query_as!(
+        TokenRow,
+        "select id, name, role, created_at, expires_at, revoked_at, last_used_at, namespaces, server_name, kind, created_by from api_tokens where token_sha256 = $1",
+        hash(token)
+    )
     .fetch_optional(db)
     .await
 }
 
 /// Notes a use, at most once a minute per token so that reads do not each cost a write.
 pub async fn touch(db: impl PgExecutor<'_>, id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "update api_tokens set last_used_at = now()
          where id = $1 and (last_used_at is null or last_used_at < now() - interval '1 minute')",
+        id
     )
-    .bind(id)
     .execute(db)
     .await?;
     Ok(())
@@ -135,19 +135,20 @@ pub async fn touch(db: impl PgExecutor<'_>, id: i64) -> Result<(), sqlx::Error> 
 
 /// Every token made by an admin (not the short-lived trusted-publishing ones), newest first.
 pub async fn list(db: impl PgExecutor<'_>) -> Result<Vec<TokenRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from api_tokens where kind = 'api' order by created_at desc, id desc"
-    )))
+    sqlx::query_as!(
+        TokenRow,
+        "select id, name, role, created_at, expires_at, revoked_at, last_used_at, namespaces, server_name, kind, created_by from api_tokens where kind = 'api' order by created_at desc, id desc"
+    )
     .fetch_all(db)
     .await
 }
 
 /// Revokes the live token with this name; `false` when there is none.
 pub async fn revoke(db: impl PgExecutor<'_>, name: &str) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "update api_tokens set revoked_at = now() where name = $1 and revoked_at is null",
+        name
     )
-    .bind(name)
     .execute(db)
     .await?;
     Ok(done.rows_affected() > 0)

@@ -11,10 +11,12 @@ pub async fn other_server_names(
     db: impl PgExecutor<'_>,
     except: &str,
 ) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar("select name from servers where lower(name) <> lower($1) order by name")
-        .bind(except)
-        .fetch_all(db)
-        .await
+    sqlx::query_scalar!(
+        "select name from servers where lower(name) <> lower($1) order by name",
+        except
+    )
+    .fetch_all(db)
+    .await
 }
 
 /// A manifest to store.
@@ -42,21 +44,21 @@ pub async fn insert(
     db: impl PgExecutor<'_>,
     m: &NewManifest<'_>,
 ) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
-    sqlx::query_scalar(
-        "insert into tool_manifests
+    sqlx::query_scalar!(
+"insert into tool_manifests
             (version_id, received, manifest, tools_pin, context_cost, tool_count, server_info_name, attached_by)
          values ($1, $2, $3, $4, $5, $6, $7, $8)
          on conflict (version_id) do nothing
          returning attached_at",
-    )
-    .bind(m.version_id)
-    .bind(m.received)
-    .bind(m.manifest)
-    .bind(m.tools_pin)
-    .bind(m.context_cost)
-    .bind(m.tool_count)
-    .bind(m.server_info_name)
-    .bind(m.attached_by)
+m.version_id,
+m.received,
+m.manifest,
+m.tools_pin,
+m.context_cost,
+m.tool_count,
+m.server_info_name,
+m.attached_by
+)
     .fetch_optional(db)
     .await
 }
@@ -85,11 +87,12 @@ pub async fn get(
     db: impl PgExecutor<'_>,
     version_id: i64,
 ) -> Result<Option<ManifestRow>, sqlx::Error> {
-    sqlx::query_as(
-        "select manifest, tools_pin, context_cost, tool_count, server_info_name, attached_by, attached_at
+    sqlx::query_as!(
+ManifestRow,
+"select manifest, tools_pin, context_cost, tool_count, server_info_name, attached_by, attached_at
            from tool_manifests where version_id = $1",
-    )
-    .bind(version_id)
+version_id
+)
     .fetch_optional(db)
     .await
 }
@@ -99,8 +102,10 @@ pub async fn tools_pin(
     db: impl PgExecutor<'_>,
     version_id: i64,
 ) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("select tools_pin from tool_manifests where version_id = $1")
-        .bind(version_id)
-        .fetch_optional(db)
-        .await
+    sqlx::query_scalar!(
+        "select tools_pin from tool_manifests where version_id = $1",
+        version_id
+    )
+    .fetch_optional(db)
+    .await
 }

@@ -35,17 +35,16 @@ impl From<Row> for TrustedPublisher {
     }
 }
 
-const COLUMNS: &str = "id, namespace, server_name, issuer, repository, repository_owner_id, workflow, environment, created_at, created_by";
-
 /// The trusted publishers of a namespace.
 pub async fn list(
     db: impl PgExecutor<'_>,
     namespace: &str,
 ) -> Result<Vec<TrustedPublisher>, sqlx::Error> {
-    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from trusted_publishers where namespace = $1 order by id"
-    )))
-    .bind(namespace)
+    let rows: Vec<Row> = sqlx::query_as!(
+Row,
+"select id, namespace, server_name, issuer, repository, repository_owner_id, workflow, environment, created_at, created_by from trusted_publishers where namespace = $1 order by id",
+namespace
+)
     .fetch_all(db)
     .await?;
     Ok(rows.into_iter().map(Into::into).collect())
@@ -57,12 +56,13 @@ pub async fn for_server(
     namespace: &str,
     server: &str,
 ) -> Result<Vec<TrustedPublisher>, sqlx::Error> {
-    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from trusted_publishers
-          where namespace = $1 and (server_name is null or server_name = $2) order by id"
-    )))
-    .bind(namespace)
-    .bind(server)
+    let rows: Vec<Row> = sqlx::query_as!(
+Row,
+"select id, namespace, server_name, issuer, repository, repository_owner_id, workflow, environment, created_at, created_by from trusted_publishers
+          where namespace = $1 and (server_name is null or server_name = $2) order by id",
+namespace,
+server
+)
     .fetch_all(db)
     .await?;
     Ok(rows.into_iter().map(Into::into).collect())
@@ -93,19 +93,20 @@ pub async fn insert(
     db: impl PgExecutor<'_>,
     p: &NewPublisher<'_>,
 ) -> Result<TrustedPublisher, sqlx::Error> {
-    let row: Row = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "insert into trusted_publishers
+    let row: Row = sqlx::query_as!(
+Row,
+"insert into trusted_publishers
             (namespace, server_name, issuer, repository, repository_owner_id, workflow, environment, created_by)
-         values ($1, $2, $3, $4, $5, $6, $7, $8) returning {COLUMNS}"
-    )))
-    .bind(p.namespace)
-    .bind(p.server)
-    .bind(p.issuer)
-    .bind(p.repository)
-    .bind(p.repository_owner_id)
-    .bind(p.workflow)
-    .bind(p.environment)
-    .bind(p.created_by)
+         values ($1, $2, $3, $4, $5, $6, $7, $8) returning id, namespace, server_name, issuer, repository, repository_owner_id, workflow, environment, created_at, created_by",
+p.namespace,
+p.server,
+p.issuer,
+p.repository,
+p.repository_owner_id,
+p.workflow,
+p.environment,
+p.created_by
+)
     .fetch_one(db)
     .await?;
     Ok(row.into())
@@ -117,11 +118,13 @@ pub async fn delete(
     namespace: &str,
     id: i64,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("delete from trusted_publishers where namespace = $1 and id = $2")
-        .bind(namespace)
-        .bind(id)
-        .execute(db)
-        .await?;
+    let done = sqlx::query!(
+        "delete from trusted_publishers where namespace = $1 and id = $2",
+        namespace,
+        id
+    )
+    .execute(db)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -132,12 +135,12 @@ pub async fn use_token_id(
     jti: &str,
     expires_at: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "insert into used_token_ids (issuer, jti, expires_at) values ($1, $2, $3) on conflict do nothing",
-    )
-    .bind(issuer)
-    .bind(jti)
-    .bind(expires_at)
+    let done = sqlx::query!(
+"insert into used_token_ids (issuer, jti, expires_at) values ($1, $2, $3) on conflict do nothing",
+issuer,
+jti,
+expires_at
+)
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -146,7 +149,7 @@ pub async fn use_token_id(
 /// Forgets token ids whose tokens have expired (they can no longer be replayed).
 pub async fn forget_expired_token_ids(db: impl PgExecutor<'_>) -> Result<u64, sqlx::Error> {
     let done =
-        sqlx::query("delete from used_token_ids where expires_at < now() - interval '1 hour'")
+        sqlx::query!("delete from used_token_ids where expires_at < now() - interval '1 hour'")
             .execute(db)
             .await?;
     Ok(done.rows_affected())

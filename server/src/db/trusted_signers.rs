@@ -43,8 +43,6 @@ impl From<Row> for TrustedSigner {
     }
 }
 
-const COLUMNS: &str = "id, namespace, server_name, kind, identity, identity_pattern, issuer, public_key_pem, key_id, key_algorithm, created_at, created_by";
-
 /// The name of the unique index that makes a signer entry appear once per namespace or server.
 pub const UNIQUE_INDEX: &str = "trusted_signers_unique";
 
@@ -53,10 +51,11 @@ pub async fn list(
     db: impl PgExecutor<'_>,
     namespace: &str,
 ) -> Result<Vec<TrustedSigner>, sqlx::Error> {
-    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from trusted_signers where namespace = $1 order by id"
-    )))
-    .bind(namespace)
+    let rows: Vec<Row> = sqlx::query_as!(
+Row,
+"select id, namespace, server_name, kind, identity, identity_pattern, issuer, public_key_pem, key_id, key_algorithm, created_at, created_by from trusted_signers where namespace = $1 order by id",
+namespace
+)
     .fetch_all(db)
     .await?;
     Ok(rows.into_iter().map(Into::into).collect())
@@ -68,12 +67,13 @@ pub async fn for_server(
     namespace: &str,
     server: &str,
 ) -> Result<Vec<TrustedSigner>, sqlx::Error> {
-    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from trusted_signers
-          where namespace = $1 and (server_name is null or server_name = $2) order by id"
-    )))
-    .bind(namespace)
-    .bind(server)
+    let rows: Vec<Row> = sqlx::query_as!(
+Row,
+"select id, namespace, server_name, kind, identity, identity_pattern, issuer, public_key_pem, key_id, key_algorithm, created_at, created_by from trusted_signers
+          where namespace = $1 and (server_name is null or server_name = $2) order by id",
+namespace,
+server
+)
     .fetch_all(db)
     .await?;
     Ok(rows.into_iter().map(Into::into).collect())
@@ -137,22 +137,23 @@ pub async fn insert(
             Some(*algorithm),
         ),
     };
-    let row: Row = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "insert into trusted_signers
+    let row: Row = sqlx::query_as!(
+Row,
+"insert into trusted_signers
             (namespace, server_name, kind, identity, identity_pattern, issuer, public_key_pem,
              key_id, key_algorithm, created_by)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning {COLUMNS}"
-    )))
-    .bind(namespace)
-    .bind(server)
-    .bind(kind)
-    .bind(identity)
-    .bind(pattern)
-    .bind(issuer)
-    .bind(pem)
-    .bind(key_id)
-    .bind(algorithm)
-    .bind(created_by)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning id, namespace, server_name, kind, identity, identity_pattern, issuer, public_key_pem, key_id, key_algorithm, created_at, created_by",
+namespace,
+server,
+kind,
+identity,
+pattern,
+issuer,
+pem,
+key_id,
+algorithm,
+created_by
+)
     .fetch_one(db)
     .await?;
     Ok(row.into())
@@ -165,11 +166,12 @@ pub async fn delete(
     namespace: &str,
     id: i64,
 ) -> Result<Option<TrustedSigner>, sqlx::Error> {
-    let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "delete from trusted_signers where namespace = $1 and id = $2 returning {COLUMNS}"
-    )))
-    .bind(namespace)
-    .bind(id)
+    let row: Option<Row> = sqlx::query_as!(
+Row,
+"delete from trusted_signers where namespace = $1 and id = $2 returning id, namespace, server_name, kind, identity, identity_pattern, issuer, public_key_pem, key_id, key_algorithm, created_at, created_by",
+namespace,
+id
+)
     .fetch_optional(db)
     .await?;
     Ok(row.map(Into::into))

@@ -9,14 +9,9 @@ use sea_query_sqlx::SqlxBinder;
 use serde_json::value::RawValue;
 use sqlx::PgExecutor;
 
-/// The columns every read returns.
-const COLUMNS: &str =
-    "server_name, version, document, status, status_message, is_latest, published_at, updated_at";
+// Single-version reads join `tool_manifests` on the version id for the tools pin and context
+// cost of `_meta["dev.mcpreg/tools"]`: one index probe per row.
 
-/// The version's tools pin and context cost, for `_meta["dev.mcpreg/tools"]`: reads join
-/// [`TOOLS_JOIN`], whose key is the version id, so a page costs one index probe per row.
-const TOOLS_COLUMNS: &str =
-    "t.tools_pin, t.context_cost_tokens, t.context_cost ->> 'encoding' as context_cost_encoding";
 /// The tools pin of a list row (see `list_query`).
 const TOOLS_PIN_SUBQUERY: &str =
     "(select t.tools_pin from tool_manifests t where t.version_id = \"server_versions\".\"id\")";
@@ -24,8 +19,69 @@ const TOOLS_PIN_SUBQUERY: &str =
 const TOOLS_TOKENS_SUBQUERY: &str = "(select t.context_cost_tokens from tool_manifests t where t.version_id = \"server_versions\".\"id\")";
 /// The tokenizer of that estimate.
 const TOOLS_ENCODING_SUBQUERY: &str = "(select t.context_cost ->> 'encoding' from tool_manifests t where t.version_id = \"server_versions\".\"id\")";
-/// The join that [`TOOLS_COLUMNS`] reads.
-const TOOLS_JOIN: &str = "left join tool_manifests t on t.version_id = server_versions.id";
+
+/// A version's lifecycle status as stored (`server_versions.status`, text the schema limits to
+/// three values). A value outside them fails to decode: it is never mapped to another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+pub enum VersionStatus {
+    /// Listed and usable.
+    Active,
+    /// Listed, but users should move away.
+    Deprecated,
+    /// Hidden unless asked for.
+    Deleted,
+}
+
+impl From<VersionStatus> for Status {
+    fn from(s: VersionStatus) -> Self {
+        match s {
+            VersionStatus::Active => Status::Active,
+            VersionStatus::Deprecated => Status::Deprecated,
+            VersionStatus::Deleted => Status::Deleted,
+        }
+    }
+}
+
+/// A version found by name and exact version, or the server's latest with `latest`.
+#[derive(Debug, sqlx::FromRow)]
+pub struct VersionRef {
+    /// Row id.
+    pub id: i64,
+    /// Server name.
+    pub server_name: String,
+    /// Version string.
+    pub version: String,
+    /// The server.json text.
+    pub document: String,
+    /// The recorded server.json digest (null for versions published before it was recorded).
+    pub server_json_digest: Option<String>,
+    /// Who published it.
+    pub published_by: String,
+    /// Lifecycle status.
+    pub status: VersionStatus,
+}
+
+/// The one lookup of "a version, or `latest`": the exact version when one has that string
+/// (a version may be called `latest`), else the server's latest.
+pub async fn resolve(
+    db: impl PgExecutor<'_>,
+    server_name: &str,
+    version: &str,
+) -> Result<Option<VersionRef>, sqlx::Error> {
+    sqlx::query_as!(
+        VersionRef,
+        r#"select id, server_name, version, document, server_json_digest, published_by,
+                status as "status: VersionStatus"
+           from server_versions
+          where server_name = $1 and (version = $2 or ($2 = 'latest' and is_latest))
+          order by (version = $2) desc limit 1"#,
+        server_name,
+        version
+    )
+    .fetch_optional(db)
+    .await
+}
 
 /// A stored version, as read.
 #[derive(Debug, sqlx::FromRow)]
@@ -37,7 +93,7 @@ pub struct VersionRow {
     /// The server.json text as published.
     pub document: String,
     /// Lifecycle status.
-    pub status: String,
+    pub status: VersionStatus,
     /// Why the status was set.
     pub status_message: Option<String>,
     /// Whether this is the server's latest version.
@@ -58,9 +114,9 @@ pub struct VersionRow {
 }
 
 impl VersionRow {
-    /// The row's status (rows are constrained by the schema to the three values).
+    /// The row's status.
     pub fn status(&self) -> Status {
-        Status::parse(&self.status).unwrap_or(Status::Deleted)
+        self.status.into()
     }
 
     /// The official API's view of the row.
@@ -251,12 +307,13 @@ pub async fn get(
     server_name: &str,
     version: &str,
 ) -> Result<Option<VersionRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS}, {TOOLS_COLUMNS} from server_versions {TOOLS_JOIN}
-          where server_name = $1 and version = $2"
-    )))
-    .bind(server_name)
-    .bind(version)
+    sqlx::query_as!(
+VersionRow,
+r#"select server_name, version, document, status as "status: VersionStatus", status_message, is_latest, published_at, updated_at, t.tools_pin as "tools_pin?", t.context_cost_tokens as "context_cost_tokens?", t.context_cost ->> 'encoding' as context_cost_encoding from server_versions left join tool_manifests t on t.version_id = server_versions.id
+          where server_name = $1 and version = $2"#,
+server_name,
+version
+)
     .fetch_optional(db)
     .await
 }
@@ -267,13 +324,14 @@ pub async fn get_many(
     names: &[String],
     versions: &[String],
 ) -> Result<Vec<VersionRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS}, {TOOLS_COLUMNS} from server_versions {TOOLS_JOIN}
+    sqlx::query_as!(
+VersionRow,
+r#"select server_name, version, document, status as "status: VersionStatus", status_message, is_latest, published_at, updated_at, t.tools_pin as "tools_pin?", t.context_cost_tokens as "context_cost_tokens?", t.context_cost ->> 'encoding' as context_cost_encoding from server_versions left join tool_manifests t on t.version_id = server_versions.id
            join unnest($1::text[], $2::text[]) as wanted (n, v)
-             on server_versions.server_name = wanted.n and server_versions.version = wanted.v"
-    )))
-    .bind(names)
-    .bind(versions)
+             on server_versions.server_name = wanted.n and server_versions.version = wanted.v"#,
+names,
+versions
+)
     .fetch_all(db)
     .await
 }
@@ -283,11 +341,12 @@ pub async fn get_latest(
     db: impl PgExecutor<'_>,
     server_name: &str,
 ) -> Result<Option<VersionRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS}, {TOOLS_COLUMNS} from server_versions {TOOLS_JOIN}
-          where server_name = $1 and is_latest"
-    )))
-    .bind(server_name)
+    sqlx::query_as!(
+VersionRow,
+r#"select server_name, version, document, status as "status: VersionStatus", status_message, is_latest, published_at, updated_at, t.tools_pin as "tools_pin?", t.context_cost_tokens as "context_cost_tokens?", t.context_cost ->> 'encoding' as context_cost_encoding from server_versions left join tool_manifests t on t.version_id = server_versions.id
+          where server_name = $1 and is_latest"#,
+server_name
+)
     .fetch_optional(db)
     .await
 }
@@ -298,13 +357,14 @@ pub async fn list_for_server(
     server_name: &str,
     include_deleted: bool,
 ) -> Result<Vec<VersionRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS}, {TOOLS_COLUMNS} from server_versions {TOOLS_JOIN}
+    sqlx::query_as!(
+VersionRow,
+r#"select server_name, version, document, status as "status: VersionStatus", status_message, is_latest, published_at, updated_at, t.tools_pin as "tools_pin?", t.context_cost_tokens as "context_cost_tokens?", t.context_cost ->> 'encoding' as context_cost_encoding from server_versions left join tool_manifests t on t.version_id = server_versions.id
           where server_name = $1 and ($2 or status <> 'deleted')
-          order by published_at desc, id desc"
-    )))
-    .bind(server_name)
-    .bind(include_deleted)
+          order by published_at desc, id desc"#,
+server_name,
+include_deleted
+)
     .fetch_all(db)
     .await
 }
@@ -324,10 +384,13 @@ pub async fn lock_server_ci(
     db: impl PgExecutor<'_>,
     name: &str,
 ) -> Result<Option<ServerRow>, sqlx::Error> {
-    sqlx::query_as("select id, name from servers where lower(name) = lower($1) for update")
-        .bind(name)
-        .fetch_optional(db)
-        .await
+    sqlx::query_as!(
+        ServerRow,
+        "select id, name from servers where lower(name) = lower($1) for update",
+        name
+    )
+    .fetch_optional(db)
+    .await
 }
 
 /// Inserts a server (its namespace must exist); `None` when a concurrent insert won the race.
@@ -336,11 +399,12 @@ pub async fn insert_server(
     name: &str,
     namespace: &str,
 ) -> Result<Option<ServerRow>, sqlx::Error> {
-    sqlx::query_as(
-        "insert into servers (name, namespace) values ($1, $2) on conflict do nothing returning id, name",
-    )
-    .bind(name)
-    .bind(namespace)
+    sqlx::query_as!(
+ServerRow,
+"insert into servers (name, namespace) values ($1, $2) on conflict do nothing returning id, name",
+name,
+namespace
+)
     .fetch_optional(db)
     .await
 }
@@ -355,7 +419,7 @@ pub struct VersionFacts {
     /// When it was published.
     pub published_at: DateTime<Utc>,
     /// Lifecycle status.
-    pub status: String,
+    pub status: VersionStatus,
     /// Whether it is currently marked latest.
     pub is_latest: bool,
 }
@@ -365,10 +429,11 @@ pub async fn facts(
     db: impl PgExecutor<'_>,
     server_id: i64,
 ) -> Result<Vec<VersionFacts>, sqlx::Error> {
-    sqlx::query_as(
-        "select id, version, published_at, status, is_latest from server_versions where server_id = $1",
-    )
-    .bind(server_id)
+    sqlx::query_as!(
+VersionFacts,
+r#"select id, version, published_at, status as "status: VersionStatus", is_latest from server_versions where server_id = $1"#,
+server_id
+)
     .fetch_all(db)
     .await
 }
@@ -410,25 +475,41 @@ pub async fn insert_version(
     db: impl PgExecutor<'_>,
     v: &NewVersion<'_>,
 ) -> Result<Option<InsertedVersion>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "insert into server_versions
+    let row = sqlx::query!(
+r#"insert into server_versions
             (server_id, server_name, version, document, schema_url, published_by, is_latest,
              published_at, updated_at, status_changed_at, server_json_digest)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $8, $8, $9)
          on conflict on constraint server_versions_name_version_key do nothing
-         returning id, {COLUMNS}"
-    )))
-    .bind(v.server_id)
-    .bind(v.server_name)
-    .bind(v.version)
-    .bind(v.document)
-    .bind(v.schema_url)
-    .bind(v.published_by)
-    .bind(v.is_latest)
-    .bind(v.published_at)
-    .bind(v.server_json_digest)
+         returning id, server_name, version, document, status as "status: VersionStatus", status_message, is_latest, published_at, updated_at"#,
+v.server_id,
+v.server_name,
+v.version,
+v.document,
+v.schema_url,
+v.published_by,
+v.is_latest,
+v.published_at,
+v.server_json_digest
+)
     .fetch_optional(db)
-    .await
+    .await?;
+    Ok(row.map(|r| InsertedVersion {
+        id: r.id,
+        row: VersionRow {
+            server_name: r.server_name,
+            version: r.version,
+            document: r.document,
+            status: r.status,
+            status_message: r.status_message,
+            is_latest: r.is_latest,
+            published_at: r.published_at,
+            updated_at: r.updated_at,
+            tools_pin: None,
+            context_cost_tokens: None,
+            context_cost_encoding: None,
+        },
+    }))
 }
 
 /// Moves the latest mark of a server to the version with row id `winner`. Two statements: the
@@ -438,16 +519,18 @@ pub async fn set_latest(
     server_id: i64,
     winner: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "update server_versions set is_latest = false, updated_at = now()
           where server_id = $1 and is_latest and id <> $2",
+        server_id,
+        winner
     )
-    .bind(server_id)
-    .bind(winner)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("update server_versions set is_latest = true, updated_at = now() where id = $1 and not is_latest")
-        .bind(winner)
+    sqlx::query!(
+"update server_versions set is_latest = true, updated_at = now() where id = $1 and not is_latest",
+winner
+)
         .execute(&mut *tx)
         .await?;
     Ok(())
@@ -455,8 +538,10 @@ pub async fn set_latest(
 
 /// Clears the latest mark of a server (before a new version takes it).
 pub async fn clear_latest(db: impl PgExecutor<'_>, server_id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("update server_versions set is_latest = false, updated_at = now() where server_id = $1 and is_latest")
-        .bind(server_id)
+    sqlx::query!(
+"update server_versions set is_latest = false, updated_at = now() where server_id = $1 and is_latest",
+server_id
+)
         .execute(db)
         .await?;
     Ok(())
@@ -471,18 +556,18 @@ pub async fn set_status(
     status: Status,
     message: Option<&str>,
 ) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "update server_versions
             set status_changed_at = case when status <> $3 then now() else status_changed_at end,
                 status = $3, status_message = $4, updated_at = now()
           where server_id = $1 and ($2::text is null or version = $2)
             and (status <> $3 or status_message is distinct from $4)
           returning version",
+        server_id,
+        version,
+        status.as_str(),
+        message
     )
-    .bind(server_id)
-    .bind(version)
-    .bind(status.as_str())
-    .bind(message)
     .fetch_all(db)
     .await
 }

@@ -18,7 +18,7 @@ use crate::app::AppState;
 use crate::auth::{Caller, Credentials, Permission};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::JsonBody;
-use crate::routes::official::{IncludeDeleted, ListParams, cached, clip, include_deleted};
+use crate::official_api::{IncludeDeleted, ListParams, cached, clip, include_deleted};
 use mcpreg_api::allowlist::{AllowlistInfo, AllowlistList, NewAllowlist};
 
 /// The address of the connection's peer, when the server knows it.
@@ -109,7 +109,7 @@ pub async fn list(
 ) -> ApiResult<Json<AllowlistList>> {
     caller.require(Permission::Read)?;
     Ok(Json(
-        allowlists::list(&state, &base_url(&state, &headers)).await?,
+        allowlists::list(&state.allowlists(), &base_url(&state, &headers)).await?,
     ))
 }
 
@@ -142,7 +142,7 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<AllowlistInfo>)> {
     caller.require(Permission::Admin)?;
     let base = base_url(&state, &headers);
-    let created = allowlists::create(&state, &caller.actor(), &base, new).await?;
+    let created = allowlists::create(&state.allowlists(), &caller.actor(), &base, new).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -175,7 +175,7 @@ pub async fn document(
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> ApiResult<Response> {
-    allowlists::authorize(&state, &name, &credentials, peer).await?;
+    allowlists::authorize(&state.allowlists(), &name, &credentials, peer).await?;
     let cache_key = format!("allowlist-document/{name}");
     if let Some(cached) = state.cache.get(&cache_key).await
         && let Some((version, body)) = split_cached(&cached)
@@ -191,7 +191,8 @@ pub async fn document(
         return Ok(signed_json(body, &etag_of(version), &headers));
     }
     let generation = state.cache.generation();
-    let (body, version) = allowlists::document(&state, &name, &base_url(&state, &headers)).await?;
+    let (body, version) =
+        allowlists::document(&state.allowlists(), &name, &base_url(&state, &headers)).await?;
     state
         .cache
         .put(
@@ -227,7 +228,7 @@ fn split_cached(bytes: &Bytes) -> Option<(i64, Bytes)> {
     )
 )]
 pub async fn keys(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
-    let (body, version) = allowlists::keyset(&state).await?;
+    let (body, version) = allowlists::keyset(&state.allowlists()).await?;
     Ok(signed_json(body, &etag_of(version), &headers))
 }
 
@@ -256,10 +257,10 @@ pub async fn list_servers(
     Path(allowlist): Path<String>,
     Query(params): Query<ListParams>,
 ) -> ApiResult<Response> {
-    allowlists::authorize(&state, &allowlist, &credentials, peer).await?;
+    allowlists::authorize(&state.allowlists(), &allowlist, &credentials, peer).await?;
     let filter = params.into_filter()?;
     cached(&state, &uri, async {
-        let view = allowlists::view(&state, &allowlist).await?;
+        let view = allowlists::view(&state.allowlists(), &allowlist).await?;
         let search = filter.search.as_deref().map(str::to_lowercase);
         // Paged over the view first; only the page's documents are read.
         let mut page: Vec<usize> = (0..view.versions.len())
@@ -289,7 +290,7 @@ pub async fn list_servers(
         } else {
             None
         };
-        let servers = allowlists::responses(&state, &view, &page).await?;
+        let servers = allowlists::responses(&state.allowlists(), &view, &page).await?;
         Ok(ServerList {
             metadata: ListMetadata {
                 next_cursor,
@@ -332,13 +333,13 @@ pub async fn list_versions(
     Path((allowlist, name)): Path<(String, String)>,
     Query(q): Query<IncludeDeleted>,
 ) -> ApiResult<Response> {
-    allowlists::authorize(&state, &allowlist, &credentials, peer).await?;
+    allowlists::authorize(&state.allowlists(), &allowlist, &credentials, peer).await?;
     // Deleted versions are never allowed; the parameter is accepted for compatibility.
     include_deleted(&q)?;
     cached(&state, &uri, async {
-        let view = allowlists::server_view(&state, &allowlist, &name).await?;
+        let view = allowlists::server_view(&state.allowlists(), &allowlist, &name).await?;
         let all: Vec<usize> = (0..view.versions.len()).collect();
-        let mut mine = allowlists::responses(&state, &view, &all).await?;
+        let mut mine = allowlists::responses(&state.allowlists(), &view, &all).await?;
         if mine.is_empty() {
             return Err(not_in(
                 &allowlist,
@@ -382,10 +383,10 @@ pub async fn get_version(
     Path((allowlist, name, version)): Path<(String, String, String)>,
     Query(q): Query<IncludeDeleted>,
 ) -> ApiResult<Response> {
-    allowlists::authorize(&state, &allowlist, &credentials, peer).await?;
+    allowlists::authorize(&state.allowlists(), &allowlist, &credentials, peer).await?;
     include_deleted(&q)?;
     cached(&state, &uri, async {
-        let view = allowlists::server_view(&state, &allowlist, &name).await?;
+        let view = allowlists::server_view(&state.allowlists(), &allowlist, &name).await?;
         let wanted = (0..view.versions.len()).find(|&i| {
             let v = &view.versions[i];
             v.facts.status != Status::Deleted
@@ -396,7 +397,9 @@ pub async fn get_version(
                 }
         });
         let found = match wanted {
-            Some(i) => allowlists::responses(&state, &view, &[i]).await?.pop(),
+            Some(i) => allowlists::responses(&state.allowlists(), &view, &[i])
+                .await?
+                .pop(),
             None => None,
         };
         found.ok_or_else(|| {

@@ -1,5 +1,6 @@
 //! Sign-in: who am I, how to sign in, protected-resource metadata, and the CI token exchange.
 
+use mcpreg_api::problem::ProblemCode;
 use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -10,8 +11,6 @@ use mcpreg_api::access::{
     AuthSettings, Caller as CallerView, CiIssuer, ExchangedToken, ProtectedResourceMetadata,
     TokenExchange,
 };
-use mcpreg_api::admin::Role;
-use mcpreg_api::problem::ProblemCode;
 use rand::RngCore;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
@@ -20,7 +19,7 @@ use crate::app::AppState;
 use crate::auth::oidc::issuer_string;
 use crate::auth::trusted_publishing;
 use crate::auth::{Caller, CallerKind};
-use crate::db::{audit, tokens, trusted_publishers};
+use crate::db::trusted_publishers;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::JsonBody;
 
@@ -179,14 +178,6 @@ pub async fn exchange(
     let matched = trusted_publishing::check(server.as_str(), &issuer, &claims, &publishers)
         .map_err(|m| ApiError::forbidden_because(m.code(), m.to_string()))?;
 
-    let mut tx = state.pool.begin().await?;
-    if !trusted_publishers::use_token_id(&mut *tx, &issuer, &jti, exp).await? {
-        return Err(ApiError::unauthorized(
-            ProblemCode::TokenReplayed,
-            "this CI token was exchanged before; each token works once",
-        ));
-    }
-    let secret = tokens::generate();
     let mut suffix = [0u8; 6];
     rand::rng().fill_bytes(&mut suffix);
     let repository = claims
@@ -207,40 +198,30 @@ pub async fn exchange(
             .and_then(Value::as_str)
             .unwrap_or("")
     );
-    tokens::insert(
-        &mut *tx,
-        &tokens::NewToken {
+    let secret = crate::tokens::exchange(
+        &state.pool,
+        crate::tokens::CiExchange {
+            issuer: &issuer,
+            jti: &jti,
+            exp,
+            server: &server,
             name: &name,
-            role: Role::Publisher,
-            namespaces: &[namespace.to_string()],
-            server_name: Some(server.as_str()),
-            kind: "trusted_publishing",
-            expires_at: Some(expires_at),
-            created_by: &actor,
+            expires_at,
+            actor: &actor,
+            details: json!({
+                "token": name,
+                "trustedPublisher": matched.id,
+                "issuer": issuer,
+                "repository": repository,
+                "workflowRef": claims.get("workflow_ref"),
+                "ref": claims.get("ref"),
+                "sha": claims.get("sha"),
+                "environment": claims.get("environment"),
+                "jti": jti,
+            }),
         },
-        &secret,
-    )
-    .await?
-    .ok_or_else(|| anyhow::anyhow!("random token name {name} collided"))?;
-    audit::record(
-        &mut tx,
-        &actor,
-        "trusted_publishing.exchange",
-        server.as_str(),
-        json!({
-            "token": name,
-            "trustedPublisher": matched.id,
-            "issuer": issuer,
-            "repository": repository,
-            "workflowRef": claims.get("workflow_ref"),
-            "ref": claims.get("ref"),
-            "sha": claims.get("sha"),
-            "environment": claims.get("environment"),
-            "jti": jti,
-        }),
     )
     .await?;
-    tx.commit().await?;
     Ok(Json(ExchangedToken {
         token: secret.expose_secret().to_owned(),
         server: server.to_string(),

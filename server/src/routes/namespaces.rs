@@ -4,35 +4,12 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use mcpreg_api::admin::{Namespace, NamespaceList, NewNamespace};
-use mcpreg_api::problem::ProblemCode;
-use serde_json::json;
 
 use crate::app::AppState;
 use crate::auth::{Caller, Permission, Reader};
-use crate::db::{audit, namespaces};
-use crate::error::{ApiError, ApiResult};
+use crate::db::namespaces;
+use crate::error::ApiResult;
 use crate::extract::JsonBody;
-
-/// Longest namespace description.
-const MAX_DESCRIPTION: usize = 1000;
-
-/// Fails with 404 unless the namespace exists.
-pub async fn require_existing(state: &AppState, namespace: &str) -> ApiResult<()> {
-    namespaces::get(&state.pool, namespace)
-        .await?
-        .map(|_| ())
-        .ok_or_else(|| namespace_not_found(namespace))
-}
-
-fn namespace_not_found(namespace: &str) -> ApiError {
-    ApiError::not_found(
-        ProblemCode::NamespaceNotFound,
-        format!(
-            "no namespace `{}`",
-            namespace.chars().take(100).collect::<String>()
-        ),
-    )
-}
 
 /// List namespaces.
 #[utoipa::path(
@@ -71,7 +48,7 @@ pub async fn get(
     namespaces::get(&state.pool, &name)
         .await?
         .map(Json)
-        .ok_or_else(|| namespace_not_found(&name))
+        .ok_or_else(|| crate::namespaces::not_found(&name))
 }
 
 /// Create a namespace.
@@ -96,50 +73,12 @@ pub async fn create(
     JsonBody(new): JsonBody<NewNamespace>,
 ) -> ApiResult<(StatusCode, Json<Namespace>)> {
     caller.require(Permission::Admin)?;
-    if new
-        .description
-        .as_ref()
-        .is_some_and(|d| d.chars().count() > MAX_DESCRIPTION)
-    {
-        return Err(ApiError::invalid_parameters(
-            "description too long",
-            vec![mcpreg_api::FieldIssue::new(
-                "description",
-                format!("at most {MAX_DESCRIPTION} characters"),
-                "parameter",
-            )],
-        ));
-    }
-    let actor = caller.actor();
-    let mut tx = state.pool.begin().await?;
-    if !namespaces::insert(
-        &mut *tx,
+    let created = crate::namespaces::create(
+        &state.pool,
+        &caller.actor(),
         new.name.as_str(),
         new.description.as_deref(),
-        &actor,
-    )
-    .await?
-    {
-        let existing = namespaces::find_case_insensitive(&mut *tx, new.name.as_str()).await?;
-        return Err(ApiError::conflict(
-            ProblemCode::NamespaceExists,
-            format!(
-                "namespace `{}` exists already",
-                existing.unwrap_or_else(|| new.name.to_string())
-            ),
-        ));
-    }
-    audit::record(
-        &mut tx,
-        &actor,
-        "namespace.create",
-        new.name.as_str(),
-        json!({"description": new.description}),
     )
     .await?;
-    let created = namespaces::get(&mut *tx, new.name.as_str())
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("namespace {} missing right after insert", new.name))?;
-    tx.commit().await?;
     Ok((StatusCode::CREATED, Json(created)))
 }

@@ -26,7 +26,7 @@ pub async fn healthz() -> Json<Health> {
     )
 )]
 pub async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Health>> {
-    let ping = sqlx::query_scalar::<_, i32>("select 1").fetch_one(&state.pool);
+    let ping = crate::db::changes::ping(&state.pool);
     match tokio::time::timeout(Duration::from_secs(2), ping).await {
         Ok(Ok(_)) => Ok(Json(Health::ok())),
         Ok(Err(e)) => Err(ApiError::Unavailable(e.to_string())),

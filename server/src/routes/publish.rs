@@ -65,9 +65,13 @@ pub async fn publish(
     caller.require(Permission::Publish(&valid.name))?;
     let subjects = signatures::Subjects::of(&valid.document)?;
     // Verified, parsed and scanned before the transaction: a refusal stores nothing.
-    let verified = signatures::verify_all(&state, &valid.name, &subjects, body.signatures, |i| {
-        format!("signatures[{i}]")
-    })
+    let verified = signatures::verify_all(
+        &state.trust(),
+        &valid.name,
+        &subjects,
+        body.signatures,
+        |i| format!("signatures[{i}]"),
+    )
     .await?;
     let manifest = match body.tools {
         Some(t) => Some(tools::prepare(&state.pool, &valid.name, t, "tools").await?),

@@ -8,9 +8,8 @@ use serde::Deserialize;
 use crate::app::AppState;
 use crate::auth::{Caller, Permission, Reader};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{JsonBody, query_issue};
+use crate::extract::{JsonBody, VersionPath, query_issue};
 use crate::review;
-use crate::routes::status::parse_name;
 
 /// Query of the review queue.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -99,9 +98,8 @@ pub async fn list(
 pub async fn get(
     State(state): State<AppState>,
     _reader: Reader,
-    Path((name, version)): Path<(String, String)>,
+    VersionPath { name, version }: VersionPath,
 ) -> ApiResult<Json<VersionReview>> {
-    let name = parse_name(&name)?;
     let config = &state.auth.config.review;
     Ok(Json(
         review::get(&state.pool, config, &name, &version).await?,
@@ -143,7 +141,7 @@ pub async fn decide(
     JsonBody(request): JsonBody<ReviewRequest>,
 ) -> ApiResult<Json<VersionReview>> {
     caller.require(Permission::Review)?;
-    let name = parse_name(&name)?;
+    let name = crate::extract::parse_server_name(&name)?;
     let config = &state.auth.config.review;
     let review = review::decide(
         &state.pool,

@@ -1,7 +1,7 @@
 //! A version's scan reports: the built-in scan of its tool manifest and uploaded reports.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use mcpreg_api::scans::{NewScanReport, ScanReportInfo, VersionScans};
@@ -9,8 +9,7 @@ use mcpreg_api::scans::{NewScanReport, ScanReportInfo, VersionScans};
 use crate::app::AppState;
 use crate::auth::{Caller, Permission, Reader};
 use crate::error::ApiResult;
-use crate::extract::JsonBody;
-use crate::routes::status::parse_name;
+use crate::extract::{JsonBody, VersionPath};
 use crate::scans;
 
 /// The media type of SARIF logs.
@@ -40,9 +39,8 @@ const SARIF_JSON: &str = "application/sarif+json";
 pub async fn list(
     State(state): State<AppState>,
     _reader: Reader,
-    Path((name, version)): Path<(String, String)>,
+    VersionPath { name, version }: VersionPath,
 ) -> ApiResult<Json<VersionScans>> {
-    let name = parse_name(&name)?;
     Ok(Json(scans::list(&state.pool, &name, &version).await?))
 }
 
@@ -70,9 +68,8 @@ pub async fn list(
 pub async fn sarif(
     State(state): State<AppState>,
     _reader: Reader,
-    Path((name, version)): Path<(String, String)>,
+    VersionPath { name, version }: VersionPath,
 ) -> ApiResult<Response> {
-    let name = parse_name(&name)?;
     let log = scans::sarif(&state.pool, &name, &version).await?;
     let mut response = Json(log).into_response();
     response
@@ -113,10 +110,9 @@ pub async fn sarif(
 pub async fn upload(
     State(state): State<AppState>,
     caller: Caller,
-    Path((name, version)): Path<(String, String)>,
+    VersionPath { name, version }: VersionPath,
     JsonBody(body): JsonBody<NewScanReport>,
 ) -> ApiResult<(StatusCode, Json<ScanReportInfo>)> {
-    let name = parse_name(&name)?;
     caller.require(Permission::AttachEvidence(&name))?;
     let stored = scans::upload(&state.pool, &caller.actor(), &name, &version, body).await?;
     Ok((StatusCode::CREATED, Json(stored)))

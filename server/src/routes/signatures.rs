@@ -2,7 +2,7 @@
 //! attached after publishing.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use mcpreg_api::problem::ProblemCode;
 use mcpreg_api::trust::{NewSignature, SignatureInfo, VersionTrust};
@@ -11,8 +11,7 @@ use serde_json::Value;
 use crate::app::AppState;
 use crate::auth::{Caller, Permission, Reader};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::JsonBody;
-use crate::routes::status::parse_name;
+use crate::extract::{JsonBody, VersionPath};
 use crate::signatures;
 
 /// What the registry recorded about a version's supply chain.
@@ -41,11 +40,10 @@ use crate::signatures;
 pub async fn get_trust(
     State(state): State<AppState>,
     _reader: Reader,
-    Path((name, version)): Path<(String, String)>,
+    VersionPath { name, version }: VersionPath,
 ) -> ApiResult<Json<VersionTrust>> {
-    let name = parse_name(&name)?;
     Ok(Json(
-        signatures::version_trust(&state, &name, &version).await?,
+        signatures::version_trust(&state.trust(), &name, &version).await?,
     ))
 }
 
@@ -78,10 +76,9 @@ pub async fn get_trust(
 pub async fn attach(
     State(state): State<AppState>,
     caller: Caller,
-    Path((name, version)): Path<(String, String)>,
+    VersionPath { name, version }: VersionPath,
     JsonBody(body): JsonBody<Value>,
 ) -> ApiResult<(StatusCode, Json<SignatureInfo>)> {
-    let name = parse_name(&name)?;
     caller.require(Permission::Publish(&name))?;
     let mut issues = Vec::new();
     let signature = NewSignature::from_json(body, "", &mut issues).ok_or_else(|| {
@@ -91,6 +88,7 @@ pub async fn attach(
             issues,
         )
     })?;
-    let info = signatures::attach(&state, &caller.actor(), &name, &version, signature).await?;
+    let info =
+        signatures::attach(&state.trust(), &caller.actor(), &name, &version, signature).await?;
     Ok((StatusCode::CREATED, Json(info)))
 }

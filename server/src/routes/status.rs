@@ -1,29 +1,14 @@
 //! Lifecycle status of servers and versions: active, deprecated, deleted.
 
 use axum::Json;
-use axum::extract::{Path, State};
-use mcpreg_api::ServerName;
+use axum::extract::State;
 use mcpreg_api::admin::{StatusChange, StatusChangeResult};
 
 use crate::app::AppState;
 use crate::auth::{Caller, Permission};
 use crate::catalog;
-use crate::error::{ApiError, ApiResult};
-use crate::extract::JsonBody;
-
-/// Parses a server name from the path, naming it as `path.serverName` when invalid.
-pub(crate) fn parse_name(name: &str) -> ApiResult<ServerName> {
-    ServerName::parse(name).map_err(|e| {
-        ApiError::invalid_parameters(
-            "invalid server name",
-            vec![mcpreg_api::FieldIssue::new(
-                "path.serverName",
-                e.to_string(),
-                "parameter",
-            )],
-        )
-    })
-}
+use crate::error::ApiResult;
+use crate::extract::{JsonBody, ServerNamePath, VersionPath};
 
 /// Set the status of every version of a server.
 #[utoipa::path(
@@ -44,10 +29,9 @@ pub(crate) fn parse_name(name: &str) -> ApiResult<ServerName> {
 pub async fn set_server_status(
     State(state): State<AppState>,
     caller: Caller,
-    Path(name): Path<String>,
+    ServerNamePath(name): ServerNamePath,
     JsonBody(change): JsonBody<StatusChange>,
 ) -> ApiResult<Json<StatusChangeResult>> {
-    let name = parse_name(&name)?;
     caller.require(Permission::ChangeStatus(&name))?;
     let result = catalog::change_status(&state.pool, &caller.actor(), &name, None, change).await?;
     state.cache.invalidate().await;
@@ -76,10 +60,9 @@ pub async fn set_server_status(
 pub async fn set_version_status(
     State(state): State<AppState>,
     caller: Caller,
-    Path((name, version)): Path<(String, String)>,
+    VersionPath { name, version }: VersionPath,
     JsonBody(change): JsonBody<StatusChange>,
 ) -> ApiResult<Json<StatusChangeResult>> {
-    let name = parse_name(&name)?;
     caller.require(Permission::ChangeStatus(&name))?;
     let result =
         catalog::change_status(&state.pool, &caller.actor(), &name, Some(&version), change).await?;

@@ -3,34 +3,15 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use chrono::Utc;
-use mcpreg_api::FieldIssue;
 use mcpreg_api::access::{CreatedToken, NewToken, TokenInfo, TokenList};
 use mcpreg_api::admin::Role;
-use mcpreg_api::problem::ProblemCode;
 use secrecy::ExposeSecret;
-use serde_json::json;
 
 use crate::app::AppState;
 use crate::auth::{Caller, Permission};
 use crate::db::tokens::{self, TokenRow};
-use crate::db::{audit, namespaces};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::JsonBody;
-
-/// Checks a token name: 1–64 ASCII letters, digits, `-`, `_`, `.`.
-pub fn check_token_name(name: &str) -> Result<(), String> {
-    if name.is_empty() || name.len() > 64 {
-        return Err("a token name is 1 to 64 characters".into());
-    }
-    if !name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-    {
-        return Err("a token name may hold only ASCII letters, digits, `-`, `_` and `.`".into());
-    }
-    Ok(())
-}
 
 /// The listed form of a stored token.
 pub fn info(row: TokenRow) -> TokenInfo {
@@ -89,87 +70,19 @@ pub async fn create(
     JsonBody(new): JsonBody<NewToken>,
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
     caller.require(Permission::Admin)?;
-    let mut problems = Vec::new();
-    if let Err(e) = check_token_name(&new.name) {
-        problems.push(FieldIssue::new("name", e, "parameter"));
-    }
-    match (new.role, new.namespaces.is_empty()) {
-        (Role::Publisher, true) => problems.push(FieldIssue::new(
-            "namespaces",
-            "a publisher token needs at least one namespace",
-            "parameter",
-        )),
-        (Role::Publisher, false) => {}
-        (_, false) => problems.push(FieldIssue::new(
-            "namespaces",
-            "namespaces scope only publisher tokens",
-            "parameter",
-        )),
-        (_, true) => {}
-    }
-    if new
-        .expires_in_days
-        .is_some_and(|d| !(1..=3650).contains(&d))
-    {
-        problems.push(FieldIssue::new(
-            "expiresInDays",
-            "1 to 3650 days",
-            "parameter",
-        ));
-    }
-    if !problems.is_empty() {
-        return Err(ApiError::invalid_parameters(
-            "invalid token request",
-            problems,
-        ));
-    }
-    let namespace_names: Vec<String> = new.namespaces.iter().map(|n| n.to_string()).collect();
-    let mut tx = state.pool.begin().await?;
-    for ns in &namespace_names {
-        if namespaces::get(&mut *tx, ns).await?.is_none() {
-            return Err(ApiError::not_found(
-                ProblemCode::NamespaceNotFound,
-                format!("no namespace `{ns}`"),
-            ));
-        }
-    }
-    let secret = tokens::generate();
-    let expires_at = new
-        .expires_in_days
-        .map(|d| Utc::now() + chrono::Duration::days(i64::from(d)));
-    let actor = caller.actor();
-    let row = tokens::insert(
-        &mut *tx,
-        &tokens::NewToken {
+    let namespaces: Vec<String> = new.namespaces.iter().map(|n| n.to_string()).collect();
+    let (secret, row) = crate::tokens::create(
+        &state.pool,
+        &caller.actor(),
+        &crate::tokens::NewApiToken {
             name: &new.name,
             role: new.role,
-            namespaces: &namespace_names,
-            server_name: None,
-            kind: "api",
-            expires_at,
-            created_by: &actor,
+            namespaces: &namespaces,
+            expires_in_days: new.expires_in_days,
         },
-        &secret,
-    )
-    .await?
-    .ok_or_else(|| {
-        ApiError::conflict(
-            ProblemCode::TokenExists,
-            format!(
-                "a live token named `{}` exists; revoke it first or choose another name",
-                new.name
-            ),
-        )
-    })?;
-    audit::record(
-        &mut tx,
-        &actor,
-        "token.create",
-        &row.name,
-        json!({"role": row.role, "namespaces": row.namespaces, "expiresAt": row.expires_at}),
+        crate::tokens::MissingNamespaces::Refuse,
     )
     .await?;
-    tx.commit().await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedToken {
@@ -200,17 +113,6 @@ pub async fn revoke(
     Path(name): Path<String>,
 ) -> ApiResult<StatusCode> {
     caller.require(Permission::Admin)?;
-    let mut tx = state.pool.begin().await?;
-    if !tokens::revoke(&mut *tx, &name).await? {
-        return Err(ApiError::not_found(
-            ProblemCode::TokenNotFound,
-            format!(
-                "no live token named `{}`",
-                name.chars().take(64).collect::<String>()
-            ),
-        ));
-    }
-    audit::record(&mut tx, &caller.actor(), "token.revoke", &name, json!({})).await?;
-    tx.commit().await?;
+    crate::tokens::revoke(&state.pool, &caller.actor(), &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,7 +1,7 @@
 //! A version's tool manifest: what its server advertises, pinned, costed and scanned.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use mcpreg_api::tools::VersionTools;
 use serde_json::Value;
@@ -9,8 +9,7 @@ use serde_json::Value;
 use crate::app::AppState;
 use crate::auth::{Caller, Permission, Reader};
 use crate::error::ApiResult;
-use crate::extract::JsonBody;
-use crate::routes::status::parse_name;
+use crate::extract::{JsonBody, VersionPath};
 use crate::tools;
 
 /// A version's tool manifest.
@@ -38,9 +37,8 @@ use crate::tools;
 pub async fn get(
     State(state): State<AppState>,
     _reader: Reader,
-    Path((name, version)): Path<(String, String)>,
+    VersionPath { name, version }: VersionPath,
 ) -> ApiResult<Json<VersionTools>> {
-    let name = parse_name(&name)?;
     Ok(Json(tools::get(&state.pool, &name, &version).await?))
 }
 
@@ -75,10 +73,9 @@ pub async fn get(
 pub async fn attach(
     State(state): State<AppState>,
     caller: Caller,
-    Path((name, version)): Path<(String, String)>,
+    VersionPath { name, version }: VersionPath,
     JsonBody(body): JsonBody<Value>,
 ) -> ApiResult<(StatusCode, Json<VersionTools>)> {
-    let name = parse_name(&name)?;
     caller.require(Permission::AttachEvidence(&name))?;
     let stored = tools::attach(&state.pool, &caller.actor(), &name, &version, body).await?;
     state.cache.invalidate().await;

@@ -4,16 +4,16 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use mcpreg_api::access::{NewTrustedPublisher, TrustedPublisher, TrustedPublisherList};
-use mcpreg_api::problem::ProblemCode;
 use mcpreg_api::{FieldIssue, ServerName};
 use serde_json::json;
 
 use crate::app::AppState;
 use crate::auth::oidc::issuer_string;
 use crate::auth::{Caller, Permission};
-use crate::db::{audit, trusted_publishers};
+use crate::db::trusted_publishers;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::JsonBody;
+use crate::trusted::{self, Trusted};
 
 /// List a namespace's trusted publishers.
 #[utoipa::path(
@@ -35,7 +35,7 @@ pub async fn list(
     Path(namespace): Path<String>,
 ) -> ApiResult<Json<TrustedPublisherList>> {
     caller.require(Permission::Admin)?;
-    super::namespaces::require_existing(&state, &namespace).await?;
+    crate::namespaces::require_existing(&state.pool, &namespace).await?;
     Ok(Json(TrustedPublisherList {
         trusted_publishers: trusted_publishers::list(&state.pool, &namespace).await?,
     }))
@@ -64,7 +64,7 @@ pub async fn create(
     JsonBody(new): JsonBody<NewTrustedPublisher>,
 ) -> ApiResult<(StatusCode, Json<TrustedPublisher>)> {
     caller.require(Permission::Admin)?;
-    super::namespaces::require_existing(&state, &namespace).await?;
+    crate::namespaces::require_existing(&state.pool, &namespace).await?;
     let mut problems = Vec::new();
     if let Some(server) = &new.server {
         match ServerName::parse(server) {
@@ -148,30 +148,29 @@ pub async fn create(
         ));
     }
     let actor = caller.actor();
-    let mut tx = state.pool.begin().await?;
-    let created = trusted_publishers::insert(
-        &mut *tx,
-        &trusted_publishers::NewPublisher {
-            namespace: &namespace,
-            server: new.server.as_deref(),
-            issuer: &new.issuer,
-            repository: &new.repository,
-            repository_owner_id: &new.repository_owner_id,
-            workflow: &new.workflow,
-            environment: new.environment.as_deref(),
-            created_by: &actor,
+    let created = trusted::add(
+        &state.pool,
+        Trusted::Publisher,
+        &actor,
+        &namespace,
+        async |conn| {
+            Ok(trusted_publishers::insert(
+                conn,
+                &trusted_publishers::NewPublisher {
+                    namespace: &namespace,
+                    server: new.server.as_deref(),
+                    issuer: &new.issuer,
+                    repository: &new.repository,
+                    repository_owner_id: &new.repository_owner_id,
+                    workflow: &new.workflow,
+                    environment: new.environment.as_deref(),
+                    created_by: &actor,
+                },
+            )
+            .await?)
         },
     )
     .await?;
-    audit::record(
-        &mut tx,
-        &actor,
-        "trusted_publisher.create",
-        &namespace,
-        serde_json::to_value(&created).unwrap_or(json!({})),
-    )
-    .await?;
-    tx.commit().await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -195,21 +194,17 @@ pub async fn delete(
     Path((namespace, id)): Path<(String, i64)>,
 ) -> ApiResult<StatusCode> {
     caller.require(Permission::Admin)?;
-    let mut tx = state.pool.begin().await?;
-    if !trusted_publishers::delete(&mut *tx, &namespace, id).await? {
-        return Err(ApiError::not_found(
-            ProblemCode::TrustedPublisherNotFound,
-            format!("namespace has no trusted publisher {id}"),
-        ));
-    }
-    audit::record(
-        &mut tx,
+    trusted::remove(
+        &state.pool,
+        Trusted::Publisher,
         &caller.actor(),
-        "trusted_publisher.delete",
         &namespace,
-        json!({"id": id}),
+        id,
+        async |conn| {
+            let removed = trusted_publishers::delete(conn, &namespace, id).await?;
+            Ok(removed.then(|| json!({"id": id})))
+        },
     )
     .await?;
-    tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

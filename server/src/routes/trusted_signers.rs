@@ -11,10 +11,11 @@ use serde_json::json;
 
 use crate::app::AppState;
 use crate::auth::{Caller, Permission};
+use crate::db::is_unique_violation;
 use crate::db::trusted_signers::{self, NewSigner};
-use crate::db::{audit, is_unique_violation};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::JsonBody;
+use crate::trusted::{self, Trusted};
 
 /// List a namespace's trusted signers.
 #[utoipa::path(
@@ -37,7 +38,7 @@ pub async fn list(
     Path(namespace): Path<String>,
 ) -> ApiResult<Json<TrustedSignerList>> {
     caller.require(Permission::Admin)?;
-    super::namespaces::require_existing(&state, &namespace).await?;
+    crate::namespaces::require_existing(&state.pool, &namespace).await?;
     Ok(Json(TrustedSignerList {
         trusted_signers: trusted_signers::list(&state.pool, &namespace).await?,
     }))
@@ -72,7 +73,7 @@ pub async fn create(
     JsonBody(new): JsonBody<NewTrustedSigner>,
 ) -> ApiResult<(StatusCode, Json<TrustedSigner>)> {
     caller.require(Permission::Admin)?;
-    super::namespaces::require_existing(&state, &namespace).await?;
+    crate::namespaces::require_existing(&state.pool, &namespace).await?;
     let checked = check(&namespace, &new)?;
     let signer = match &checked {
         Checked::Identity => NewSigner::Identity {
@@ -87,29 +88,27 @@ pub async fn create(
         },
     };
     let actor = caller.actor();
-    let mut tx = state.pool.begin().await?;
-    let created =
-        trusted_signers::insert(&mut *tx, &namespace, new.server.as_deref(), &signer, &actor)
-            .await
-            .map_err(|e| {
-                if is_unique_violation(&e, trusted_signers::UNIQUE_INDEX) {
-                    ApiError::conflict(
-                        ProblemCode::TrustedSignerExists,
-                        "this signer is already trusted for this namespace or server",
-                    )
-                } else {
-                    e.into()
-                }
-            })?;
-    audit::record(
-        &mut tx,
+    let created = trusted::add(
+        &state.pool,
+        Trusted::Signer,
         &actor,
-        "trusted_signer.create",
         &namespace,
-        serde_json::to_value(&created).unwrap_or(json!({})),
+        async |conn| {
+            trusted_signers::insert(conn, &namespace, new.server.as_deref(), &signer, &actor)
+                .await
+                .map_err(|e| {
+                    if is_unique_violation(&e, trusted_signers::UNIQUE_INDEX) {
+                        ApiError::conflict(
+                            ProblemCode::TrustedSignerExists,
+                            "this signer is already trusted for this namespace or server",
+                        )
+                    } else {
+                        e.into()
+                    }
+                })
+        },
     )
     .await?;
-    tx.commit().await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -233,21 +232,17 @@ pub async fn delete(
     Path((namespace, id)): Path<(String, i64)>,
 ) -> ApiResult<StatusCode> {
     caller.require(Permission::Admin)?;
-    let mut tx = state.pool.begin().await?;
-    let Some(removed) = trusted_signers::delete(&mut *tx, &namespace, id).await? else {
-        return Err(ApiError::not_found(
-            ProblemCode::TrustedSignerNotFound,
-            format!("namespace has no trusted signer {id}"),
-        ));
-    };
-    audit::record(
-        &mut tx,
+    trusted::remove(
+        &state.pool,
+        Trusted::Signer,
         &caller.actor(),
-        "trusted_signer.delete",
         &namespace,
-        serde_json::to_value(&removed).unwrap_or(json!({"id": id})),
+        id,
+        async |conn| {
+            let removed = trusted_signers::delete(conn, &namespace, id).await?;
+            Ok(removed.map(|r| serde_json::to_value(&r).unwrap_or(json!({"id": id}))))
+        },
     )
     .await?;
-    tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

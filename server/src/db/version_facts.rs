@@ -1,0 +1,126 @@
+//! The facts of versions that policy and allowlists read, one row per version.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::PgExecutor;
+
+use crate::db::reviews::StoredReviewState;
+use crate::db::scans::Severity;
+use crate::db::versions::VersionStatus;
+
+/// A version with everything policy and allowlists read of it, as stored.
+#[derive(sqlx::FromRow)]
+pub struct FactsRow {
+    /// Server name.
+    pub server_name: String,
+    /// Version string.
+    pub version: String,
+    /// Lifecycle status.
+    pub status: VersionStatus,
+    /// The server.json text.
+    pub document: String,
+    /// The server's tags.
+    pub tags: Vec<String>,
+    /// When it was published.
+    pub published_at: DateTime<Utc>,
+    /// When its registry metadata last changed.
+    pub updated_at: DateTime<Utc>,
+    /// The review state now (approvals that no longer count not counted).
+    pub review_state: StoredReviewState,
+    /// Verified signers: `[{identity, issuer, keyId}]`, in attachment order.
+    pub signers: Value,
+    /// The highest unsuppressed finding severity.
+    pub highest_severity: Option<Severity>,
+    /// The tools pin, when a manifest is attached.
+    pub tools_pin: Option<String>,
+    /// The manifest's context cost in tokens.
+    pub context_cost_tokens: Option<i64>,
+    /// The artifact digest of each package, in document order.
+    pub package_digests: Value,
+}
+
+/// Every version that is not deleted, in no particular order; `required` is the number of
+/// approvals that make a version approved (`[review] approvals`).
+pub async fn all(db: impl PgExecutor<'_>, required: i64) -> Result<Vec<FactsRow>, sqlx::Error> {
+    sqlx::query_as!(
+FactsRow,
+r#"
+    select v.server_name, v.version, v.status as "status: VersionStatus", v.document, srv.tags, v.published_at, v.updated_at,
+           rs.state as "review_state!: StoredReviewState",
+           coalesce((select json_agg(json_build_object(
+                        'identity', s.signer_identity, 'issuer', s.signer_issuer, 'keyId', s.key_id)
+                        order by s.id)
+                       from version_signatures s where s.version_id = v.id), '[]'::json) as signers,
+           worst_open_finding(v.id) as "highest_severity?: Severity",
+           t.tools_pin as "tools_pin?", t.context_cost_tokens as "context_cost_tokens?",
+           coalesce((select json_agg(p.digest order by p.package_index)
+                       from version_packages p where p.version_id = v.id), '[]'::json) as package_digests
+      from server_versions v
+      join servers srv on srv.id = v.server_id
+      cross join lateral review_state_now(v.id, $1) rs
+      left join tool_manifests t on t.version_id = v.id where v.status <> 'deleted'"#,
+required
+)
+    .fetch_all(db)
+    .await
+}
+
+/// Every version of one server that is not deleted, oldest first.
+pub async fn of_server(
+    db: impl PgExecutor<'_>,
+    required: i64,
+    name: &str,
+) -> Result<Vec<FactsRow>, sqlx::Error> {
+    sqlx::query_as!(
+FactsRow,
+r#"
+    select v.server_name, v.version, v.status as "status: VersionStatus", v.document, srv.tags, v.published_at, v.updated_at,
+           rs.state as "review_state!: StoredReviewState",
+           coalesce((select json_agg(json_build_object(
+                        'identity', s.signer_identity, 'issuer', s.signer_issuer, 'keyId', s.key_id)
+                        order by s.id)
+                       from version_signatures s where s.version_id = v.id), '[]'::json) as signers,
+           worst_open_finding(v.id) as "highest_severity?: Severity",
+           t.tools_pin as "tools_pin?", t.context_cost_tokens as "context_cost_tokens?",
+           coalesce((select json_agg(p.digest order by p.package_index)
+                       from version_packages p where p.version_id = v.id), '[]'::json) as package_digests
+      from server_versions v
+      join servers srv on srv.id = v.server_id
+      cross join lateral review_state_now(v.id, $1) rs
+      left join tool_manifests t on t.version_id = v.id where v.server_name = $2 and v.status <> 'deleted' order by v.id"#,
+required,
+name
+)
+    .fetch_all(db)
+    .await
+}
+
+/// One version by row id (found with `versions::resolve`).
+pub async fn by_id(
+    db: impl PgExecutor<'_>,
+    required: i64,
+    id: i64,
+) -> Result<Option<FactsRow>, sqlx::Error> {
+    sqlx::query_as!(
+FactsRow,
+r#"
+    select v.server_name, v.version, v.status as "status: VersionStatus", v.document, srv.tags, v.published_at, v.updated_at,
+           rs.state as "review_state!: StoredReviewState",
+           coalesce((select json_agg(json_build_object(
+                        'identity', s.signer_identity, 'issuer', s.signer_issuer, 'keyId', s.key_id)
+                        order by s.id)
+                       from version_signatures s where s.version_id = v.id), '[]'::json) as signers,
+           worst_open_finding(v.id) as "highest_severity?: Severity",
+           t.tools_pin as "tools_pin?", t.context_cost_tokens as "context_cost_tokens?",
+           coalesce((select json_agg(p.digest order by p.package_index)
+                       from version_packages p where p.version_id = v.id), '[]'::json) as package_digests
+      from server_versions v
+      join servers srv on srv.id = v.server_id
+      cross join lateral review_state_now(v.id, $1) rs
+      left join tool_manifests t on t.version_id = v.id where v.id = $2"#,
+required,
+id
+)
+        .fetch_optional(db)
+        .await
+}
