@@ -4,7 +4,6 @@
 mod bundles;
 mod capture;
 mod ci;
-mod client;
 mod commands;
 mod credentials;
 mod mcp_config;
@@ -16,7 +15,8 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use reqwest::StatusCode;
 
-use crate::client::{ApiFailure, Client};
+use mcpreg_client::Client;
+
 use crate::output::Output;
 
 /// Exit codes a script can rely on.
@@ -261,7 +261,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
 
 /// The exit code for an error.
 fn exit_code(e: &anyhow::Error) -> u8 {
-    match e.downcast_ref::<ApiFailure>() {
+    match commands::api_failure(e) {
         Some(f) => status_exit_code(f.status),
         None if e.downcast_ref::<commands::Rejected>().is_some() => exit::REJECTED,
         None => exit::FAILURE,

@@ -2,14 +2,13 @@
 
 use std::path::{Path, PathBuf};
 
-use mcpreg_api::policy::{AppliedPolicy, ApplyPolicyRequest, CurrentPolicy};
+use mcpreg_api::policy::ApplyPolicyRequest;
 use mcpreg_api::{ServerName, Version};
+use mcpreg_client::Client;
 use mcpreg_policy::{Decision, Effect, Policy, PolicyDiff, RuleOutcome, Subject};
-use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
 use super::{Rejected, split_name_version};
-use crate::client::Client;
 use crate::exit;
 use crate::output::{self, Output};
 
@@ -111,10 +110,7 @@ pub async fn run(client: &Client, out: Output, command: PolicyCommand) -> anyhow
     match command {
         PolicyCommand::Apply { file } => {
             let source = read_document(&file)?;
-            let url = client.url(&["api", "v1", "policy"]);
-            let applied: AppliedPolicy = client
-                .send(Method::PUT, url, Some(&ApplyPolicyRequest { source }))
-                .await?;
+            let applied = client.apply_policy(&ApplyPolicyRequest { source }).await?;
             match out {
                 Output::Json => output::json(&applied)?,
                 Output::Table if applied.changed => println!(
@@ -129,7 +125,7 @@ pub async fn run(client: &Client, out: Output, command: PolicyCommand) -> anyhow
             Ok(exit::OK)
         }
         PolicyCommand::Show => {
-            let current: CurrentPolicy = client.get(client.url(&["api", "v1", "policy"])).await?;
+            let current = client.policy().await?;
             match out {
                 Output::Json => output::json(&current)?,
                 Output::Table => {
@@ -148,10 +144,11 @@ pub async fn run(client: &Client, out: Output, command: PolicyCommand) -> anyhow
         }
         PolicyCommand::Diff { file } => {
             let source = read_document(&file)?;
-            let url = client.url(&["api", "v1", "policy", "diff"]);
-            let answer: DiffAnswer = client
-                .send(Method::POST, url, Some(&DiffRequest { source: &source }))
-                .await?;
+            let answer: DiffAnswer = decode(
+                client
+                    .policy_diff(&serde_json::to_value(DiffRequest { source: &source })?)
+                    .await?,
+            )?;
             print_diff(out, &answer)?;
             Ok(exit::OK)
         }
@@ -169,18 +166,12 @@ pub async fn run(client: &Client, out: Output, command: PolicyCommand) -> anyhow
                 client: oauth_client,
                 allowlist,
             };
-            let url = client.url(&["api", "v1", "decisions"]);
-            let answer: DecisionAnswer = client
-                .send(
-                    Method::POST,
-                    url,
-                    Some(&DecisionRequest {
-                        subject: &subject,
-                        server: name,
-                        version: v.unwrap_or("latest"),
-                    }),
-                )
-                .await?;
+            let request = serde_json::to_value(DecisionRequest {
+                subject: &subject,
+                server: name,
+                version: v.unwrap_or("latest"),
+            })?;
+            let answer: DecisionAnswer = decode(client.decide(&request).await?)?;
             print_decision(out, &answer)?;
             Ok(if answer.decision.is_allowed() {
                 exit::OK
@@ -189,6 +180,12 @@ pub async fn run(client: &Client, out: Output, command: PolicyCommand) -> anyhow
             })
         }
     }
+}
+
+/// The registry's answer as this CLI's view of it.
+fn decode<T: serde::de::DeserializeOwned>(answer: serde_json::Value) -> anyhow::Result<T> {
+    serde_json::from_value(answer)
+        .map_err(|e| anyhow::anyhow!("the registry's answer is not what this CLI expects: {e}"))
 }
 
 fn print_diff(out: Output, answer: &DiffAnswer) -> anyhow::Result<()> {
