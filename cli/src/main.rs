@@ -13,9 +13,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use reqwest::StatusCode;
-
 use mcpreg_client::Client;
+use reqwest::StatusCode;
 
 use crate::output::Output;
 

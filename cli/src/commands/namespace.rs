@@ -3,7 +3,6 @@
 use clap::Subcommand;
 use mcpreg_api::NamespaceName;
 use mcpreg_api::admin::NewNamespace;
-
 use mcpreg_client::Client;
 
 use crate::exit;

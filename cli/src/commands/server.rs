@@ -2,7 +2,6 @@
 
 use clap::Subcommand;
 use mcpreg_api::registry::ServerResponse;
-
 use mcpreg_client::{Client, ServerListQuery};
 
 use crate::exit;

@@ -2,7 +2,6 @@
 
 use mcpreg_api::admin::StatusChange;
 use mcpreg_api::registry::Status;
-
 use mcpreg_client::Client;
 
 use crate::exit;

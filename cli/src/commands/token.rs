@@ -4,9 +4,8 @@ use clap::Subcommand;
 use mcpreg_api::NamespaceName;
 use mcpreg_api::access::NewToken;
 use mcpreg_api::admin::Role;
-use serde_json::json;
-
 use mcpreg_client::Client;
+use serde_json::json;
 
 use crate::exit;
 use crate::output::{self, Output};

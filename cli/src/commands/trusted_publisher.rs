@@ -2,7 +2,6 @@
 
 use clap::Subcommand;
 use mcpreg_api::access::NewTrustedPublisher;
-
 use mcpreg_client::Client;
 
 use crate::exit;

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::Subcommand;
 use mcpreg_api::trust::NewTrustedSigner;
-
 use mcpreg_client::Client;
 
 use crate::exit;
