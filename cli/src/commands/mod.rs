@@ -23,15 +23,6 @@ pub mod trusted_publisher;
 pub mod trusted_signer;
 pub mod verify;
 
-/// The registry's refusal inside an error, whether a command passed the client's error on or
-/// the failure alone.
-pub fn api_failure(e: &anyhow::Error) -> Option<&mcpreg_client::ApiFailure> {
-    e.downcast_ref::<mcpreg_client::ApiFailure>().or_else(|| {
-        e.downcast_ref::<mcpreg_client::ClientError>()
-            .and_then(mcpreg_client::ClientError::api_failure)
-    })
-}
-
 /// Input refused before it reached the registry (local validation); exits with code 3.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
