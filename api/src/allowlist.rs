@@ -7,6 +7,8 @@
 //! it does not know yet still count. `mcpreg-trust` makes and checks them; `docs/allowlists.md`
 //! describes the format, rotation and what a client checks.
 
+use std::fmt;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -86,13 +88,49 @@ pub struct AllowlistDocument {
 }
 
 /// How an allowed server may be reached.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Transport {
-    /// Run locally from one of the entry's packages, over stdin/stdout.
+    /// Run locally from one of the packages of server.json (`packages[]`), over stdin/stdout.
     Stdio,
-    /// Connected to at one of the entry's remote URLs.
+    /// Connected to at one of the remote URLs of server.json (`remotes[]`).
     Remote,
+}
+
+impl Transport {
+    /// Both transports.
+    pub const ALL: [Transport; 2] = [Transport::Stdio, Transport::Remote];
+
+    /// `stdio` or `remote`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Stdio => "stdio",
+            Transport::Remote => "remote",
+        }
+    }
+
+    /// Parses one of the names [`Self::as_str`] gives.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+impl fmt::Display for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// One allowed server version.

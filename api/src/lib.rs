@@ -7,6 +7,7 @@
 pub mod access;
 pub mod admin;
 pub mod allowlist;
+pub mod digest;
 pub mod name;
 pub mod policy;
 pub mod problem;
@@ -18,6 +19,7 @@ pub mod tools;
 pub mod trust;
 pub mod version;
 
+pub use digest::{DigestError, Sha256Digest, canonical_json};
 pub use name::{NamespaceName, ServerName};
 pub use problem::{FieldIssue, Problem};
 pub use registry::{ListMetadata, OfficialMeta, ResponseMeta, ServerList, ServerResponse, Status};

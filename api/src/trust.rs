@@ -131,6 +131,10 @@ pub enum SignerKind {
 
 /// Build claims Fulcio recorded in a CI signer's certificate (for GitHub Actions: repository,
 /// ref, workflow, commit, trigger and runner).
+///
+/// Each is a claim the CI's OIDC token made, only worth anything because the certificate
+/// verified. The snake_case aliases read the form `mcpreg-trust` has always stored signatures in
+/// (`mcpreg_trust::Signer`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CiClaims {
@@ -138,25 +142,37 @@ pub struct CiClaims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repository: Option<String>,
     /// Source repository ref (`refs/tags/v1.2.3`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", alias = "git_ref")]
     pub git_ref: Option<String>,
     /// Source commit (the git SHA).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", alias = "source_sha")]
     pub source_sha: Option<String>,
     /// The workflow file at its ref.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workflow: Option<String>,
     /// The (possibly reusable) workflow that signed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        alias = "build_signer"
+    )]
     pub build_signer: Option<String>,
     /// What triggered the build (`push`, `release`, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trigger: Option<String>,
     /// `github-hosted` or `self-hosted`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        alias = "runner_environment"
+    )]
     pub runner_environment: Option<String>,
     /// The run's URI.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        alias = "run_invocation"
+    )]
     pub run_invocation: Option<String>,
 }
 

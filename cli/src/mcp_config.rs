@@ -1242,7 +1242,7 @@ fn check_package(
 }
 
 fn same_digest(a: &str, b: &str) -> bool {
-    matches!((Sha256Digest::parse(a), Sha256Digest::parse(b)), (Ok(a), Ok(b)) if a == b)
+    matches!((Sha256Digest::parse_prefixed_or_hex(a), Sha256Digest::parse_prefixed_or_hex(b)), (Ok(a), Ok(b)) if a == b)
 }
 
 fn check_image(image: &ImageRef, entries: &[&AllowlistEntry], allowlist: &str) -> Finding {

@@ -100,7 +100,7 @@ fn poisoned_tools_fail_with_errors_in_sarif() {
     // The digest scanned is the manifest's tools pin.
     assert_eq!(
         sarif["runs"][0]["properties"]["mcpreg"]["scannedDigest"],
-        m.tools_pin.as_ref().unwrap().as_str()
+        m.tools_pin.as_ref().unwrap().to_string()
     );
     // People get a summary on stderr.
     assert!(

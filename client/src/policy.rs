@@ -1,9 +1,11 @@
 //! The access policy: the current document, applying one, previewing its effect, and asking
 //! for a decision.
 
-use mcpreg_api::policy::{AppliedPolicy, ApplyPolicyRequest, CurrentPolicy};
+use mcpreg_api::policy::{
+    AppliedPolicy, ApplyPolicyRequest, CurrentPolicy, DecisionAnswer, DecisionRequest, DiffAnswer,
+    DiffRequest,
+};
 use reqwest::Method;
-use serde_json::Value;
 
 use crate::Client;
 
@@ -20,13 +22,13 @@ impl Client {
     }
 
     /// `POST /api/v1/policy/diff`: which decisions applying a document would change.
-    pub async fn policy_diff(&self, request: &Value) -> crate::Result<Value> {
+    pub async fn policy_diff(&self, request: &DiffRequest) -> crate::Result<DiffAnswer> {
         let url = self.url(&["api", "v1", "policy", "diff"]);
         self.call(Method::POST, url, Some(request)).await
     }
 
     /// `POST /api/v1/decisions`: the current policy's decision for a subject and a version.
-    pub async fn decide(&self, request: &Value) -> crate::Result<Value> {
+    pub async fn decide(&self, request: &DecisionRequest) -> crate::Result<DecisionAnswer> {
         let url = self.url(&["api", "v1", "decisions"]);
         self.call(Method::POST, url, Some(request)).await
     }

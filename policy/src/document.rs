@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 use crate::facts::Transport;
 use crate::node::{Node, Path};
 use crate::pattern::{AnchoredRegex, Glob, GlobKind};
+pub use mcpreg_api::policy::Effect;
 
 /// The only `apiVersion` this crate reads.
 pub const API_VERSION: &str = "mcpreg.dev/v1";
@@ -50,44 +51,6 @@ pub const MAX_DESCRIPTION_LEN: usize = 1000;
 
 /// Longest plain value (a group, user, client, allowlist, tag, issuer or key id).
 pub const MAX_VALUE_LEN: usize = 256;
-
-/// What a rule does when it decides: allow or deny.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Effect {
-    /// The subject may use the version.
-    Allow,
-    /// The subject may not use the version.
-    Deny,
-}
-
-impl Effect {
-    /// `allow` or `deny`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Effect::Allow => "allow",
-            Effect::Deny => "deny",
-        }
-    }
-}
-
-impl fmt::Display for Effect {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// A checked policy: rules in document order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -14,7 +14,9 @@
 use std::fmt;
 
 use mcpreg_api::Status;
-use serde::{Deserialize, Serialize};
+pub use mcpreg_api::policy::{
+    ConditionResult, Decision, DecisionReason, RuleEvaluation, RuleOutcome,
+};
 
 use crate::document::{
     Conditions, DenyCondition, Effect, Policy, Requirement, ResourceSelector, Rule, SignerSpec,
@@ -22,112 +24,6 @@ use crate::document::{
 };
 use crate::facts::{SignerFact, Subject, Transport, VersionFacts};
 use crate::pattern::Glob;
-
-/// The answer for one (subject, version): allow or deny, why, and every applicable rule with
-/// every condition checked.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Decision {
-    /// Allow or deny.
-    pub effect: Effect,
-    /// Why, as a stable code.
-    pub reason: DecisionReason,
-    /// Why, in one sentence for a person.
-    pub summary: String,
-    /// The rules that decided: the deny rules that matched, the allow rules that allowed, or,
-    /// for `requirements_not_met`, the allow rules that applied but fell short. Empty for
-    /// `no_rule_allows` and `version_deleted`.
-    pub deciding_rules: Vec<String>,
-    /// Every rule that applied to the subject and server, in policy order, with its conditions.
-    pub rules: Vec<RuleEvaluation>,
-}
-
-impl Decision {
-    /// Whether the subject may use the version.
-    pub fn is_allowed(&self) -> bool {
-        self.effect == Effect::Allow
-    }
-}
-
-/// Why a decision came out as it did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DecisionReason {
-    /// An allow rule applied and all its requirements held, and no deny rule matched.
-    Allowed,
-    /// A deny rule applied and all its conditions matched.
-    DeniedByRule,
-    /// The version is deleted; a deleted version is never allowed.
-    VersionDeleted,
-    /// Allow rules applied, but none had all its requirements hold.
-    RequirementsNotMet,
-    /// No allow rule applied to this subject and server (default deny).
-    NoRuleAllows,
-}
-
-impl DecisionReason {
-    /// The stable code: `allowed`, `denied_by_rule`, …
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DecisionReason::Allowed => "allowed",
-            DecisionReason::DeniedByRule => "denied_by_rule",
-            DecisionReason::VersionDeleted => "version_deleted",
-            DecisionReason::RequirementsNotMet => "requirements_not_met",
-            DecisionReason::NoRuleAllows => "no_rule_allows",
-        }
-    }
-}
-
-impl fmt::Display for DecisionReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// One rule that applied, and what came of its conditions.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct RuleEvaluation {
-    /// The rule's name.
-    pub rule: String,
-    /// Its effect.
-    pub effect: Effect,
-    /// The first of its subject selectors that matched (`group platform`, `anyone`).
-    pub matched_subject: String,
-    /// The first of its resource selectors that matched (`server com.acme/*`).
-    pub matched_resource: String,
-    /// What it came to.
-    pub outcome: RuleOutcome,
-    /// Every condition, in the order the rule states them.
-    pub conditions: Vec<ConditionResult>,
-}
-
-/// What an applicable rule came to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RuleOutcome {
-    /// An allow rule whose requirements all held.
-    Allows,
-    /// An allow rule with a requirement that did not hold.
-    RequirementsNotMet,
-    /// A deny rule whose conditions all matched.
-    Denies,
-    /// A deny rule with a condition that did not match.
-    ConditionsNotMatched,
-}
-
-/// One condition of a rule, checked.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ConditionResult {
-    /// The field that states it (`maxSeverity`, `severityAtLeast`, …).
-    pub condition: String,
-    /// Whether it held (for an allow rule: the requirement is met; for a deny rule: the
-    /// condition matches, which counts towards denying).
-    pub held: bool,
-    /// Why, in words: `highest finding severity high is above maxSeverity medium`.
-    pub detail: String,
-}
 
 /// One cell of a decision matrix.
 #[derive(Debug, Clone, PartialEq, Eq)]

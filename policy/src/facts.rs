@@ -4,135 +4,13 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
+pub use mcpreg_api::policy::Subject;
 use mcpreg_api::review::ReviewState;
 use mcpreg_api::scans::FindingSeverity;
 use mcpreg_api::{ServerName, Status, Version};
 use serde::{Deserialize, Serialize};
 
-/// Who asks: an authenticated user with their groups, the OAuth client or agent they ask
-/// through, or a named audience (an allowlist) when the registry computes what that audience may
-/// use. Any part may be absent; a rule's subject selector names the part it matches.
-#[derive(
-    Debug,
-    Clone,
-    Default,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
-#[serde(rename_all = "camelCase")]
-pub struct Subject {
-    /// The user (an email address or the identity provider's subject), matched exactly.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    /// The user's groups, matched exactly.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub groups: Vec<String>,
-    /// The OAuth client or agent id, matched exactly.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client: Option<String>,
-    /// The named audience, matched exactly.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allowlist: Option<String>,
-}
-
-impl Subject {
-    /// A named audience and nothing else: what an allowlist view is computed for.
-    pub fn allowlist(name: impl Into<String>) -> Self {
-        Self {
-            allowlist: Some(name.into()),
-            ..Self::default()
-        }
-    }
-
-    /// A user with their groups.
-    pub fn user(
-        user: impl Into<String>,
-        groups: impl IntoIterator<Item = impl Into<String>>,
-    ) -> Self {
-        Self {
-            user: Some(user.into()),
-            groups: groups.into_iter().map(Into::into).collect(),
-            ..Self::default()
-        }
-    }
-}
-
-impl fmt::Display for Subject {
-    /// `user alice@acme.com (groups platform, sre) via client vscode`, `allowlist engineering`,
-    /// or `anonymous`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut parts = Vec::new();
-        if let Some(user) = &self.user {
-            parts.push(format!("user {user}"));
-        }
-        if !self.groups.is_empty() {
-            parts.push(format!("(groups {})", self.groups.join(", ")));
-        }
-        if let Some(client) = &self.client {
-            parts.push(format!("via client {client}"));
-        }
-        if let Some(allowlist) = &self.allowlist {
-            parts.push(format!("allowlist {allowlist}"));
-        }
-        if parts.is_empty() {
-            f.write_str("anonymous")
-        } else {
-            f.write_str(&parts.join(" "))
-        }
-    }
-}
-
-/// How a client reaches a server.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Transport {
-    /// The client runs a package of server.json (`packages[]`) as a local process.
-    Stdio,
-    /// The client connects to a URL of server.json (`remotes[]`).
-    Remote,
-}
-
-impl Transport {
-    /// Both transports.
-    pub const ALL: [Transport; 2] = [Transport::Stdio, Transport::Remote];
-
-    /// `stdio` or `remote`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Transport::Stdio => "stdio",
-            Transport::Remote => "remote",
-        }
-    }
-
-    /// Parses one of the names [`Self::as_str`] gives.
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.as_str() == s)
-    }
-}
-
-impl fmt::Display for Transport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use mcpreg_api::allowlist::Transport;
 
 /// A verified signature's signer, as the registry stored it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]

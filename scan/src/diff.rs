@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::digest::Sha256Digest;
 use crate::manifest::ToolManifest;
+use mcpreg_api::digest::Sha256Digest;
 
 /// The difference between a pinned manifest and a live one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -249,7 +249,7 @@ fn content_digest(v: &Value, key: &str) -> Option<Sha256Digest> {
     if let Some(Value::Object(a)) = o.get_mut("annotations") {
         a.remove("title");
     }
-    Sha256Digest::of_json(&v).ok()
+    Some(Sha256Digest::of_json(&v))
 }
 
 fn item_changes(pinned: &[Value], live: &[Value], key: &str) -> ItemChanges {

@@ -4,62 +4,21 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// How bad a finding is. Ordered: `Critical > High > Medium > Low > Info`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// Informational; nothing to fix.
-    Info,
-    /// Worth a look.
-    Low,
-    /// Should be reviewed before approval.
-    Medium,
-    /// Should block approval unless explained.
-    High,
-    /// Blocks approval.
-    Critical,
-}
+/// How bad a finding is: the registry's one severity scale, ordered
+/// `Critical > High > Medium > Low > Info` by the enum, never by its text.
+pub use mcpreg_api::scans::FindingSeverity as Severity;
 
-impl Severity {
-    /// `critical`, `high`, `medium`, `low` or `info`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Critical => "critical",
-            Self::High => "high",
-            Self::Medium => "medium",
-            Self::Low => "low",
-            Self::Info => "info",
-        }
-    }
-
-    /// Parses a severity name, case-insensitively (`informational`, `moderate`, `warning` and
-    /// `error` are accepted too).
-    pub fn parse(s: &str) -> Option<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "critical" => Some(Self::Critical),
-            "high" | "error" => Some(Self::High),
-            "medium" | "moderate" | "warning" => Some(Self::Medium),
-            "low" | "note" => Some(Self::Low),
-            "info" | "informational" | "none" => Some(Self::Info),
-            _ => None,
-        }
-    }
-
-    /// The SARIF `level` for this severity: critical and high → `error`, medium → `warning`,
-    /// low → `note`, info → `none`.
-    pub fn sarif_level(self) -> &'static str {
-        match self {
-            Self::Critical | Self::High => "error",
-            Self::Medium => "warning",
-            Self::Low => "note",
-            Self::Info => "none",
-        }
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+/// Parses a severity as scanners write it, case-insensitively (`informational`, `moderate`,
+/// `warning`, `error` and `note` are accepted too). The registry's own fields take only the exact
+/// names ([`Severity::parse`]).
+pub fn parse_scanner_severity(s: &str) -> Option<Severity> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "critical" => Some(Severity::Critical),
+        "high" | "error" => Some(Severity::High),
+        "medium" | "moderate" | "warning" => Some(Severity::Medium),
+        "low" | "note" => Some(Severity::Low),
+        "info" | "informational" | "none" => Some(Severity::Info),
+        _ => None,
     }
 }
 
@@ -216,9 +175,9 @@ mod tests {
     #[test]
     fn severities_order_and_parse() {
         assert!(Severity::Critical > Severity::High && Severity::Low > Severity::Info);
-        assert_eq!(Severity::parse("HIGH"), Some(Severity::High));
-        assert_eq!(Severity::parse("SAFE"), None);
-        assert_eq!(Severity::Medium.sarif_level(), "warning");
+        assert_eq!(parse_scanner_severity("HIGH"), Some(Severity::High));
+        assert_eq!(parse_scanner_severity("warning"), Some(Severity::Medium));
+        assert_eq!(parse_scanner_severity("SAFE"), None);
     }
 
     #[test]

@@ -15,7 +15,6 @@
 
 pub mod cost;
 pub mod diff;
-pub mod digest;
 pub mod finding;
 pub mod ingest;
 pub mod manifest;
@@ -24,8 +23,8 @@ pub mod scanner;
 
 pub use cost::{ContextCost, estimate_context_cost};
 pub use diff::{ManifestDiff, diff};
-pub use digest::{Sha256Digest, canonical_json};
 pub use finding::{Finding, Location, Severity};
 pub use ingest::{IngestError, ReportFormat, ScanReport, Scanner, ingest};
 pub use manifest::{ManifestError, Pins, Tool, ToolManifest};
+pub use mcpreg_api::digest::{Sha256Digest, canonical_json};
 pub use scanner::{check_server_name, scan_manifest};

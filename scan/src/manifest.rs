@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::cost::ContextCost;
-use crate::digest::{Sha256Digest, canonical_json};
+use mcpreg_api::digest::{Sha256Digest, canonical_json};
 
 /// The version of the manifest format this crate writes.
 pub const MANIFEST_VERSION: u32 = 1;
@@ -307,7 +307,11 @@ struct PinnedContent<'a> {
 /// Canonical JSON of values that came from JSON: cannot fail (no non-finite numbers, string
 /// keys only).
 fn digest_of<T: Serialize + ?Sized>(value: &T) -> Sha256Digest {
-    Sha256Digest::of(&canonical_json(value).expect("values read from JSON have canonical JSON"))
+    Sha256Digest::of_json(&to_json(value))
+}
+
+fn to_json<T: Serialize + ?Sized>(value: &T) -> Value {
+    serde_json::to_value(value).expect("values read from JSON serialise back to JSON")
 }
 
 impl ToolManifest {
@@ -481,7 +485,7 @@ impl ToolManifest {
     /// The RFC 8785 canonical JSON of the whole manifest (pinned content and the rest), for
     /// storage.
     pub fn to_canonical_json(&self) -> Vec<u8> {
-        canonical_json(self).expect("values read from JSON have canonical JSON")
+        canonical_json(&to_json(self))
     }
 
     /// The pinned content as a JSON value (what `toolsPin` is the digest of).

@@ -95,7 +95,7 @@ fn run(report: &ScanReport) -> Value {
     let mut properties = Map::new();
     properties.insert("format".into(), json!(report.format.as_str()));
     if let Some(d) = &report.scanned_digest {
-        properties.insert("scannedDigest".into(), json!(d.as_str()));
+        properties.insert("scannedDigest".into(), json!(d.to_string()));
     }
     if let Some(s) = &report.subject {
         properties.insert("subject".into(), json!(s));
@@ -118,7 +118,7 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
         r.insert("ruleIndex".into(), json!(i));
     }
     r.insert("kind".into(), json!("fail"));
-    r.insert("level".into(), json!(f.severity.sarif_level()));
+    r.insert("level".into(), json!(sarif_level(f.severity)));
     r.insert("message".into(), json!({"text": f.message}));
     let pointer = |p: &Option<String>| p.clone().unwrap_or_default();
     let location = match &f.location {
@@ -195,4 +195,15 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
     properties.insert("security-severity".into(), json!(score));
     r.insert("properties".into(), Value::Object(properties));
     Value::Object(r)
+}
+
+/// The SARIF `level` for a severity: critical and high → `error`, medium → `warning`, low →
+/// `note`, info → `none`.
+fn sarif_level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low => "note",
+        Severity::Info => "none",
+    }
 }

@@ -40,18 +40,11 @@ pub struct CatalogVersion {
 impl CatalogVersion {
     /// The allowlist entry for this version.
     pub fn entry(&self) -> AllowlistEntry {
-        let mut transports = Vec::new();
-        if self.facts.transports.contains(&Transport::Stdio) {
-            transports.push(mcpreg_api::allowlist::Transport::Stdio);
-        }
-        if self.facts.transports.contains(&Transport::Remote) {
-            transports.push(mcpreg_api::allowlist::Transport::Remote);
-        }
         AllowlistEntry {
             name: self.facts.name.clone(),
             version: self.facts.version.clone(),
             status: self.facts.status,
-            transports,
+            transports: self.facts.transports.iter().copied().collect(),
             remotes: self.remotes.clone(),
             packages: self.packages.clone(),
             signers: self.signers.clone(),

@@ -18,7 +18,7 @@ use crate::db::audit;
 use crate::db::policies::{self as db, NewPolicy, PolicyRow};
 use crate::error::{ApiError, ApiResult};
 use crate::facts;
-use crate::routes::policies::{DecisionAnswer, DecisionRequest, DiffAnswer, DiffRequest};
+use mcpreg_api::policy::{DecisionAnswer, DecisionRequest, DiffAnswer, DiffRequest};
 
 /// The most subjects a diff request may name besides the allowlists.
 pub const MAX_DIFF_SUBJECTS: usize = 100;

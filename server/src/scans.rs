@@ -69,11 +69,8 @@ pub async fn store_report(
         (false, f) => f,
     };
     let notes = json!(report.notes);
-    let sha256 = mcpreg_scan::Sha256Digest::of(text.as_bytes());
-    let scanned_digest = report
-        .scanned_digest
-        .as_ref()
-        .map(|d| d.as_str().to_owned());
+    let sha256 = mcpreg_scan::Sha256Digest::of_bytes(text.as_bytes());
+    let scanned_digest = report.scanned_digest.as_ref().map(|d| d.to_string());
     let (id, _) = db::insert_report(
         &mut *tx,
         &db::NewReport {
@@ -87,7 +84,7 @@ pub async fn store_report(
             subject: report.subject.as_deref(),
             notes: &notes,
             report: text,
-            report_sha256: sha256.hex(),
+            report_sha256: &sha256.to_hex(),
             uploaded_by: actor,
         },
         i32::try_from(report.findings.len()).unwrap_or(i32::MAX),
@@ -199,7 +196,7 @@ pub async fn upload(
     let declared = match upload.scanned_digest.as_deref() {
         None => None,
         Some(d) => {
-            let digest = mcpreg_scan::Sha256Digest::parse(d).map_err(|e| {
+            let digest = mcpreg_scan::Sha256Digest::parse_prefixed(d).map_err(|e| {
                 ApiError::unprocessable(
                     "scanned_digest_invalid",
                     "scannedDigest is not a digest",
@@ -207,7 +204,7 @@ pub async fn upload(
                 )
             })?;
             let allowed = scannable_digests(pool, &v).await?;
-            if !allowed.iter().any(|a| a == digest.as_str()) {
+            if !allowed.iter().any(|a| *a == digest.to_string()) {
                 return Err(ApiError::unprocessable(
                     "scanned_digest_unknown",
                     format!(
@@ -250,7 +247,7 @@ pub async fn upload(
             "scannerVersion": report.scanner.version,
             "findings": report.findings.len(),
             "highestSeverity": mcpreg_scan::finding::max_severity(&report.findings).map(Severity::as_str),
-            "scannedDigest": report.scanned_digest.as_ref().map(|d| d.as_str()),
+            "scannedDigest": report.scanned_digest.as_ref().map(|d| d.to_string()),
         }),
     )
     .await?;
@@ -325,29 +322,25 @@ pub async fn list(pool: &PgPool, name: &ServerName, version: &str) -> ApiResult<
 /// Every report of a version as one SARIF 2.1.0 log (a run per report).
 pub async fn sarif(pool: &PgPool, name: &ServerName, version: &str) -> ApiResult<Value> {
     let scans = list(pool, name, version).await?;
-    let reports = scans
+    let reports: Vec<ScanReport> = scans
         .reports
         .into_iter()
         .map(|r| {
             let findings = r
                 .findings
                 .into_iter()
-                .map(|f| {
-                    Ok(Finding {
-                        rule: f.rule,
-                        severity: Severity::parse(f.severity.as_str()).ok_or_else(|| {
-                            anyhow::anyhow!("severity {} has no scanner severity", f.severity)
-                        })?,
-                        category: f.category,
-                        message: f.message,
-                        location: serde_json::from_value::<Location>(f.location)
-                            .unwrap_or(Location::Unspecified),
-                        evidence: f.evidence,
-                        suppressed: f.suppressed,
-                    })
+                .map(|f| Finding {
+                    rule: f.rule,
+                    severity: f.severity,
+                    category: f.category,
+                    message: f.message,
+                    location: serde_json::from_value::<Location>(f.location)
+                        .unwrap_or(Location::Unspecified),
+                    evidence: f.evidence,
+                    suppressed: f.suppressed,
                 })
-                .collect::<ApiResult<Vec<_>>>()?;
-            Ok(ScanReport {
+                .collect();
+            ScanReport {
                 format: ReportFormat::parse(&r.format).unwrap_or(ReportFormat::Sarif),
                 scanner: mcpreg_scan::Scanner {
                     name: r.scanner.name,
@@ -357,11 +350,11 @@ pub async fn sarif(pool: &PgPool, name: &ServerName, version: &str) -> ApiResult
                 subject: r.subject,
                 scanned_digest: r
                     .scanned_digest
-                    .and_then(|d| mcpreg_scan::Sha256Digest::parse(&d).ok()),
+                    .and_then(|d| mcpreg_scan::Sha256Digest::parse_prefixed(&d).ok()),
                 findings,
                 notes: r.notes,
-            })
+            }
         })
-        .collect::<ApiResult<Vec<_>>>()?;
+        .collect();
     Ok(mcpreg_scan::sarif::to_sarif_runs(&reports))
 }

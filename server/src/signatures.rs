@@ -12,7 +12,7 @@ use chrono::Utc;
 use mcpreg_api::ServerName;
 use mcpreg_api::problem::FieldIssue;
 use mcpreg_api::trust::{
-    CiClaims, LogEntry, NewSignature, PackageDigest, SignatureInfo, SignatureTarget, SignerKind,
+    LogEntry, NewSignature, PackageDigest, SignatureInfo, SignatureTarget, SignerKind,
     TrustedSigner, TrustedSignerKind, VersionTrust,
 };
 use mcpreg_trust::{
@@ -580,16 +580,7 @@ pub fn signature_info(row: SignatureRow) -> ApiResult<SignatureInfo> {
         } => {
             info.identity = Some(identity);
             info.issuer = Some(issuer);
-            info.ci = ci.map(|c| CiClaims {
-                repository: c.repository,
-                git_ref: c.git_ref,
-                source_sha: c.source_sha,
-                workflow: c.workflow,
-                build_signer: c.build_signer,
-                trigger: c.trigger,
-                runner_environment: c.runner_environment,
-                run_invocation: c.run_invocation,
-            });
+            info.ci = ci.map(|c| *c);
         }
         Signer::Key { key_id, algorithm } => {
             info.signer_kind = SignerKind::Key;

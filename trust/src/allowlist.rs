@@ -601,7 +601,7 @@ fn validate_document(doc: &AllowlistDocument) -> Result<(), AllowlistError> {
     for (i, e) in doc.entries.iter().enumerate() {
         for (j, p) in e.packages.iter().enumerate() {
             if let Some(d) = &p.digest {
-                Sha256Digest::parse(d).map_err(|err| {
+                Sha256Digest::parse_prefixed_or_hex(d).map_err(|err| {
                     malformed(
                         format!("$.signed.entries[{i}].packages[{j}].digest"),
                         err.to_string(),
@@ -610,7 +610,7 @@ fn validate_document(doc: &AllowlistDocument) -> Result<(), AllowlistError> {
             }
         }
         if let Some(pin) = &e.tools_pin {
-            Sha256Digest::parse(pin).map_err(|err| {
+            Sha256Digest::parse_prefixed_or_hex(pin).map_err(|err| {
                 malformed(format!("$.signed.entries[{i}].toolsPin"), err.to_string())
             })?;
         }

@@ -52,7 +52,8 @@ pub const KEY_SIGNATURE_MEDIA_TYPE: &str = "application/vnd.mcpreg.signature.v1+
 pub struct KeySignature {
     /// Always [`KEY_SIGNATURE_MEDIA_TYPE`].
     pub media_type: String,
-    /// The digest of the signed artifact.
+    /// The digest of the signed artifact; the bare hexadecimal form is read too.
+    #[serde(deserialize_with = "mcpreg_api::digest::prefixed_or_hex")]
     pub digest: Sha256Digest,
     /// The signer's key ID (see [`PublicKey::key_id`]); a lookup hint, not trusted.
     pub key_id: String,

@@ -31,8 +31,8 @@ pub use allowlist::{
 };
 pub use audit::{ChainedEvent, GENESIS, audit_event_hash};
 pub use digest::{
-    DigestError, PackageDigestError, Sha256Digest, canonical_json, package_digest,
-    server_json_digest,
+    DigestError, PackageDigestError, Sha256Digest, canonical_json, file_digest, package_digest,
+    reader_digest, server_json_digest,
 };
 pub use error::VerifyError;
 pub use keysig::{KEY_SIGNATURE_MEDIA_TYPE, KeySignature, SignError, SigningKey};

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+pub use mcpreg_api::trust::CiClaims;
 use serde::{Deserialize, Serialize};
 use sigstore_verify::types::bundle::VerificationMaterialContent;
 use sigstore_verify::types::{
@@ -52,6 +53,7 @@ pub enum Signer {
         /// The OIDC issuer that vouched for the identity.
         issuer: String,
         /// The CI build claims Fulcio recorded in the certificate, when there are any.
+        #[serde(serialize_with = "stored_ci_claims")]
         ci: Option<Box<CiClaims>>,
     },
     /// A trusted public key.
@@ -63,27 +65,27 @@ pub enum Signer {
     },
 }
 
-/// Build claims that Fulcio records in a certificate for CI signers (for GitHub Actions: the
-/// repository, ref, workflow, commit, trigger and runner). Each is a claim the CI's OIDC token
-/// made; only worth anything because the certificate verified.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CiClaims {
-    /// Source repository URI (`https://github.com/OWNER/REPO`).
-    pub repository: Option<String>,
-    /// Source repository ref (`refs/tags/v1.2.3`).
-    pub git_ref: Option<String>,
-    /// Source commit digest (the git SHA).
-    pub source_sha: Option<String>,
-    /// Build config URI: the workflow file at its ref.
-    pub workflow: Option<String>,
-    /// Build signer URI: the (possibly reusable) workflow that signed.
-    pub build_signer: Option<String>,
-    /// What triggered the build (`push`, `release`, …).
-    pub trigger: Option<String>,
-    /// `github-hosted` or `self-hosted`.
-    pub runner_environment: Option<String>,
-    /// The run's URI.
-    pub run_invocation: Option<String>,
+/// Writes CI claims as verified signatures have always been stored and printed (`mcpreg sigstore
+/// verify --output json`): snake_case keys, every claim present, absent ones `null`. The API
+/// form is camelCase without the absent ones; [`CiClaims`] reads both.
+fn stored_ci_claims<S: serde::Serializer>(
+    ci: &Option<Box<CiClaims>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap as _;
+    let Some(c) = ci else {
+        return serializer.serialize_none();
+    };
+    let mut map = serializer.serialize_map(Some(8))?;
+    map.serialize_entry("repository", &c.repository)?;
+    map.serialize_entry("git_ref", &c.git_ref)?;
+    map.serialize_entry("source_sha", &c.source_sha)?;
+    map.serialize_entry("workflow", &c.workflow)?;
+    map.serialize_entry("build_signer", &c.build_signer)?;
+    map.serialize_entry("trigger", &c.trigger)?;
+    map.serialize_entry("runner_environment", &c.runner_environment)?;
+    map.serialize_entry("run_invocation", &c.run_invocation)?;
+    map.end()
 }
 
 /// The transparency log entry a signature was logged under.
@@ -127,7 +129,8 @@ pub struct StatementSubject {
 pub struct VerifiedSignature {
     /// Who signed.
     pub signer: Signer,
-    /// The digest of the artifact the signature covers.
+    /// The digest of the artifact the signature covers; the bare hexadecimal form is read too.
+    #[serde(deserialize_with = "mcpreg_api::digest::prefixed_or_hex")]
     pub subject: Sha256Digest,
     /// The earliest verified signing time (Rekor integrated time or RFC 3161 timestamp); `None`
     /// for an mcpreg key signature, which carries no time.
@@ -509,4 +512,42 @@ fn digests_of(d: &sigstore_verify::types::Digest) -> BTreeMap<String, String> {
         map.insert("sha512".into(), h.to_hex());
     }
     map
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ci_claims_are_stored_snake_case_and_read_back_in_either_form() {
+        let signer = Signer::Certificate {
+            identity: "https://github.com/acme/weather/.github/workflows/release.yml@refs/tags/v1"
+                .into(),
+            issuer: "https://token.actions.githubusercontent.com".into(),
+            ci: Some(Box::new(CiClaims {
+                git_ref: Some("refs/tags/v1".into()),
+                runner_environment: Some("github-hosted".into()),
+                ..CiClaims::default()
+            })),
+        };
+        let stored = serde_json::to_value(&signer).unwrap();
+        assert_eq!(
+            stored["ci"],
+            serde_json::json!({
+                "repository": null, "git_ref": "refs/tags/v1", "source_sha": null,
+                "workflow": null, "build_signer": null, "trigger": null,
+                "runner_environment": "github-hosted", "run_invocation": null,
+            })
+        );
+        assert_eq!(serde_json::from_value::<Signer>(stored).unwrap(), signer);
+        let Signer::Certificate { ci: Some(ci), .. } = &signer else {
+            unreachable!()
+        };
+        let api = serde_json::to_value(ci).unwrap();
+        assert_eq!(
+            api,
+            serde_json::json!({"gitRef": "refs/tags/v1", "runnerEnvironment": "github-hosted"})
+        );
+        assert_eq!(serde_json::from_value::<CiClaims>(api).unwrap(), **ci);
+    }
 }

@@ -2,11 +2,12 @@
 
 use std::path::{Path, PathBuf};
 
-use mcpreg_api::policy::ApplyPolicyRequest;
-use mcpreg_api::{ServerName, Version};
+use mcpreg_api::policy::{
+    ApplyPolicyRequest, DecisionAnswer, DecisionRequest, DiffAnswer, DiffRequest, Effect,
+    RequestSubject, RuleOutcome,
+};
 use mcpreg_client::Client;
-use mcpreg_policy::{Decision, Effect, Policy, PolicyDiff, RuleOutcome, Subject};
-use serde::{Deserialize, Serialize};
+use mcpreg_policy::Policy;
 
 use super::{Rejected, split_name_version};
 use crate::exit;
@@ -48,44 +49,6 @@ pub enum PolicyCommand {
         #[arg(long)]
         client: Option<String>,
     },
-}
-
-/// The registry's answer to a diff (its `DiffAnswer`).
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct DiffAnswer {
-    current_version: Option<i64>,
-    current_digest: Option<String>,
-    proposed_digest: String,
-    #[serde(flatten)]
-    diff: PolicyDiff,
-}
-
-/// The body of `POST /api/v1/policy/diff`.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct DiffRequest<'a> {
-    source: &'a str,
-}
-
-/// The body of `POST /api/v1/decisions`.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct DecisionRequest<'a> {
-    subject: &'a Subject,
-    server: &'a str,
-    version: &'a str,
-}
-
-/// The registry's answer to a decision request (its `DecisionAnswer`).
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct DecisionAnswer {
-    policy_version: Option<i64>,
-    server: ServerName,
-    version: Version,
-    subject: Subject,
-    decision: Decision,
 }
 
 /// Reads a document and checks it here first, so that every problem is listed without a round
@@ -144,11 +107,12 @@ pub async fn run(client: &Client, out: Output, command: PolicyCommand) -> anyhow
         }
         PolicyCommand::Diff { file } => {
             let source = read_document(&file)?;
-            let answer: DiffAnswer = decode(
-                client
-                    .policy_diff(&serde_json::to_value(DiffRequest { source: &source })?)
-                    .await?,
-            )?;
+            let answer = client
+                .policy_diff(&DiffRequest {
+                    source,
+                    subjects: Vec::new(),
+                })
+                .await?;
             print_diff(out, &answer)?;
             Ok(exit::OK)
         }
@@ -160,18 +124,19 @@ pub async fn run(client: &Client, out: Output, command: PolicyCommand) -> anyhow
             client: oauth_client,
         } => {
             let (name, v) = split_name_version(&version);
-            let subject = Subject {
+            let subject = RequestSubject {
                 user,
                 groups,
                 client: oauth_client,
                 allowlist,
             };
-            let request = serde_json::to_value(DecisionRequest {
-                subject: &subject,
-                server: name,
-                version: v.unwrap_or("latest"),
-            })?;
-            let answer: DecisionAnswer = decode(client.decide(&request).await?)?;
+            let answer = client
+                .decide(&DecisionRequest {
+                    subject,
+                    server: name.to_owned(),
+                    version: v.unwrap_or("latest").to_owned(),
+                })
+                .await?;
             print_decision(out, &answer)?;
             Ok(if answer.decision.is_allowed() {
                 exit::OK
@@ -180,12 +145,6 @@ pub async fn run(client: &Client, out: Output, command: PolicyCommand) -> anyhow
             })
         }
     }
-}
-
-/// The registry's answer as this CLI's view of it.
-fn decode<T: serde::de::DeserializeOwned>(answer: serde_json::Value) -> anyhow::Result<T> {
-    serde_json::from_value(answer)
-        .map_err(|e| anyhow::anyhow!("the registry's answer is not what this CLI expects: {e}"))
 }
 
 fn print_diff(out: Output, answer: &DiffAnswer) -> anyhow::Result<()> {

@@ -66,7 +66,7 @@ fn local_signatures(args: &Args, subjects: &Subjects) -> anyhow::Result<Vec<NewS
     }
     let root = bundles::trust_root(args.trusted_root.as_deref())?;
     let raw = (args.file.as_os_str() != "-")
-        .then(|| mcpreg_trust::Sha256Digest::of_file(&args.file).ok())
+        .then(|| mcpreg_trust::file_digest(&args.file).ok())
         .flatten();
     args.bundles
         .iter()
@@ -107,7 +107,10 @@ pub async fn run(client: &Client, out: Output, args: Args) -> anyhow::Result<u8>
                 "{}: {} tools, tools pin {}",
                 path.display(),
                 manifest.tools.len(),
-                manifest.tools_pin.as_ref().map_or("?", |p| p.as_str())
+                manifest
+                    .tools_pin
+                    .as_ref()
+                    .map_or("?".into(), |p| p.to_string())
             );
             Some(read_json(path)?)
         }

@@ -6,7 +6,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use mcpreg_trust::{Sha256Digest, SigningKey, server_json_digest};
+use mcpreg_trust::{SigningKey, server_json_digest};
 
 use super::Rejected;
 use crate::exit;
@@ -44,7 +44,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             .map_err(|e| Rejected(format!("{} is not valid JSON: {e}", args.file.display())))?;
         server_json_digest(&value)
     } else {
-        Sha256Digest::of_file(&args.file)
+        mcpreg_trust::file_digest(&args.file)
             .with_context(|| format!("cannot read {}", args.file.display()))?
     };
     let signature = key.sign_digest(&digest)?.to_json();

@@ -110,7 +110,7 @@ fn digest_argument(arg: &str) -> Option<Sha256Digest> {
     if !arg.starts_with("sha256:") || Path::new(arg).exists() {
         return None;
     }
-    Sha256Digest::parse(arg).ok()
+    Sha256Digest::parse_prefixed(arg).ok()
 }
 
 fn read(path: &Path) -> anyhow::Result<Vec<u8>> {

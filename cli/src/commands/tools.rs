@@ -334,9 +334,7 @@ async fn capture_command(args: CaptureArgs) -> anyhow::Result<u8> {
                 manifest.tools.len(),
                 manifest
                     .tools_pin
-                    .as_ref()
-                    .map(|p| p.as_str())
-                    .unwrap_or("?")
+                    .map_or_else(|| "?".into(), |p| p.to_string())
             );
         }
         None => println!("{text}"),
@@ -389,7 +387,8 @@ async fn fetch_pinned(client: &Client, target: &str) -> anyhow::Result<ToolManif
         anyhow::anyhow!("the registry's manifest for {name}@{version} does not check out: {e}")
     })?;
     let stated = body.get("toolsPin").and_then(Value::as_str);
-    let computed = manifest.tools_pin.as_ref().map(|p| p.as_str());
+    let computed = manifest.tools_pin.map(|p| p.to_string());
+    let computed = computed.as_deref();
     if stated != computed {
         anyhow::bail!(
             "the registry states tools pin {} for {name}@{version}, but its manifest digests to {}",

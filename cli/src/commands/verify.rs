@@ -102,7 +102,7 @@ pub async fn run(client: &Client, out: Output, args: Args) -> anyhow::Result<u8>
                     .into());
                 }
             };
-            let digest = Sha256Digest::of_file(path)
+            let digest = mcpreg_trust::file_digest(path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
             Some((index, path.clone(), digest))
         }

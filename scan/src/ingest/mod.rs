@@ -15,8 +15,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::digest::Sha256Digest;
 use crate::finding::Finding;
+use mcpreg_api::digest::Sha256Digest;
 
 /// Which scanner format a report came in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -16,7 +16,7 @@ use jsonschema::Validator;
 use serde_json::{Map, Value};
 
 use super::{IngestError, PathIssue, ReportFormat, ScanReport, Scanner, json_path};
-use crate::finding::{Finding, Location, Severity, category_slug};
+use crate::finding::{Finding, Location, Severity, category_slug, parse_scanner_severity};
 
 /// The official SARIF 2.1.0 schema (OASIS errata 01), embedded.
 pub const SCHEMA: &str = include_str!("../../schemas/sarif-schema-2.1.0.json");
@@ -346,7 +346,7 @@ fn normalise(run: &Value, result: &Value) -> Option<Finding> {
     }
     let severity = own["severity"]
         .as_str()
-        .and_then(Severity::parse)
+        .and_then(parse_scanner_severity)
         .unwrap_or(severity);
     Some(Finding {
         rule: rule_id,

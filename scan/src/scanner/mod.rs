@@ -59,7 +59,7 @@ pub fn scan_manifest(manifest: &ToolManifest, known_server_names: &[&str]) -> Ve
 /// A report of the built-in scanner's findings, for storage or SARIF.
 pub fn report(
     findings: Vec<Finding>,
-    scanned_digest: Option<crate::digest::Sha256Digest>,
+    scanned_digest: Option<mcpreg_api::digest::Sha256Digest>,
 ) -> ScanReport {
     ScanReport {
         format: ReportFormat::Builtin,

@@ -3,105 +3,16 @@
 
 use axum::Json;
 use axum::extract::State;
-use mcpreg_api::policy::{AppliedPolicy, ApplyPolicyRequest, CurrentPolicy};
-use mcpreg_api::{ServerName, Version};
-use mcpreg_policy::{Decision, PolicyDiff, Subject};
-use serde::{Deserialize, Serialize};
+use mcpreg_api::policy::{
+    AppliedPolicy, ApplyPolicyRequest, CurrentPolicy, DecisionAnswer, DecisionRequest, DiffAnswer,
+    DiffRequest,
+};
 
 use crate::app::AppState;
 use crate::auth::{Caller, Permission, Reader};
 use crate::error::ApiResult;
 use crate::extract::JsonBody;
 use crate::policies;
-
-/// Who asks, as a request states it: the parts of `mcpreg_policy::Subject`, any of them absent.
-/// Unknown fields are refused, so that a misspelt part (`group` for `groups`) is not silently
-/// decided as an anonymous caller.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct RequestSubject {
-    /// The user (an email address or the identity provider's subject).
-    #[serde(default)]
-    pub user: Option<String>,
-    /// The user's groups.
-    #[serde(default)]
-    pub groups: Vec<String>,
-    /// The OAuth client or agent id.
-    #[serde(default)]
-    pub client: Option<String>,
-    /// A named audience (an allowlist).
-    #[serde(default)]
-    pub allowlist: Option<String>,
-}
-
-impl From<RequestSubject> for Subject {
-    fn from(s: RequestSubject) -> Self {
-        Subject {
-            user: s.user,
-            groups: s.groups,
-            client: s.client,
-            allowlist: s.allowlist,
-        }
-    }
-}
-
-/// `POST /api/v1/policy/diff`: a document to compare with the current policy.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct DiffRequest {
-    /// The proposed document, YAML or JSON text.
-    pub source: String,
-    /// Subjects to decide for besides every allowlist (at most 100), such as a user with their
-    /// groups.
-    #[serde(default)]
-    pub subjects: Vec<RequestSubject>,
-}
-
-/// What applying a document would change.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct DiffAnswer {
-    /// The current policy version; `null` when none was applied (everything is denied).
-    pub current_version: Option<i64>,
-    /// The current policy's digest; `null` when none was applied.
-    pub current_digest: Option<String>,
-    /// The proposed document's digest (`sha256:` of its canonical JSON); equal to
-    /// `currentDigest` when applying it would change nothing.
-    pub proposed_digest: String,
-    /// The decisions that would change.
-    #[serde(flatten)]
-    pub diff: PolicyDiff,
-}
-
-/// `POST /api/v1/decisions`: who asks for which version.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct DecisionRequest {
-    /// Who asks; absent or empty: an anonymous caller.
-    #[serde(default)]
-    pub subject: RequestSubject,
-    /// The server's full name, `namespace/name`.
-    pub server: String,
-    /// The version, or `latest`.
-    pub version: String,
-}
-
-/// The current policy's decision.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct DecisionAnswer {
-    /// The policy version that decided; `null` when none was applied (everything is denied).
-    pub policy_version: Option<i64>,
-    /// The server decided about.
-    pub server: ServerName,
-    /// The version decided about (`latest` resolved).
-    pub version: Version,
-    /// Who asked.
-    pub subject: Subject,
-    /// The decision with its reason, the deciding rules, and every condition of every applicable
-    /// rule with why it held or not.
-    pub decision: Decision,
-}
 
 /// The current policy: its version, digest, who applied it, the document as sent and as
 /// canonical JSON.
