@@ -7,6 +7,23 @@ use crate::NamespaceName;
 use crate::problem::FieldIssue;
 use crate::registry::Status;
 
+// `GET /healthz`, `GET /readyz`.
+/// A health answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Health {
+    /// `ok`.
+    pub status: String,
+}
+
+impl Health {
+    /// The only answer a healthy replica gives.
+    pub fn ok() -> Self {
+        Self {
+            status: "ok".to_owned(),
+        }
+    }
+}
+
 /// Longest status message accepted (the official limit).
 pub const MAX_STATUS_MESSAGE_LEN: usize = 500;
 

@@ -371,7 +371,7 @@ pub struct DecisionChange {
     pub summary: String,
 }
 
-/// Who asks, as a request states it: the parts of a [`Subject`], any of them absent.
+/// Who asks, as a request states it: the parts of `mcpreg_policy::Subject`, any of them absent.
 /// Unknown fields are refused, so that a misspelt part (`group` for `groups`) is not silently
 /// decided as an anonymous caller.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
@@ -469,6 +469,17 @@ pub struct DecisionAnswer {
     /// The decision with its reason, the deciding rules, and every condition of every applicable
     /// rule with why it held or not.
     pub decision: Decision,
+}
+
+// `GET|PUT /api/v1/servers/{serverName}/tags`: what a policy's resource selectors can name
+// (`resources: [{tag: …}]`).
+/// A server's tags.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServerTags {
+    /// Lower-case letters, digits and `-` (1–63 characters), at most 32; stored sorted and
+    /// without duplicates.
+    pub tags: Vec<String>,
 }
 
 #[cfg(test)]

@@ -7,6 +7,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::problem::FieldIssue;
+
 /// What a signature is over: the version's server.json (the SHA-256 of its RFC 8785 canonical
 /// form), or the artifact of one of its packages (the package's digest).
 ///
@@ -85,6 +87,83 @@ pub struct NewSignature {
     pub target: SignatureTarget,
 }
 
+impl NewSignature {
+    /// Reads one `{"bundle": {…}, "for": "…"}`, adding what is wrong to `issues` with `at` as
+    /// the location prefix (`signatures[0]`, or empty for a request body of its own). Every
+    /// problem is listed, not only the first, which is why this is not serde's derive.
+    pub fn from_json(item: Value, at: &str, issues: &mut Vec<FieldIssue>) -> Option<Self> {
+        let field = |name: &str| {
+            if at.is_empty() {
+                name.to_owned()
+            } else {
+                format!("{at}.{name}")
+            }
+        };
+        let Value::Object(mut object) = item else {
+            issues.push(FieldIssue::new(
+                if at.is_empty() { "body" } else { at },
+                "must be an object {\"bundle\": {…}, \"for\": \"server.json\" | \"package:<index>\"}",
+                "syntax",
+            ));
+            return None;
+        };
+        let before = issues.len();
+        for key in object.keys() {
+            if key != "bundle" && key != "for" {
+                issues.push(FieldIssue::new(
+                    field(key),
+                    "unknown field: a signature has `bundle` and `for`",
+                    "syntax",
+                ));
+            }
+        }
+        let target = match object.remove("for") {
+            Some(Value::String(s)) => match SignatureTarget::parse(&s) {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    issues.push(FieldIssue::new(field("for"), e.to_string(), "syntax"));
+                    None
+                }
+            },
+            Some(_) => {
+                issues.push(FieldIssue::new(
+                    field("for"),
+                    "must be a string: `server.json` or `package:<index>`",
+                    "syntax",
+                ));
+                None
+            }
+            None => {
+                issues.push(FieldIssue::new(
+                    field("for"),
+                    "is required: `server.json` or `package:<index>`",
+                    "syntax",
+                ));
+                None
+            }
+        };
+        let bundle = match object.remove("bundle") {
+            Some(b @ Value::Object(_)) => Some(b),
+            Some(_) => {
+                issues.push(FieldIssue::new(
+                    field("bundle"),
+                    "must be a JSON object: a sigstore bundle or an mcpreg key signature, not its text",
+                    "syntax",
+                ));
+                None
+            }
+            None => {
+                issues.push(FieldIssue::new(field("bundle"), "is required", "syntax"));
+                None
+            }
+        };
+        match (bundle, target) {
+            (Some(bundle), Some(target)) if issues.len() == before => Some(Self { bundle, target }),
+            _ => None,
+        }
+    }
+}
+
 /// `POST /api/v1/publish` with signatures: the server.json and the signatures to verify and store
 /// with it, in one transaction. (A bare server.json is accepted too.)
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -101,6 +180,66 @@ pub struct PublishRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub tools: Option<Value>,
+}
+
+impl PublishRequest {
+    /// Reads the body of `POST /api/v1/publish`: either a bare server.json, or `{"server":
+    /// <server.json>, "signatures": [...], "tools": {...}}` — recognised by a top-level `server`
+    /// object and no `name` (every server.json has a `name`). Every problem of the envelope is
+    /// listed with its place (`signatures[1].for`), not only the first.
+    pub fn from_body(body: Value) -> Result<Self, Vec<FieldIssue>> {
+        let is_envelope =
+            body.get("server").is_some_and(Value::is_object) && body.get("name").is_none();
+        let bare = |server| Self {
+            server,
+            signatures: Vec::new(),
+            tools: None,
+        };
+        let Value::Object(mut envelope) = body else {
+            return Ok(bare(body));
+        };
+        if !is_envelope {
+            return Ok(bare(Value::Object(envelope)));
+        }
+        let mut issues = Vec::new();
+        for key in envelope.keys() {
+            if key != "server" && key != "signatures" && key != "tools" {
+                issues.push(FieldIssue::new(
+                    key.clone(),
+                    "unknown field: a publish request has `server`, `signatures` and `tools`",
+                    "syntax",
+                ));
+            }
+        }
+        let server = envelope.remove("server").unwrap_or_default();
+        let tools = envelope.remove("tools").filter(|t| !t.is_null());
+        let signatures = match envelope.remove("signatures") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(items)) => items
+                .into_iter()
+                .enumerate()
+                .filter_map(|(i, item)| {
+                    NewSignature::from_json(item, &format!("signatures[{i}]"), &mut issues)
+                })
+                .collect(),
+            Some(_) => {
+                issues.push(FieldIssue::new(
+                    "signatures",
+                    "must be an array of {\"bundle\": {…}, \"for\": \"server.json\" | \"package:<index>\"}",
+                    "syntax",
+                ));
+                Vec::new()
+            }
+        };
+        if !issues.is_empty() {
+            return Err(issues);
+        }
+        Ok(Self {
+            server,
+            signatures,
+            tools,
+        })
+    }
 }
 
 /// One package of a version and the artifact digest it pins.
@@ -131,10 +270,9 @@ pub enum SignerKind {
 
 /// Build claims Fulcio recorded in a CI signer's certificate (for GitHub Actions: repository,
 /// ref, workflow, commit, trigger and runner).
-///
-/// Each is a claim the CI's OIDC token made, only worth anything because the certificate
-/// verified. The snake_case aliases read the form `mcpreg-trust` has always stored signatures in
-/// (`mcpreg_trust::Signer`).
+// Each is a claim the CI's OIDC token made, only worth anything because the certificate verified.
+// The snake_case aliases read the form `mcpreg-trust` has always stored verified signatures in
+// (`mcpreg_trust::Signer`). Not in the doc comment: it is the OpenAPI description.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CiClaims {

@@ -5,7 +5,7 @@ use mcpreg_api::access::{
     AuditPage, AuthSettings, Caller, CreatedToken, ExchangedToken, NewToken, NewTrustedPublisher,
     ProtectedResourceMetadata, TokenExchange, TokenList, TrustedPublisher, TrustedPublisherList,
 };
-use mcpreg_api::admin::{Namespace, NamespaceList, NewNamespace};
+use mcpreg_api::admin::{Health, Namespace, NamespaceList, NewNamespace};
 use mcpreg_api::trust::{NewTrustedSigner, TrustedSigner, TrustedSignerList};
 use reqwest::Method;
 
@@ -145,15 +145,13 @@ impl Client {
         self.get(url).await
     }
 
-    /// `GET /healthz`: whether the process serves requests (its body is not read).
-    pub async fn healthz(&self) -> crate::Result<()> {
-        self.call_no_content(Method::GET, self.url(&["healthz"]))
-            .await
+    /// `GET /healthz`: whether the process serves requests.
+    pub async fn healthz(&self) -> crate::Result<Health> {
+        self.get(self.url(&["healthz"])).await
     }
 
-    /// `GET /readyz`: whether the service reaches its database (its body is not read).
-    pub async fn readyz(&self) -> crate::Result<()> {
-        self.call_no_content(Method::GET, self.url(&["readyz"]))
-            .await
+    /// `GET /readyz`: whether the service reaches its database.
+    pub async fn readyz(&self) -> crate::Result<Health> {
+        self.get(self.url(&["readyz"])).await
     }
 }

@@ -151,7 +151,7 @@ impl Client {
         self.call(Method::GET, url, None::<&()>).await
     }
 
-    /// Sends a request whose successful answer has no body worth reading (204, a probe).
+    /// Sends a request whose successful answer has no body (204).
     pub(crate) async fn call_no_content(&self, method: Method, url: Url) -> crate::Result<()> {
         self.exchange(method, url, None::<&()>).await.map(|_| ())
     }

@@ -2,6 +2,7 @@
 //! the tool manifest, scan reports, tags.
 
 use mcpreg_api::admin::{StatusChange, StatusChangeResult, ValidationReport};
+use mcpreg_api::policy::ServerTags;
 use mcpreg_api::registry::ServerResponse;
 use mcpreg_api::scans::{NewScanReport, ScanReportInfo, VersionScans};
 use mcpreg_api::tools::VersionTools;
@@ -131,13 +132,17 @@ impl Client {
     }
 
     /// `GET /api/v1/servers/{serverName}/tags`.
-    pub async fn server_tags(&self, name: &str) -> crate::Result<Value> {
+    pub async fn server_tags(&self, name: &str) -> crate::Result<ServerTags> {
         let url = self.url(&["api", "v1", "servers", name, "tags"]);
         self.get(url).await
     }
 
     /// `PUT /api/v1/servers/{serverName}/tags`: replace a server's tags.
-    pub async fn set_server_tags(&self, name: &str, tags: &Value) -> crate::Result<Value> {
+    pub async fn set_server_tags(
+        &self,
+        name: &str,
+        tags: &ServerTags,
+    ) -> crate::Result<ServerTags> {
         let url = self.url(&["api", "v1", "servers", name, "tags"]);
         self.call(Method::PUT, url, Some(tags)).await
     }

@@ -1,6 +1,7 @@
 //! `mcpreg server list|show|versions`.
 
 use clap::Subcommand;
+use mcpreg_api::policy::ServerTags;
 use mcpreg_api::registry::ServerResponse;
 use mcpreg_client::{Client, ServerListQuery};
 
@@ -112,22 +113,18 @@ pub async fn run(client: &Client, out: Output, command: ServerCommand) -> anyhow
                 client.server_tags(&name).await?
             } else {
                 client
-                    .set_server_tags(&name, &serde_json::json!({ "tags": set }))
+                    .set_server_tags(&name, &ServerTags { tags: set })
                     .await?
             };
             match out {
                 Output::Json => output::json(&tags)?,
                 Output::Table => {
-                    let list: Vec<&str> = tags["tags"]
-                        .as_array()
-                        .map(|a| a.iter().filter_map(serde_json::Value::as_str).collect())
-                        .unwrap_or_default();
                     println!(
                         "{name}: {}",
-                        if list.is_empty() {
+                        if tags.tags.is_empty() {
                             "no tags".to_owned()
                         } else {
-                            list.join(", ")
+                            tags.tags.join(", ")
                         }
                     );
                 }

@@ -4,23 +4,15 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::extract::State;
-use serde::Serialize;
-use utoipa::ToSchema;
+use mcpreg_api::admin::Health;
 
 use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
 
-/// A health answer.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Health {
-    /// `ok`.
-    pub status: &'static str,
-}
-
 /// Liveness: the process serves requests. Does not touch the database.
 #[utoipa::path(get, path = "/healthz", tag = super::TAG_OPS, responses((status = 200, body = Health)))]
 pub async fn healthz() -> Json<Health> {
-    Json(Health { status: "ok" })
+    Json(Health::ok())
 }
 
 /// Readiness: the database answers within two seconds.
@@ -36,7 +28,7 @@ pub async fn healthz() -> Json<Health> {
 pub async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Health>> {
     let ping = sqlx::query_scalar::<_, i32>("select 1").fetch_one(&state.pool);
     match tokio::time::timeout(Duration::from_secs(2), ping).await {
-        Ok(Ok(_)) => Ok(Json(Health { status: "ok" })),
+        Ok(Ok(_)) => Ok(Json(Health::ok())),
         Ok(Err(e)) => Err(ApiError::Unavailable(e.to_string())),
         Err(_) => Err(ApiError::Unavailable("readiness check timed out".into())),
     }

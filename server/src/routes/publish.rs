@@ -6,12 +6,13 @@ use axum::http::StatusCode;
 use mcpreg_api::admin::ValidationReport;
 use mcpreg_api::registry::ServerResponse;
 use mcpreg_api::server_json;
+use mcpreg_api::trust::PublishRequest;
 use serde_json::Value;
 
 use crate::app::AppState;
 use crate::auth::{Caller, Permission};
 use crate::catalog;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::extract::JsonBody;
 use crate::{signatures, tools};
 
@@ -52,7 +53,13 @@ pub async fn publish(
     caller: Caller,
     JsonBody(body): JsonBody<Value>,
 ) -> ApiResult<(StatusCode, Json<ServerResponse>)> {
-    let body = signatures::split_publish_body(body)?;
+    let body = PublishRequest::from_body(body).map_err(|issues| {
+        ApiError::unprocessable(
+            "invalid_publish_request",
+            "the publish request is malformed; each problem is listed in `errors`",
+            issues,
+        )
+    })?;
     let valid = catalog::validate(body.server)?;
     caller.require(Permission::Publish(&valid.name))?;
     let subjects = signatures::Subjects::of(&valid.document)?;

@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use serde::{Deserialize, Serialize};
+use mcpreg_api::policy::ServerTags;
 use serde_json::json;
 
 use crate::app::AppState;
@@ -14,15 +14,6 @@ use crate::routes::status::parse_name;
 
 /// Most tags a server has.
 pub const MAX_TAGS: usize = 32;
-
-/// A server's tags.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ServerTags {
-    /// Lower-case letters, digits and `-` (1–63 characters), at most 32; stored sorted and
-    /// without duplicates.
-    pub tags: Vec<String>,
-}
 
 fn not_found(name: &str) -> ApiError {
     ApiError::not_found(

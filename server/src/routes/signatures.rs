@@ -83,7 +83,7 @@ pub async fn attach(
     let name = parse_name(&name)?;
     caller.require(Permission::Publish(&name))?;
     let mut issues = Vec::new();
-    let signature = signatures::parse_new_signature(body, "", &mut issues).ok_or_else(|| {
+    let signature = NewSignature::from_json(body, "", &mut issues).ok_or_else(|| {
         ApiError::unprocessable(
             "invalid_signature_request",
             "the request must be {\"bundle\": {…}, \"for\": \"server.json\" | \"package:<index>\"}; each problem is listed in `errors`",
