@@ -426,7 +426,7 @@ fn diff_against_a_registry_version() {
 
     // The registry's answer (`GET …/tools`): the manifest, its pin checked, then compared.
     let pinned = capture(&[], &everything_stdio());
-    let pin = pinned.tools_pin.clone().unwrap().to_string();
+    let pin = pinned.tools_pin.unwrap().to_string();
     let answer =
         |manifest: Value, pin: &str| json!({"manifest": manifest, "toolsPin": pin}).to_string();
     let (url, _) = stub_registry(

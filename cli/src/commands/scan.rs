@@ -32,7 +32,7 @@ pub fn run(out: Output, args: Args) -> anyhow::Result<u8> {
     let known: Vec<&str> = args.known_servers.iter().map(String::as_str).collect();
     let findings = scan_manifest(&manifest, &known);
     let worst = max_severity(&findings);
-    let report = scanner::report(findings, manifest.tools_pin.clone());
+    let report = scanner::report(findings, manifest.tools_pin);
     match out {
         Output::Json => output::json(&report)?,
         Output::Table => output::json(&sarif::to_sarif(&report))?,
