@@ -2,8 +2,8 @@
 //! wire types of `mcpreg-api`, so that a change of the server's contract that the client does
 //! not follow is a compile error rather than a `body["x"]` that is silently `null`.
 //!
-//! The CLI is built on it; tests that are not about the raw wire use it too. Every registry URL
-//! is built here, with each path segment percent-encoded (a server name's `/` travels as `%2F`,
+//! The CLI is built on it, and the integration tests that are not about the raw wire are meant
+//! to be. Every registry URL is built here, with each path segment percent-encoded (a server name's `/` travels as `%2F`,
 //! as the official registry API expects).
 
 #![forbid(unsafe_code)]
