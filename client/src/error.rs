@@ -1,6 +1,7 @@
 //! What can go wrong talking to the registry, as a type a caller can match on.
 
 use mcpreg_api::Problem;
+use mcpreg_api::problem::ProblemCode;
 use reqwest::{StatusCode, Url};
 
 /// A request the registry answered with an error.
@@ -22,7 +23,7 @@ impl ApiFailure {
         let problem = serde_json::from_slice::<Problem>(bytes).unwrap_or_else(|_| {
             Problem::new(
                 status.as_u16(),
-                "http_error",
+                ProblemCode::HttpError,
                 status.canonical_reason().unwrap_or("Error"),
                 String::from_utf8_lossy(bytes)
                     .chars()
@@ -123,13 +124,14 @@ mod tests {
     fn a_problem_document_is_decoded_as_sent() {
         let body = serde_json::to_vec(&Problem::new(
             409,
-            "version_exists",
+            ProblemCode::VersionExists,
             "Conflict",
             "com.acme/x 1.0.0 is already published",
         ))
         .expect("serialisable");
         let f = ApiFailure::decode(StatusCode::CONFLICT, url(), &body);
         assert_eq!(f.problem.code, "version_exists");
+        assert!(ProblemCode::VersionExists == f.problem.code.as_str());
         assert_eq!(f.problem.detail, "com.acme/x 1.0.0 is already published");
         assert_eq!(f.status, StatusCode::CONFLICT);
     }

@@ -12,6 +12,7 @@
 //! Views are computed once per catalog generation per replica (see [`ViewCache`]): any catalog,
 //! review or policy change notifies every replica, which drops them.
 
+use mcpreg_api::problem::ProblemCode;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -161,7 +162,7 @@ pub async fn create(
     }
     if !issues.is_empty() {
         return Err(ApiError::unprocessable(
-            "invalid_allowlist",
+            ProblemCode::InvalidAllowlist,
             "the allowlist is invalid; each problem is listed in `errors`",
             issues,
         ));
@@ -178,7 +179,7 @@ pub async fn create(
     .await?
     .ok_or_else(|| {
         ApiError::conflict(
-            "allowlist_exists",
+            ProblemCode::AllowlistExists,
             format!("an allowlist named `{}` exists", new.name),
         )
     })?;
@@ -218,7 +219,7 @@ pub async fn authorize(
 ) -> ApiResult<AllowlistRow> {
     let row = row(state, name).await?.ok_or_else(|| {
         ApiError::not_found(
-            "allowlist_not_found",
+            ProblemCode::AllowlistNotFound,
             format!(
                 "no allowlist named `{}`",
                 name.chars().take(63).collect::<String>()
@@ -233,7 +234,7 @@ pub async fn authorize(
             Some(caller) => caller.require(Permission::Read)?,
             None => {
                 return Err(ApiError::unauthorized(
-                    "credentials_required",
+                    ProblemCode::CredentialsRequired,
                     format!("allowlist `{name}` is readable with credentials only"),
                 ));
             }
@@ -475,7 +476,7 @@ pub async fn document(state: &AppState, name: &str, registry: &str) -> ApiResult
         return Err(ApiError::Client(
             Box::new(mcpreg_api::Problem::new(
                 503,
-                "signing_key_missing",
+                ProblemCode::SigningKeyMissing,
                 "Service Unavailable",
                 "this registry has no allowlist signing key configured (--signing-key), so it serves no signed allowlists",
             )),
@@ -566,7 +567,7 @@ pub async fn keyset(state: &AppState) -> ApiResult<(String, i64)> {
         ApiError::Client(
             Box::new(mcpreg_api::Problem::new(
                 503,
-                "signing_key_missing",
+                ProblemCode::SigningKeyMissing,
                 "Service Unavailable",
                 "this registry has no allowlist signing key configured (--signing-key)",
             )),

@@ -1,6 +1,7 @@
 //! Publishing and curating versions: the rules that span several statements, each run in one
 //! transaction so that a client sees success only after everything is committed.
 
+use mcpreg_api::problem::ProblemCode;
 use std::cmp::Ordering;
 
 use chrono::Utc;
@@ -22,7 +23,7 @@ pub fn validate(document: Value) -> ApiResult<ValidServerJson> {
     server_json::validate(document).map_err(|errors| {
         let n = errors.len();
         ApiError::unprocessable(
-            "invalid_server_json",
+            ProblemCode::InvalidServerJson,
             format!(
                 "server.json is invalid: {n} problem{} found; each is listed in `errors` with its path",
                 if n == 1 { "" } else { "s" }
@@ -55,7 +56,7 @@ pub async fn publish(
     match namespaces::find_case_insensitive(&mut *tx, namespace.as_str()).await? {
         Some(existing) if existing != namespace.as_str() => {
             return Err(ApiError::conflict(
-                "name_conflict",
+                ProblemCode::NameConflict,
                 format!(
                     "namespace `{namespace}` differs only in case from the existing namespace `{existing}`"
                 ),
@@ -79,7 +80,7 @@ pub async fn publish(
                     .unwrap_or_default();
                 if existing != namespace.as_str() {
                     return Err(ApiError::conflict(
-                        "name_conflict",
+                        ProblemCode::NameConflict,
                         format!(
                             "namespace `{namespace}` differs only in case from the existing namespace `{existing}`"
                         ),
@@ -101,7 +102,7 @@ pub async fn publish(
     };
     if server.name != name {
         return Err(ApiError::conflict(
-            "name_conflict",
+            ProblemCode::NameConflict,
             format!(
                 "server name `{name}` differs only in case from the existing server `{}`",
                 server.name
@@ -192,7 +193,7 @@ pub async fn publish(
 
 fn version_exists(name: &ServerName, version: &Version) -> ApiError {
     ApiError::conflict(
-        "version_exists",
+        ProblemCode::VersionExists,
         format!(
             "{name} version {version} is already published; versions are immutable, publish a new version"
         ),
@@ -238,7 +239,7 @@ pub async fn change_status(
         .filter(|s| s.name == name.as_str())
         .ok_or_else(|| {
             ApiError::not_found(
-                "server_not_found",
+                ProblemCode::ServerNotFound,
                 format!("server {name} is not in the registry"),
             )
         })?;
@@ -247,7 +248,7 @@ pub async fn change_status(
         && !facts.iter().any(|f| f.version == v)
     {
         return Err(ApiError::not_found(
-            "version_not_found",
+            ProblemCode::VersionNotFound,
             format!("server {name} has no version {v}"),
         ));
     }

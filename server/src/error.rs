@@ -2,7 +2,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use mcpreg_api::problem::{FieldIssue, PROBLEM_JSON, Problem};
+use mcpreg_api::problem::{FieldIssue, PROBLEM_JSON, Problem, ProblemCode};
 
 /// Every way a request can fail. Expected failures carry what the client needs to fix them;
 /// unexpected ones ([`ApiError::Internal`]) are logged once and answered with an opaque 500.
@@ -23,7 +23,7 @@ pub enum ApiError {
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
-    fn client(status: StatusCode, code: &str, detail: impl Into<String>) -> Self {
+    fn client(status: StatusCode, code: ProblemCode, detail: impl Into<String>) -> Self {
         let title = status.canonical_reason().unwrap_or("Error");
         ApiError::Client(
             Box::new(Problem::new(status.as_u16(), code, title, detail)),
@@ -32,24 +32,28 @@ impl ApiError {
     }
 
     /// 400: the request is malformed.
-    pub fn bad_request(code: &str, detail: impl Into<String>) -> Self {
+    pub fn bad_request(code: ProblemCode, detail: impl Into<String>) -> Self {
         Self::client(StatusCode::BAD_REQUEST, code, detail)
     }
 
     /// 400 with the location of each problem.
     pub fn invalid_parameters(detail: impl Into<String>, errors: Vec<FieldIssue>) -> Self {
-        Self::bad_request("invalid_parameter", detail).with_errors(errors)
+        Self::bad_request(ProblemCode::InvalidParameter, detail).with_errors(errors)
     }
 
     /// 422: the request is well-formed but its content breaks the rules.
-    pub fn unprocessable(code: &str, detail: impl Into<String>, errors: Vec<FieldIssue>) -> Self {
+    pub fn unprocessable(
+        code: ProblemCode,
+        detail: impl Into<String>,
+        errors: Vec<FieldIssue>,
+    ) -> Self {
         Self::client(StatusCode::UNPROCESSABLE_ENTITY, code, detail).with_errors(errors)
     }
 
     /// 404 `version_not_found`: the server has no such version.
     pub fn version_not_found(name: &mcpreg_api::ServerName, version: &str) -> Self {
         Self::not_found(
-            "version_not_found",
+            ProblemCode::VersionNotFound,
             format!(
                 "server {name} has no version {}",
                 version.chars().take(100).collect::<String>()
@@ -74,19 +78,19 @@ impl ApiError {
     }
 
     /// 404.
-    pub fn not_found(code: &str, detail: impl Into<String>) -> Self {
+    pub fn not_found(code: ProblemCode, detail: impl Into<String>) -> Self {
         Self::client(StatusCode::NOT_FOUND, code, detail)
     }
 
     /// 409: the request conflicts with what the registry holds.
-    pub fn conflict(code: &str, detail: impl Into<String>) -> Self {
+    pub fn conflict(code: ProblemCode, detail: impl Into<String>) -> Self {
         Self::client(StatusCode::CONFLICT, code, detail)
     }
 
     /// 401 with a `WWW-Authenticate` challenge naming what failed (RFC 6750).
-    pub fn unauthorized(code: &str, detail: impl Into<String>) -> Self {
+    pub fn unauthorized(code: ProblemCode, detail: impl Into<String>) -> Self {
         let detail = detail.into();
-        let challenge = if code == "missing_credentials" {
+        let challenge = if code == ProblemCode::MissingCredentials {
             "Bearer realm=\"mcpreg\"".to_owned()
         } else {
             format!(
@@ -111,7 +115,12 @@ impl ApiError {
 
     /// 403 naming the permission that is missing.
     pub fn forbidden(detail: impl Into<String>) -> Self {
-        Self::client(StatusCode::FORBIDDEN, "forbidden", detail)
+        Self::client(StatusCode::FORBIDDEN, ProblemCode::Forbidden, detail)
+    }
+
+    /// 403 with a code of its own: which check of trusted publishing failed.
+    pub fn forbidden_because(code: ProblemCode, detail: impl Into<String>) -> Self {
+        Self::client(StatusCode::FORBIDDEN, code, detail)
     }
 
     /// Attaches the list of problems to a client error.
@@ -162,7 +171,7 @@ impl IntoResponse for ApiError {
                 let mut response = problem_response(
                     &Problem::new(
                         503,
-                        "unavailable",
+                        ProblemCode::Unavailable,
                         "Service Unavailable",
                         "a service the registry depends on (its database or an identity provider) is busy or unreachable; retry shortly",
                     ),
@@ -178,7 +187,7 @@ impl IntoResponse for ApiError {
                 problem_response(
                     &Problem::new(
                         500,
-                        "internal",
+                        ProblemCode::Internal,
                         "Internal Server Error",
                         "the registry failed unexpectedly; the error was logged",
                     ),

@@ -4,6 +4,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::header::CONTENT_TYPE;
 use mcpreg_api::problem::FieldIssue;
+use mcpreg_api::problem::ProblemCode;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
@@ -28,7 +29,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             return Err(crate::error::ApiError::Client(
                 Box::new(mcpreg_api::Problem::new(
                     415,
-                    "unsupported_media_type",
+                    ProblemCode::UnsupportedMediaType,
                     "Unsupported Media Type",
                     format!(
                         "the body must be JSON with `Content-Type: application/json`{}",
@@ -51,14 +52,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
                 ApiError::Client(
                     Box::new(mcpreg_api::Problem::new(
                         413,
-                        "payload_too_large",
+                        ProblemCode::PayloadTooLarge,
                         "Content Too Large",
                         "the request body is larger than this registry accepts",
                     )),
                     None,
                 )
             } else {
-                ApiError::bad_request("unreadable_body", rejection.body_text())
+                ApiError::bad_request(ProblemCode::UnreadableBody, rejection.body_text())
             }
         })?;
         parse_json(&bytes).map(JsonBody)
@@ -73,9 +74,12 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 fn malformed(e: &serde_json::Error) -> ApiError {
     use serde_json::error::Category;
     let (code, what) = match e.classify() {
-        Category::Data => ("invalid_body", "the body does not have the expected shape"),
-        Category::Eof => ("malformed_json", "the body is not complete JSON"),
-        _ => ("malformed_json", "the body is not valid JSON"),
+        Category::Data => (
+            ProblemCode::InvalidBody,
+            "the body does not have the expected shape",
+        ),
+        Category::Eof => (ProblemCode::MalformedJson, "the body is not complete JSON"),
+        _ => (ProblemCode::MalformedJson, "the body is not valid JSON"),
     };
     ApiError::bad_request(code, format!("{what}: {e}")).with_errors(vec![FieldIssue::new(
         format!("body (line {}, column {})", e.line(), e.column()),

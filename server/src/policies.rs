@@ -4,6 +4,7 @@
 //! The engine is `mcpreg_policy` (pure); this module reads the facts and the current policy from
 //! the database and calls in. With no policy applied, nothing is allowed.
 
+use mcpreg_api::problem::ProblemCode;
 use std::sync::{Arc, Mutex};
 
 use mcpreg_api::policy::{AppliedPolicy, CurrentPolicy, PolicyFormat};
@@ -51,7 +52,7 @@ pub fn invalid_policy(error: &PolicyError) -> ApiError {
         1 => "the document is not a valid policy: 1 problem, listed in `errors`".to_owned(),
         n => format!("the document is not a valid policy: {n} problems, each listed in `errors`"),
     };
-    ApiError::unprocessable("invalid_policy", detail, issues)
+    ApiError::unprocessable(ProblemCode::InvalidPolicy, detail, issues)
 }
 
 /// Parses a document off the async threads (a large document with many patterns takes a while).
@@ -113,7 +114,7 @@ pub async fn current_policy(pool: &PgPool) -> ApiResult<Option<(PolicyRow, Arc<P
 pub async fn current(pool: &PgPool) -> ApiResult<CurrentPolicy> {
     let (row, policy) = current_policy(pool).await?.ok_or_else(|| {
         ApiError::not_found(
-            "no_policy",
+            ProblemCode::NoPolicy,
             "no policy has been applied, so nothing is allowed: apply one with `mcpreg policy apply -f FILE`",
         )
     })?;
@@ -208,7 +209,7 @@ pub async fn diff(
 ) -> ApiResult<DiffAnswer> {
     if request.subjects.len() > MAX_DIFF_SUBJECTS {
         return Err(ApiError::unprocessable(
-            "invalid_diff_request",
+            ProblemCode::InvalidDiffRequest,
             format!(
                 "{} subjects given, at most {MAX_DIFF_SUBJECTS} are allowed (the allowlists are included without naming them)",
                 request.subjects.len()
@@ -256,7 +257,7 @@ pub async fn diff(
 
 fn invalid_decision_request(location: &str, message: String) -> ApiError {
     ApiError::unprocessable(
-        "invalid_decision_request",
+        ProblemCode::InvalidDecisionRequest,
         format!("`{location}`: {message}"),
         vec![FieldIssue::new(location, message, "semantic")],
     )
@@ -279,7 +280,7 @@ pub async fn decide(
         .await?
         .ok_or_else(|| {
             ApiError::not_found(
-                "version_not_found",
+                ProblemCode::VersionNotFound,
                 format!("server {name} has no version {}", request.version),
             )
         })?;

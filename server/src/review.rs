@@ -10,6 +10,7 @@
 //!   gate overridden with a reason, which is recorded with the decision and in the audit trail;
 //! - rejecting and revoking need a reason; both are final for the version.
 
+use mcpreg_api::problem::ProblemCode;
 use std::collections::BTreeMap;
 
 use chrono::{Duration, Utc};
@@ -231,7 +232,7 @@ pub async fn list(
     })
 }
 
-fn invalid(code: &str, detail: String, location: &str, message: &str) -> ApiError {
+fn invalid(code: ProblemCode, detail: String, location: &str, message: &str) -> ApiError {
     ApiError::unprocessable(
         code,
         detail,
@@ -251,7 +252,7 @@ fn state_conflict(action: ReviewAction, state: ReviewState, label: &str) -> ApiE
         _ => format!("it is {state}"),
     };
     ApiError::conflict(
-        "review_state_conflict",
+        ProblemCode::ReviewStateConflict,
         format!("cannot {} {label}: {why}", action.as_str()),
     )
 }
@@ -276,7 +277,7 @@ pub async fn decide(
         && r.chars().count() > MAX_REASON_CHARS
     {
         return Err(invalid(
-            "invalid_review",
+            ProblemCode::InvalidReview,
             "the reason is too long".into(),
             "reason",
             &format!("at most {MAX_REASON_CHARS} characters"),
@@ -284,7 +285,7 @@ pub async fn decide(
     }
     if request.action != ReviewAction::Approve && reason.is_none() {
         return Err(invalid(
-            "reason_required",
+            ProblemCode::ReasonRequired,
             format!("a reason is required to {}", request.action.as_str()),
             "reason",
             "is required",
@@ -295,7 +296,7 @@ pub async fn decide(
         let location = format!("overrides.{gate}");
         if request.action != ReviewAction::Approve {
             return Err(invalid(
-                "invalid_review",
+                ProblemCode::InvalidReview,
                 "only an approval overrides gates".into(),
                 &location,
                 "overrides are only for approve",
@@ -303,7 +304,7 @@ pub async fn decide(
         }
         let Some(g) = Gate::parse(gate) else {
             return Err(invalid(
-                "invalid_review",
+                ProblemCode::InvalidReview,
                 format!(
                     "unknown gate `{}`",
                     gate.chars().take(50).collect::<String>()
@@ -315,7 +316,7 @@ pub async fn decide(
         let why = why.trim();
         if why.is_empty() || why.chars().count() > MAX_REASON_CHARS {
             return Err(invalid(
-                "invalid_review",
+                ProblemCode::InvalidReview,
                 format!("overriding the {gate} gate needs a reason"),
                 &location,
                 &format!("a reason of 1 to {MAX_REASON_CHARS} characters is required"),
@@ -345,7 +346,7 @@ pub async fn decide(
             }
             if v.status == "deleted" {
                 return Err(ApiError::conflict(
-                    "review_state_conflict",
+                    ProblemCode::ReviewStateConflict,
                     format!("cannot approve {label}: it is deleted"),
                 ));
             }
@@ -356,7 +357,7 @@ pub async fn decide(
             }
             if counting.iter().any(|d| d.actor == actor) {
                 return Err(ApiError::conflict(
-                    "already_approved",
+                    ProblemCode::AlreadyApproved,
                     format!(
                         "{actor} has approved {label} already; it needs {} approval(s) by different reviewers",
                         config.approvals
@@ -389,7 +390,7 @@ pub async fn decide(
             if !issues.is_empty() {
                 let failed = issues.len();
                 return Err(ApiError::unprocessable(
-                    "review_gate_failed",
+                    ProblemCode::ReviewGateFailed,
                     format!(
                         "{label} cannot be approved: {failed} gate problem(s); each is listed in `errors`"
                     ),

@@ -1,5 +1,6 @@
 //! Every route of the service, its middleware, and its OpenAPI document.
 
+use mcpreg_api::problem::ProblemCode;
 use std::time::Duration;
 
 use axum::Router;
@@ -136,6 +137,8 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(allowlists::list_versions))
         .routes(routes!(allowlists::get_version))
         .split_for_parts();
+    let mut openapi = openapi;
+    utoipa::Modify::modify(&mcpreg_api::problem::ProblemResponses, &mut openapi);
     // `/v0` serves the same handlers; documenting it twice would duplicate operation ids.
     let v0 = Router::new()
         .route("/servers", get(official::list_servers))
@@ -204,7 +207,7 @@ pub fn router(state: AppState, limits: Limits) -> Router {
 
 async fn unknown_route(method: Method, uri: axum::http::Uri) -> ApiError {
     ApiError::not_found(
-        "route_not_found",
+        ProblemCode::RouteNotFound,
         format!(
             "no route for {method} {}; the API is described at /docs and /openapi.json",
             uri.path()
@@ -217,7 +220,7 @@ fn panic_to_problem(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     problem_response(
         &Problem::new(
             500,
-            "internal",
+            ProblemCode::Internal,
             "Internal Server Error",
             "the registry failed unexpectedly; the error was logged",
         ),
@@ -247,26 +250,26 @@ async fn plain_errors_to_problems(req: Request, next: Next) -> Response {
         .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
         .unwrap_or_default();
     let (code, default_detail) = match status {
-        StatusCode::BAD_REQUEST => ("bad_request", "the request is malformed"),
-        StatusCode::NOT_FOUND => ("not_found", "not found"),
+        StatusCode::BAD_REQUEST => (ProblemCode::BadRequest, "the request is malformed"),
+        StatusCode::NOT_FOUND => (ProblemCode::NotFound, "not found"),
         StatusCode::METHOD_NOT_ALLOWED => (
-            "method_not_allowed",
+            ProblemCode::MethodNotAllowed,
             "this method is not allowed on this route; see the Allow header",
         ),
         StatusCode::PAYLOAD_TOO_LARGE => (
-            "payload_too_large",
+            ProblemCode::PayloadTooLarge,
             "the request body is larger than this registry accepts",
         ),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => (
-            "unsupported_media_type",
+            ProblemCode::UnsupportedMediaType,
             "the body's media type is not accepted",
         ),
         StatusCode::SERVICE_UNAVAILABLE => (
-            "unavailable",
+            ProblemCode::Unavailable,
             "the request took too long or the registry is busy; retry shortly",
         ),
-        s if s.is_server_error() => ("internal", "the registry failed unexpectedly"),
-        _ => ("client_error", "the request was refused"),
+        s if s.is_server_error() => (ProblemCode::Internal, "the registry failed unexpectedly"),
+        _ => (ProblemCode::ClientError, "the request was refused"),
     };
     // Server-side text is never passed on: it may describe internals.
     let detail = if text.is_empty() || status.is_server_error() {

@@ -5,6 +5,7 @@
 
 use mcpreg_api::ServerName;
 use mcpreg_api::problem::FieldIssue;
+use mcpreg_api::problem::ProblemCode;
 use mcpreg_api::scans::{
     FindingSeverity, NewScanReport, ScanFinding, ScanReportInfo, ScannerInfo, VersionScans,
 };
@@ -93,7 +94,7 @@ pub async fn store_report(
     .map_err(|e| {
         if dbmod::is_unique_violation(&e, db::REPORT_KEY) {
             ApiError::conflict(
-                "scan_report_exists",
+                ProblemCode::ScanReportExists,
                 "this report is already stored with this version; reports are append-only",
             )
         } else {
@@ -157,9 +158,9 @@ fn ingest_error(e: &IngestError) -> ApiError {
         )],
     };
     let code = match e {
-        IngestError::UnknownFormat { .. } => "scan_report_unknown_format",
-        IngestError::UnsupportedSarifVersion { .. } => "scan_report_unsupported_version",
-        _ => "scan_report_invalid",
+        IngestError::UnknownFormat { .. } => ProblemCode::ScanReportUnknownFormat,
+        IngestError::UnsupportedSarifVersion { .. } => ProblemCode::ScanReportUnsupportedVersion,
+        _ => ProblemCode::ScanReportInvalid,
     };
     ApiError::unprocessable(code, format!("the scan report was refused: {e}"), issues)
 }
@@ -178,7 +179,7 @@ pub async fn upload(
         Some(f) => match ReportFormat::parse(f) {
             Some(ReportFormat::Builtin) | None => {
                 return Err(ApiError::unprocessable(
-                    "scan_report_unknown_format",
+                    ProblemCode::ScanReportUnknownFormat,
                     format!(
                         "unknown report format `{}`",
                         f.chars().take(50).collect::<String>()
@@ -198,7 +199,7 @@ pub async fn upload(
         Some(d) => {
             let digest = mcpreg_scan::Sha256Digest::parse_prefixed(d).map_err(|e| {
                 ApiError::unprocessable(
-                    "scanned_digest_invalid",
+                    ProblemCode::ScannedDigestInvalid,
                     "scannedDigest is not a digest",
                     vec![FieldIssue::new("scannedDigest", e.to_string(), "parameter")],
                 )
@@ -206,7 +207,7 @@ pub async fn upload(
             let allowed = scannable_digests(pool, &v).await?;
             if !allowed.iter().any(|a| *a == digest.to_string()) {
                 return Err(ApiError::unprocessable(
-                    "scanned_digest_unknown",
+                    ProblemCode::ScannedDigestUnknown,
                     format!(
                         "{}@{} pins no {digest}: a report must be about the version's tools pin, server.json digest or a package digest",
                         v.server_name, v.version

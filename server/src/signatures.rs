@@ -6,6 +6,7 @@
 //! unknown subject or an unpinned package refuses the signature, and one refused signature
 //! refuses the whole request, so nothing is ever half-stored.
 
+use mcpreg_api::problem::ProblemCode;
 use std::collections::HashSet;
 
 use chrono::Utc;
@@ -87,7 +88,7 @@ impl Subjects {
         }
         if !issues.is_empty() {
             return Err(ApiError::unprocessable(
-                "invalid_server_json",
+                ProblemCode::InvalidServerJson,
                 "server.json is invalid: a package digest is malformed",
                 issues,
             ));
@@ -114,13 +115,13 @@ impl Subjects {
 
     /// The digest a signature for `target` must be over, or why there is none: a stable code
     /// and a message.
-    fn digest_for(&self, target: SignatureTarget) -> Result<Sha256Digest, (&'static str, String)> {
+    fn digest_for(&self, target: SignatureTarget) -> Result<Sha256Digest, (ProblemCode, String)> {
         match target {
             SignatureTarget::ServerJson => Ok(self.server_json),
             SignatureTarget::Package(i) => {
                 let Some(package) = self.packages.get(i as usize) else {
                     return Err((
-                        "unknown_subject",
+                        ProblemCode::UnknownSubject,
                         format!(
                             "subject check failed: the signature is for package:{i}, but the server.json has {} package{}",
                             self.packages.len(),
@@ -130,7 +131,7 @@ impl Subjects {
                 };
                 package.digest.ok_or_else(|| {
                     (
-                        "unpinned_package",
+                        ProblemCode::UnpinnedPackage,
                         format!(
                             "subject check failed: package:{i} ({} {}) pins no digest (`fileSha256`, or `@sha256:` for OCI), so no signature can be bound to its artifact",
                             package.registry_type, package.identifier
@@ -234,7 +235,7 @@ pub async fn verify_all(
     ))
 }
 
-type Failure = (&'static str, FieldIssue);
+type Failure = (ProblemCode, FieldIssue);
 
 fn verify_blocking(
     root: &TrustRoot,
@@ -249,7 +250,7 @@ fn verify_blocking(
     let mut failures = Vec::new();
     let mut seen = HashSet::new();
     for (i, signature) in signatures.into_iter().enumerate() {
-        let mut fail = |code: &'static str, message: String| {
+        let mut fail = |code: ProblemCode, message: String| {
             failures.push((code, FieldIssue::new(location(i), message, SOURCE)));
         };
         let digest = match subjects.digest_for(signature.target) {
@@ -261,7 +262,7 @@ fn verify_blocking(
         };
         if policy.identities().is_empty() && policy.keys().is_empty() {
             fail(
-                "no_trusted_signers",
+                ProblemCode::NoTrustedSigners,
                 format!(
                     "trusted signer check failed: neither namespace {} nor server {name} has a trusted signer, so no signature can be accepted; an admin adds one with `mcpreg trusted-signer add {}`",
                     name.namespace(),
@@ -274,7 +275,7 @@ fn verify_blocking(
         let bundle_sha256 = Sha256Digest::of_bytes(bundle.as_bytes()).to_hex();
         if !seen.insert(bundle_sha256.clone()) {
             fail(
-                "duplicate_signature",
+                ProblemCode::DuplicateSignature,
                 "the same signature document appears twice in this request".to_owned(),
             );
             continue;
@@ -351,7 +352,7 @@ pub async fn store(
         .map_err(|e| {
             if dbmod::is_unique_violation(&e, db::BUNDLE_KEY) {
                 ApiError::conflict(
-                    "signature_exists",
+                    ProblemCode::SignatureExists,
                     "this signature document is already stored with this version; signatures are append-only",
                 )
             } else {

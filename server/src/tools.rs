@@ -11,6 +11,7 @@
 
 use mcpreg_api::ServerName;
 use mcpreg_api::problem::FieldIssue;
+use mcpreg_api::problem::ProblemCode;
 use mcpreg_api::tools::{ContextCost, ContextCostTotal, ToolCost, ToolsMeta, VersionTools};
 use mcpreg_scan::finding::max_severity;
 use mcpreg_scan::{ManifestError, ScanReport, ToolManifest, check_server_name};
@@ -68,7 +69,7 @@ pub async fn prepare(
 ) -> ApiResult<Prepared> {
     if !body.is_object() {
         return Err(invalid(
-            "tool_manifest_invalid",
+            ProblemCode::ToolManifestInvalid,
             vec![FieldIssue::new(
                 if at.is_empty() { "body" } else { at },
                 "must be a tool manifest object (`mcpreg tools capture` writes one)",
@@ -107,7 +108,7 @@ fn prepare_blocking(
     })
 }
 
-fn invalid(code: &str, issues: Vec<FieldIssue>) -> ApiError {
+fn invalid(code: ProblemCode, issues: Vec<FieldIssue>) -> ApiError {
     let first = issues
         .first()
         .map(|i| format!("{}: {}", i.location, i.message))
@@ -128,11 +129,11 @@ fn manifest_error(e: ManifestError, at: &str) -> ApiError {
     };
     match e {
         ManifestError::Invalid { path, message } => invalid(
-            "tool_manifest_invalid",
+            ProblemCode::ToolManifestInvalid,
             vec![FieldIssue::new(join(&path), message, "tool-manifest")],
         ),
         ManifestError::UnsupportedVersion(v) => invalid(
-            "tool_manifest_unsupported",
+            ProblemCode::ToolManifestUnsupported,
             vec![FieldIssue::new(
                 join("manifestVersion"),
                 format!(
@@ -147,7 +148,7 @@ fn manifest_error(e: ManifestError, at: &str) -> ApiError {
             stated,
             computed,
         } => invalid(
-            "tools_pin_mismatch",
+            ProblemCode::ToolsPinMismatch,
             vec![FieldIssue::new(
                 join(&path),
                 format!(
@@ -200,7 +201,7 @@ pub async fn store(
     .await?;
     if inserted.is_none() {
         return Err(ApiError::conflict(
-            "tools_exist",
+            ProblemCode::ToolsExist,
             format!(
                 "{}@{} already has a tool manifest; manifests are immutable — a server that advertises other tools is a new version",
                 version.server_name, version.version
@@ -260,7 +261,7 @@ pub async fn get(pool: &PgPool, name: &ServerName, version: &str) -> ApiResult<V
     let v = scans::any_version(pool, name, version).await?;
     let row = db::get(pool, v.id).await?.ok_or_else(|| {
         ApiError::not_found(
-            "tools_not_found",
+            ProblemCode::ToolsNotFound,
             format!(
                 "{}@{} has no tool manifest; attach one with `mcpreg tools attach` or publish with `--tools`",
                 v.server_name, v.version

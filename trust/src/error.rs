@@ -2,6 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
+use mcpreg_api::problem::ProblemCode;
+
 use crate::Sha256Digest;
 
 /// A signature that did not verify. Each variant is one failed check; its message names the check
@@ -274,40 +276,40 @@ pub enum VerifyError {
 
 impl VerifyError {
     /// A stable, machine-readable name of the failed check.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ProblemCode {
         match self {
-            Self::MalformedBundle { .. } => "malformed_bundle",
-            Self::UnknownMediaType { .. } => "unknown_media_type",
-            Self::EmptyCertificateChain => "empty_certificate_chain",
-            Self::UnsupportedBundle { .. } => "unsupported_bundle",
-            Self::ArtifactDigestMismatch { .. } => "artifact_digest_mismatch",
-            Self::SubjectNotInStatement { .. } => "subject_not_in_statement",
-            Self::UnsupportedArtifact { .. } => "unsupported_artifact",
-            Self::SignatureInvalid { .. } => "signature_invalid",
-            Self::CertificateMalformed { .. } => "certificate_malformed",
-            Self::CertificateChain { .. } => "certificate_chain",
-            Self::CertificateExpired { .. } => "certificate_expired",
-            Self::CertificateNotYetValid { .. } => "certificate_not_yet_valid",
-            Self::Sct { .. } => "sct",
-            Self::IdentityMismatch { .. } => "identity_mismatch",
-            Self::IssuerMismatch { .. } => "issuer_mismatch",
-            Self::KeyMismatch { .. } => "key_mismatch",
-            Self::MissingLogEntry => "missing_log_entry",
-            Self::MissingInclusionProof { .. } => "missing_inclusion_proof",
-            Self::UnknownTransparencyLog { .. } => "unknown_transparency_log",
-            Self::InclusionProof { .. } => "inclusion_proof",
-            Self::Checkpoint { .. } => "checkpoint",
-            Self::InclusionPromise { .. } => "inclusion_promise",
-            Self::LogEntryMismatch { .. } => "log_entry_mismatch",
-            Self::IntegratedTime { .. } => "integrated_time",
-            Self::MalformedLogEntry { .. } => "malformed_log_entry",
-            Self::NoSignedTime { .. } => "no_signed_time",
-            Self::Timestamp { .. } => "timestamp",
-            Self::TooManyTimestamps { .. } => "too_many_timestamps",
-            Self::DuplicateTimestamp { .. } => "duplicate_timestamp",
-            Self::SignedInFuture { .. } => "signed_in_future",
-            Self::TrustRoot { .. } => "trust_root",
-            Self::Other { .. } => "other",
+            Self::MalformedBundle { .. } => ProblemCode::MalformedBundle,
+            Self::UnknownMediaType { .. } => ProblemCode::UnknownMediaType,
+            Self::EmptyCertificateChain => ProblemCode::EmptyCertificateChain,
+            Self::UnsupportedBundle { .. } => ProblemCode::UnsupportedBundle,
+            Self::ArtifactDigestMismatch { .. } => ProblemCode::ArtifactDigestMismatch,
+            Self::SubjectNotInStatement { .. } => ProblemCode::SubjectNotInStatement,
+            Self::UnsupportedArtifact { .. } => ProblemCode::UnsupportedArtifact,
+            Self::SignatureInvalid { .. } => ProblemCode::SignatureInvalid,
+            Self::CertificateMalformed { .. } => ProblemCode::CertificateMalformed,
+            Self::CertificateChain { .. } => ProblemCode::CertificateChain,
+            Self::CertificateExpired { .. } => ProblemCode::CertificateExpired,
+            Self::CertificateNotYetValid { .. } => ProblemCode::CertificateNotYetValid,
+            Self::Sct { .. } => ProblemCode::Sct,
+            Self::IdentityMismatch { .. } => ProblemCode::IdentityMismatch,
+            Self::IssuerMismatch { .. } => ProblemCode::IssuerMismatch,
+            Self::KeyMismatch { .. } => ProblemCode::KeyMismatch,
+            Self::MissingLogEntry => ProblemCode::MissingLogEntry,
+            Self::MissingInclusionProof { .. } => ProblemCode::MissingInclusionProof,
+            Self::UnknownTransparencyLog { .. } => ProblemCode::UnknownTransparencyLog,
+            Self::InclusionProof { .. } => ProblemCode::InclusionProof,
+            Self::Checkpoint { .. } => ProblemCode::Checkpoint,
+            Self::InclusionPromise { .. } => ProblemCode::InclusionPromise,
+            Self::LogEntryMismatch { .. } => ProblemCode::LogEntryMismatch,
+            Self::IntegratedTime { .. } => ProblemCode::IntegratedTime,
+            Self::MalformedLogEntry { .. } => ProblemCode::MalformedLogEntry,
+            Self::NoSignedTime { .. } => ProblemCode::NoSignedTime,
+            Self::Timestamp { .. } => ProblemCode::Timestamp,
+            Self::TooManyTimestamps { .. } => ProblemCode::TooManyTimestamps,
+            Self::DuplicateTimestamp { .. } => ProblemCode::DuplicateTimestamp,
+            Self::SignedInFuture { .. } => ProblemCode::SignedInFuture,
+            Self::TrustRoot { .. } => ProblemCode::TrustRoot,
+            Self::Other { .. } => ProblemCode::Other,
         }
     }
 }

@@ -590,7 +590,10 @@ fn corrupted_signature_fails() {
     // The signature is part of the logged entry, so the entry no longer matches either; either
     // check may fire first, both name the cause.
     assert!(
-        matches!(err.code(), "signature_invalid" | "log_entry_mismatch"),
+        matches!(
+            err.code().as_str(),
+            "signature_invalid" | "log_entry_mismatch"
+        ),
         "{err}"
     );
 }

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use mcpreg_api::admin::StatusChange;
+use mcpreg_api::problem::ProblemCode;
 use mcpreg_api::registry::{ServerResponse, Status};
 use mcpreg_client::{Client, ClientError, ServerListQuery};
 use reqwest::{StatusCode, Url};
@@ -193,7 +194,7 @@ async fn import_one(
     };
     let result = match client.publish_server_json(&document).await {
         Ok(_) => outcome("accepted", None),
-        Err(ClientError::Api(f)) if f.problem.code == "version_exists" => {
+        Err(ClientError::Api(f)) if ProblemCode::VersionExists == f.problem.code.as_str() => {
             outcome("unchanged", None)
         }
         // Credentials stop the whole import; any other refusal is this document's.

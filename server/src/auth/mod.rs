@@ -10,6 +10,7 @@ pub mod config;
 pub mod oidc;
 pub mod trusted_publishing;
 
+use mcpreg_api::problem::ProblemCode;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -304,19 +305,19 @@ impl Authenticator {
         };
         let header = header.to_str().map_err(|_| {
             ApiError::unauthorized(
-                "malformed_credentials",
+                ProblemCode::MalformedCredentials,
                 "the Authorization header is not visible ASCII",
             )
         })?;
         let Some((scheme, token)) = header.split_once(' ') else {
             return Err(ApiError::unauthorized(
-                "malformed_credentials",
+                ProblemCode::MalformedCredentials,
                 "the Authorization header must be `Bearer <token>`",
             ));
         };
         if !scheme.eq_ignore_ascii_case("bearer") {
             return Err(ApiError::unauthorized(
-                "malformed_credentials",
+                ProblemCode::MalformedCredentials,
                 format!(
                     "unsupported authorization scheme `{}`; use `Bearer`",
                     scheme.chars().take(20).collect::<String>()
@@ -330,14 +331,14 @@ impl Authenticator {
         if token.split('.').count() == 3 {
             if self.issuers.is_empty() {
                 return Err(ApiError::unauthorized(
-                    "untrusted_issuer",
+                    ProblemCode::UntrustedIssuer,
                     "this registry trusts no OpenID Connect issuer; use a registry API token",
                 ));
             }
             return self.oidc_caller(token).await.map(Some);
         }
         Err(ApiError::unauthorized(
-            "invalid_token",
+            ProblemCode::InvalidToken,
             format!(
                 "the bearer token is neither a registry API token (`{TOKEN_PREFIX}…`) nor a JWT"
             ),
@@ -349,19 +350,19 @@ async fn api_token_caller(state: &AppState, token: &str) -> Result<Caller, ApiEr
     let secret = SecretString::from(token.to_owned());
     let Some(row) = tokens::find(&state.pool, &secret).await? else {
         return Err(ApiError::unauthorized(
-            "invalid_token",
+            ProblemCode::InvalidToken,
             "the API token is not known to this registry",
         ));
     };
     if row.revoked_at.is_some() {
         return Err(ApiError::unauthorized(
-            "revoked_token",
+            ProblemCode::RevokedToken,
             format!("the API token `{}` has been revoked", row.name),
         ));
     }
     if row.expires_at.is_some_and(|t| t <= Utc::now()) {
         return Err(ApiError::unauthorized(
-            "expired_token",
+            ProblemCode::ExpiredToken,
             format!("the API token `{}` has expired", row.name),
         ));
     }
@@ -401,7 +402,7 @@ impl FromRequestParts<AppState> for Caller {
     ) -> Result<Self, Self::Rejection> {
         state.auth.authenticate(state, parts).await?.ok_or_else(|| {
             ApiError::unauthorized(
-                "missing_credentials",
+                ProblemCode::MissingCredentials,
                 "this endpoint needs credentials: send `Authorization: Bearer <token>` (a registry API token or an access token from the company's identity provider)",
             )
         })
@@ -445,7 +446,7 @@ impl FromRequestParts<AppState> for Reader {
             }
             None if state.auth.config.anonymous_reads => Ok(Reader(None)),
             None => Err(ApiError::unauthorized(
-                "missing_credentials",
+                ProblemCode::MissingCredentials,
                 "this registry is not readable anonymously: send `Authorization: Bearer <token>`",
             )),
         }

@@ -5,6 +5,7 @@
 //! rotated its keys), at most once per [`REFRESH_FLOOR`] so that a flood of forged `kid`s cannot
 //! turn the registry into a load generator against the IdP.
 
+use mcpreg_api::problem::ProblemCode;
 use std::time::{Duration, Instant};
 
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet};
@@ -58,18 +59,18 @@ pub enum TokenError {
 
 impl TokenError {
     /// A stable code for problem documents.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ProblemCode {
         match self {
-            TokenError::Malformed(_) => "malformed_token",
-            TokenError::Algorithm(_) => "unsupported_algorithm",
-            TokenError::UntrustedIssuer(_) => "untrusted_issuer",
-            TokenError::UnknownKey(_) => "unknown_key",
-            TokenError::Signature => "invalid_signature",
-            TokenError::Expired => "expired_token",
-            TokenError::NotYetValid => "token_not_yet_valid",
-            TokenError::Audience => "invalid_audience",
-            TokenError::Claim(_) => "invalid_claims",
-            TokenError::Unreachable(_) => "issuer_unreachable",
+            TokenError::Malformed(_) => ProblemCode::MalformedToken,
+            TokenError::Algorithm(_) => ProblemCode::UnsupportedAlgorithm,
+            TokenError::UntrustedIssuer(_) => ProblemCode::UntrustedIssuer,
+            TokenError::UnknownKey(_) => ProblemCode::UnknownKey,
+            TokenError::Signature => ProblemCode::InvalidSignature,
+            TokenError::Expired => ProblemCode::ExpiredToken,
+            TokenError::NotYetValid => ProblemCode::TokenNotYetValid,
+            TokenError::Audience => ProblemCode::InvalidAudience,
+            TokenError::Claim(_) => ProblemCode::InvalidClaims,
+            TokenError::Unreachable(_) => ProblemCode::IssuerUnreachable,
         }
     }
 }

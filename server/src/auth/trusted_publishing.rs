@@ -2,6 +2,7 @@
 //! A pure function, so that every mismatch has a test of its own.
 
 use mcpreg_api::access::TrustedPublisher;
+use mcpreg_api::problem::ProblemCode;
 use serde_json::{Map, Value};
 
 /// Triggers whose tokens are refused whatever the configuration: they run a base repository's
@@ -62,15 +63,15 @@ pub enum Mismatch {
 
 impl Mismatch {
     /// A stable code for problem documents.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ProblemCode {
         match self {
-            Mismatch::MissingClaim(_) => "invalid_claims",
-            Mismatch::Trigger(_) => "trigger_not_allowed",
-            Mismatch::NoPublisher(_) => "no_trusted_publisher",
-            Mismatch::Repository { .. } => "repository_mismatch",
-            Mismatch::OwnerId { .. } => "owner_id_mismatch",
-            Mismatch::Workflow { .. } => "workflow_mismatch",
-            Mismatch::Environment { .. } => "environment_mismatch",
+            Mismatch::MissingClaim(_) => ProblemCode::InvalidClaims,
+            Mismatch::Trigger(_) => ProblemCode::TriggerNotAllowed,
+            Mismatch::NoPublisher(_) => ProblemCode::NoTrustedPublisher,
+            Mismatch::Repository { .. } => ProblemCode::RepositoryMismatch,
+            Mismatch::OwnerId { .. } => ProblemCode::OwnerIdMismatch,
+            Mismatch::Workflow { .. } => ProblemCode::WorkflowMismatch,
+            Mismatch::Environment { .. } => ProblemCode::EnvironmentMismatch,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Allowlists: their administration, their signed documents, the published signing keys, and the
 //! official MCP registry API of each allowlist's view under `/a/{allowlist}/…`.
 
+use mcpreg_api::problem::ProblemCode;
 use std::net::{IpAddr, SocketAddr};
 
 use axum::Json;
@@ -97,8 +98,8 @@ fn signed_json(body: impl Into<axum::body::Body>, etag: &str, headers: &HeaderMa
     security(("apiToken" = [])),
     responses(
         (status = 200, body = AllowlistList),
-        (status = 401, description = "Missing or bad credentials", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "No role", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or bad credentials"),
+        (status = 403, description = "No role"),
     )
 )]
 pub async fn list(
@@ -126,11 +127,11 @@ pub async fn list(
     security(("apiToken" = [])),
     responses(
         (status = 201, body = AllowlistInfo),
-        (status = 400, description = "Malformed request", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or bad credentials", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The name is taken", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid name, access or networks; `errors` lists each", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed request"),
+        (status = 401, description = "Missing or bad credentials"),
+        (status = 403, description = "Not an admin"),
+        (status = 409, description = "The name is taken"),
+        (status = 422, description = "Invalid name, access or networks; `errors` lists each"),
     )
 )]
 pub async fn create(
@@ -161,10 +162,10 @@ pub async fn create(
     responses(
         (status = 200, body = SignedAllowlist, headers(("ETag" = String, description = "The document's version, quoted"))),
         (status = 304, description = "Not modified (If-None-Match)"),
-        (status = 401, description = "Credentials needed", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed by the allowlist's access", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such allowlist", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "No signing key configured", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Credentials needed"),
+        (status = 403, description = "Not allowed by the allowlist's access"),
+        (status = 404, description = "No such allowlist"),
+        (status = 503, description = "No signing key configured"),
     )
 )]
 pub async fn document(
@@ -222,7 +223,7 @@ fn split_cached(bytes: &Bytes) -> Option<(i64, Bytes)> {
     responses(
         (status = 200, body = SignedKeySet),
         (status = 304, description = "Not modified (If-None-Match)"),
-        (status = 503, description = "No signing key configured", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "No signing key configured"),
     )
 )]
 pub async fn keys(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
@@ -240,11 +241,11 @@ pub async fn keys(State(state): State<AppState>, headers: HeaderMap) -> ApiResul
     params(("allowlist" = String, Path, description = "The allowlist"), ListParams),
     responses(
         (status = 200, description = "A page of the allowed versions, ordered by name then version; `isLatest` is the latest allowed version", body = ServerList),
-        (status = 400, description = "Invalid query parameter", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Credentials needed", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed by the allowlist's access", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such allowlist", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`limit` out of range", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid query parameter"),
+        (status = 401, description = "Credentials needed"),
+        (status = 403, description = "Not allowed by the allowlist's access"),
+        (status = 404, description = "No such allowlist"),
+        (status = 422, description = "`limit` out of range"),
     )
 )]
 pub async fn list_servers(
@@ -302,7 +303,7 @@ pub async fn list_servers(
 
 fn not_in(allowlist: &str, what: String) -> ApiError {
     ApiError::not_found(
-        "not_in_allowlist",
+        ProblemCode::NotInAllowlist,
         format!("Server not found: {what} is not in allowlist `{allowlist}`"),
     )
 }
@@ -320,7 +321,7 @@ fn not_in(allowlist: &str, what: String) -> ApiError {
     ),
     responses(
         (status = 200, body = ServerList),
-        (status = 404, description = "No such allowlist, or no version of the server is in it", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such allowlist, or no version of the server is in it"),
     )
 )]
 pub async fn list_versions(
@@ -370,7 +371,7 @@ pub async fn list_versions(
     ),
     responses(
         (status = 200, body = ServerResponse),
-        (status = 404, description = "No such allowlist, or the version is not in it", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such allowlist, or the version is not in it"),
     )
 )]
 pub async fn get_version(

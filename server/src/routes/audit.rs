@@ -32,7 +32,7 @@ pub struct AuditParams {
     security(("apiToken" = [])),
     responses(
         (status = 200, body = AuditPage),
-        (status = 403, description = "Not an auditor", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an auditor"),
     )
 )]
 pub async fn list(

@@ -11,6 +11,7 @@ use mcpreg_api::access::{
     TokenExchange,
 };
 use mcpreg_api::admin::Role;
+use mcpreg_api::problem::ProblemCode;
 use rand::RngCore;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
@@ -31,7 +32,7 @@ use crate::extract::JsonBody;
     security(("apiToken" = [])),
     responses(
         (status = 200, body = CallerView),
-        (status = 401, description = "Missing or bad credentials", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or bad credentials"),
     )
 )]
 pub async fn whoami(caller: Caller) -> Json<CallerView> {
@@ -120,9 +121,9 @@ pub async fn protected_resource(
     request_body = TokenExchange,
     responses(
         (status = 200, body = ExchangedToken),
-        (status = 400, description = "Invalid request", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "The CI token is invalid, expired, for another audience, or replayed", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "No trusted publisher matches the token (the problem names the claim)", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid request"),
+        (status = 401, description = "The CI token is invalid, expired, for another audience, or replayed"),
+        (status = 403, description = "No trusted publisher matches the token (the problem names the claim)"),
     )
 )]
 pub async fn exchange(
@@ -156,7 +157,7 @@ pub async fn exchange(
         .filter(|j| !j.is_empty())
         .ok_or_else(|| {
             ApiError::unauthorized(
-                "invalid_claims",
+                ProblemCode::InvalidClaims,
                 "the CI token has no `jti`: it could be replayed",
             )
         })?
@@ -166,29 +167,22 @@ pub async fn exchange(
         .and_then(Value::as_i64)
         .and_then(|t| Utc.timestamp_opt(t, 0).single())
         .ok_or_else(|| {
-            ApiError::unauthorized("invalid_claims", "the CI token has no valid `exp`")
+            ApiError::unauthorized(
+                ProblemCode::InvalidClaims,
+                "the CI token has no valid `exp`",
+            )
         })?;
 
     let namespace = server.namespace();
     let publishers =
         trusted_publishers::for_server(&state.pool, namespace.as_str(), server.as_str()).await?;
     let matched = trusted_publishing::check(server.as_str(), &issuer, &claims, &publishers)
-        .map_err(|m| {
-            let err = ApiError::forbidden(m.to_string());
-            match err {
-                ApiError::Client(mut problem, h) => {
-                    problem.code = m.code().to_owned();
-                    problem.type_uri = format!("urn:mcpreg:problem:{}", m.code());
-                    ApiError::Client(problem, h)
-                }
-                other => other,
-            }
-        })?;
+        .map_err(|m| ApiError::forbidden_because(m.code(), m.to_string()))?;
 
     let mut tx = state.pool.begin().await?;
     if !trusted_publishers::use_token_id(&mut *tx, &issuer, &jti, exp).await? {
         return Err(ApiError::unauthorized(
-            "token_replayed",
+            ProblemCode::TokenReplayed,
             "this CI token was exchanged before; each token works once",
         ));
     }

@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use mcpreg_api::admin::{Namespace, NamespaceList, NewNamespace};
+use mcpreg_api::problem::ProblemCode;
 use serde_json::json;
 
 use crate::app::AppState;
@@ -25,7 +26,7 @@ pub async fn require_existing(state: &AppState, namespace: &str) -> ApiResult<()
 
 fn namespace_not_found(namespace: &str) -> ApiError {
     ApiError::not_found(
-        "namespace_not_found",
+        ProblemCode::NamespaceNotFound,
         format!(
             "no namespace `{}`",
             namespace.chars().take(100).collect::<String>()
@@ -59,7 +60,7 @@ pub async fn list(
     params(("name" = String, Path, description = "The namespace, e.g. `com.acme`")),
     responses(
         (status = 200, description = "The namespace", body = Namespace),
-        (status = 404, description = "No such namespace", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such namespace"),
     )
 )]
 pub async fn get(
@@ -83,10 +84,10 @@ pub async fn get(
     security(("apiToken" = [])),
     responses(
         (status = 201, description = "Created", body = Namespace),
-        (status = 400, description = "Invalid request", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or bad credentials", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Insufficient role", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Exists (possibly in another case)", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid request"),
+        (status = 401, description = "Missing or bad credentials"),
+        (status = 403, description = "Insufficient role"),
+        (status = 409, description = "Exists (possibly in another case)"),
     )
 )]
 pub async fn create(
@@ -121,7 +122,7 @@ pub async fn create(
     {
         let existing = namespaces::find_case_insensitive(&mut *tx, new.name.as_str()).await?;
         return Err(ApiError::conflict(
-            "namespace_exists",
+            ProblemCode::NamespaceExists,
             format!(
                 "namespace `{}` exists already",
                 existing.unwrap_or_else(|| new.name.to_string())

@@ -6,6 +6,7 @@ use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use mcpreg_api::problem::ProblemCode;
 use mcpreg_api::registry::{ListMetadata, ServerList, ServerResponse, Status};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -83,7 +84,7 @@ impl ListParams {
         if let Some(issue) = limit_problem {
             // The official registry answers an out-of-range limit with 422 `validation failed`.
             return Err(ApiError::unprocessable(
-                "validation_failed",
+                ProblemCode::ValidationFailed,
                 "validation failed",
                 vec![issue],
             ));
@@ -199,8 +200,8 @@ fn to_responses(rows: Vec<VersionRow>) -> ApiResult<Vec<ServerResponse>> {
     params(ListParams),
     responses(
         (status = 200, description = "A page of server versions, ordered by name then version", body = ServerList),
-        (status = 400, description = "Invalid query parameter", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`limit` out of range", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid query parameter"),
+        (status = 422, description = "`limit` out of range"),
     )
 )]
 pub async fn list_servers(
@@ -239,7 +240,7 @@ pub(crate) fn include_deleted(q: &IncludeDeleted) -> ApiResult<bool> {
 
 fn server_not_found(name: &str) -> ApiError {
     ApiError::not_found(
-        "server_not_found",
+        ProblemCode::ServerNotFound,
         format!("Server not found: no server named `{}`", clip(name)),
     )
 }
@@ -255,7 +256,7 @@ fn server_not_found(name: &str) -> ApiError {
     ),
     responses(
         (status = 200, description = "All versions of the server", body = ServerList),
-        (status = 404, description = "No such server (or all its versions are deleted)", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such server (or all its versions are deleted)"),
     )
 )]
 pub async fn list_versions(
@@ -300,7 +301,7 @@ async fn versions_of(
     ),
     responses(
         (status = 200, description = "The server version", body = ServerResponse),
-        (status = 404, description = "No such server or version (or it is deleted)", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such server or version (or it is deleted)"),
     )
 )]
 pub async fn get_version(
@@ -335,7 +336,7 @@ async fn one_version(
             .into_response()
             .map_err(|e| ApiError::Internal(e.into())),
         Some(_) => Err(ApiError::not_found(
-            "version_deleted",
+            ProblemCode::VersionDeleted,
             format!(
                 "Server not found: {} version {} is deleted (use include_deleted=true)",
                 clip(&name),
@@ -344,7 +345,7 @@ async fn one_version(
         )),
         None if version == "latest" => Err(server_not_found(&name)),
         None => Err(ApiError::not_found(
-            "version_not_found",
+            ProblemCode::VersionNotFound,
             format!(
                 "Server not found: `{}` has no version `{}`",
                 clip(&name),

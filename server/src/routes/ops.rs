@@ -22,7 +22,7 @@ pub async fn healthz() -> Json<Health> {
     tag = super::TAG_OPS,
     responses(
         (status = 200, body = Health),
-        (status = 503, description = "Database unreachable", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unreachable"),
     )
 )]
 pub async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Health>> {

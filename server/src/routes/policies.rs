@@ -23,8 +23,8 @@ use crate::policies;
     tag = super::TAG_POLICY,
     responses(
         (status = 200, body = CurrentPolicy),
-        (status = 401, description = "Credentials needed (anonymous reads off) or bad", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No policy was applied (`no_policy`): nothing is allowed", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Credentials needed (anonymous reads off) or bad"),
+        (status = 404, description = "No policy was applied (`no_policy`): nothing is allowed"),
     )
 )]
 pub async fn get(State(state): State<AppState>, _reader: Reader) -> ApiResult<Json<CurrentPolicy>> {
@@ -45,10 +45,10 @@ pub async fn get(State(state): State<AppState>, _reader: Reader) -> ApiResult<Js
     security(("apiToken" = [])),
     responses(
         (status = 200, description = "Applied, or unchanged (`changed: false`)", body = AppliedPolicy),
-        (status = 400, description = "Malformed request body", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or bad credentials", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not a valid policy (`invalid_policy`, every problem in `errors`)", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed request body"),
+        (status = 401, description = "Missing or bad credentials"),
+        (status = 403, description = "Not an admin"),
+        (status = 422, description = "Not a valid policy (`invalid_policy`, every problem in `errors`)"),
     )
 )]
 pub async fn apply(
@@ -76,10 +76,10 @@ pub async fn apply(
     security(("apiToken" = [])),
     responses(
         (status = 200, body = DiffAnswer),
-        (status = 400, description = "Malformed request body", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or bad credentials", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not a reviewer or admin", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not a valid policy (`invalid_policy`), or too many subjects", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed request body"),
+        (status = 401, description = "Missing or bad credentials"),
+        (status = 403, description = "Not a reviewer or admin"),
+        (status = 422, description = "Not a valid policy (`invalid_policy`), or too many subjects"),
     )
 )]
 pub async fn diff(
@@ -105,10 +105,10 @@ pub async fn diff(
     request_body = DecisionRequest,
     responses(
         (status = 200, description = "The decision, allow or deny", body = DecisionAnswer),
-        (status = 400, description = "Malformed request body", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Credentials needed (anonymous reads off) or bad", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such server or version", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not a server name or version (`errors[].location` = `server` or `version`)", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed request body"),
+        (status = 401, description = "Credentials needed (anonymous reads off) or bad"),
+        (status = 404, description = "No such server or version"),
+        (status = 422, description = "Not a server name or version (`errors[].location` = `server` or `version`)"),
     )
 )]
 pub async fn decide(

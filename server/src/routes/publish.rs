@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use mcpreg_api::admin::ValidationReport;
+use mcpreg_api::problem::ProblemCode;
 use mcpreg_api::registry::ServerResponse;
 use mcpreg_api::server_json;
 use mcpreg_api::trust::PublishRequest;
@@ -39,13 +40,13 @@ use crate::{signatures, tools};
     security(("apiToken" = [])),
     responses(
         (status = 201, description = "Published", body = ServerResponse),
-        (status = 400, description = "Malformed JSON", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or bad credentials", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Insufficient role", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Version already published, or a name differing only in case exists", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not JSON", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid server.json, a signature refused (`code` names the failed check), or an invalid tool manifest; `errors` lists each problem with its path", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed JSON"),
+        (status = 401, description = "Missing or bad credentials"),
+        (status = 403, description = "Insufficient role"),
+        (status = 409, description = "Version already published, or a name differing only in case exists"),
+        (status = 413, description = "Body too large"),
+        (status = 415, description = "Body is not JSON"),
+        (status = 422, description = "Invalid server.json, a signature refused (`code` names the failed check), or an invalid tool manifest; `errors` lists each problem with its path"),
     )
 )]
 pub async fn publish(
@@ -55,7 +56,7 @@ pub async fn publish(
 ) -> ApiResult<(StatusCode, Json<ServerResponse>)> {
     let body = PublishRequest::from_body(body).map_err(|issues| {
         ApiError::unprocessable(
-            "invalid_publish_request",
+            ProblemCode::InvalidPublishRequest,
             "the publish request is malformed; each problem is listed in `errors`",
             issues,
         )
@@ -97,7 +98,7 @@ pub async fn publish(
     request_body(content = Object, description = "A server.json document", content_type = "application/json"),
     responses(
         (status = 200, description = "The validation report", body = ValidationReport),
-        (status = 400, description = "Malformed JSON", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed JSON"),
     )
 )]
 pub async fn validate(JsonBody(document): JsonBody<Value>) -> Json<ValidationReport> {
@@ -131,8 +132,8 @@ pub async fn validate(JsonBody(document): JsonBody<Value>) -> Json<ValidationRep
     security(("apiToken" = [])),
     responses(
         (status = 201, description = "Published", body = ServerResponse),
-        (status = 401, description = "Missing or bad credentials", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid server.json", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or bad credentials"),
+        (status = 422, description = "Invalid server.json"),
     )
 )]
 pub async fn official_publish(

@@ -34,9 +34,9 @@ pub struct QueueQuery {
     security(("apiToken" = [])),
     responses(
         (status = 200, body = ReviewList),
-        (status = 400, description = "Invalid parameter", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or bad credentials", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not a reviewer", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid parameter"),
+        (status = 401, description = "Missing or bad credentials"),
+        (status = 403, description = "Not a reviewer"),
     )
 )]
 pub async fn list(
@@ -91,9 +91,9 @@ pub async fn list(
     ),
     responses(
         (status = 200, body = VersionReview),
-        (status = 400, description = "Invalid server name", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Credentials needed (anonymous reads off) or bad", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such server or version", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid server name"),
+        (status = 401, description = "Credentials needed (anonymous reads off) or bad"),
+        (status = 404, description = "No such server or version"),
     )
 )]
 pub async fn get(
@@ -128,12 +128,12 @@ pub async fn get(
     security(("apiToken" = [])),
     responses(
         (status = 200, description = "Recorded; the review as it now stands", body = VersionReview),
-        (status = 400, description = "Malformed request, or `latest` instead of a version", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or bad credentials", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not a reviewer, or the version's own publisher", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such server or version", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not possible in the version's state (`review_state_conflict`), or this reviewer approved already", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A gate does not hold (`review_gate_failed`, `errors[].location` = `gates.<gate>`), a reason is missing, or an override is invalid", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed request, or `latest` instead of a version"),
+        (status = 401, description = "Missing or bad credentials"),
+        (status = 403, description = "Not a reviewer, or the version's own publisher"),
+        (status = 404, description = "No such server or version"),
+        (status = 409, description = "Not possible in the version's state (`review_state_conflict`), or this reviewer approved already"),
+        (status = 422, description = "A gate does not hold (`review_gate_failed`, `errors[].location` = `gates.<gate>`), a reason is missing, or an override is invalid"),
     )
 )]
 pub async fn decide(

@@ -32,9 +32,9 @@ const SARIF_JSON: &str = "application/sarif+json";
     ),
     responses(
         (status = 200, body = VersionScans),
-        (status = 400, description = "Invalid server name", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Credentials needed (anonymous reads off) or bad", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such server or version", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid server name"),
+        (status = 401, description = "Credentials needed (anonymous reads off) or bad"),
+        (status = 404, description = "No such server or version"),
     )
 )]
 pub async fn list(
@@ -62,9 +62,9 @@ pub async fn list(
     ),
     responses(
         (status = 200, description = "A SARIF 2.1.0 log", content_type = "application/sarif+json", body = Object),
-        (status = 400, description = "Invalid server name", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Credentials needed (anonymous reads off) or bad", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such server or version", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid server name"),
+        (status = 401, description = "Credentials needed (anonymous reads off) or bad"),
+        (status = 404, description = "No such server or version"),
     )
 )]
 pub async fn sarif(
@@ -102,12 +102,12 @@ pub async fn sarif(
     security(("apiToken" = [])),
     responses(
         (status = 201, description = "Stored", body = ScanReportInfo),
-        (status = 400, description = "Malformed request (unknown field, not JSON)", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or bad credentials", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Neither a publisher of the namespace nor a reviewer", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such server or version", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "This report is already stored", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not a report of a known format, invalid SARIF (`errors[].location` is the JSON path in the report), or a `scannedDigest` the version does not pin", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed request (unknown field, not JSON)"),
+        (status = 401, description = "Missing or bad credentials"),
+        (status = 403, description = "Neither a publisher of the namespace nor a reviewer"),
+        (status = 404, description = "No such server or version"),
+        (status = 409, description = "This report is already stored"),
+        (status = 422, description = "Not a report of a known format, invalid SARIF (`errors[].location` is the JSON path in the report), or a `scannedDigest` the version does not pin"),
     )
 )]
 pub async fn upload(

@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use mcpreg_api::policy::ServerTags;
+use mcpreg_api::problem::ProblemCode;
 use serde_json::json;
 
 use crate::app::AppState;
@@ -17,7 +18,7 @@ pub const MAX_TAGS: usize = 32;
 
 fn not_found(name: &str) -> ApiError {
     ApiError::not_found(
-        "server_not_found",
+        ProblemCode::ServerNotFound,
         format!("server {name} is not in the registry"),
     )
 }
@@ -31,9 +32,9 @@ fn not_found(name: &str) -> ApiError {
     params(("serverName" = String, Path, description = "Server name, URL-encoded")),
     responses(
         (status = 200, body = ServerTags),
-        (status = 400, description = "Invalid server name", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Credentials needed (anonymous reads off) or bad", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such server", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid server name"),
+        (status = 401, description = "Credentials needed (anonymous reads off) or bad"),
+        (status = 404, description = "No such server"),
     )
 )]
 pub async fn get(
@@ -65,11 +66,11 @@ pub async fn get(
     security(("apiToken" = [])),
     responses(
         (status = 200, description = "The tags as stored", body = ServerTags),
-        (status = 400, description = "Malformed request", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or bad credentials", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not a reviewer", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such server", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "An invalid tag (`errors[].location` = `tags[i]`), or too many", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed request"),
+        (status = 401, description = "Missing or bad credentials"),
+        (status = 403, description = "Not a reviewer"),
+        (status = 404, description = "No such server"),
+        (status = 422, description = "An invalid tag (`errors[].location` = `tags[i]`), or too many"),
     )
 )]
 pub async fn set(
@@ -102,7 +103,7 @@ pub async fn set(
     }
     if !issues.is_empty() {
         return Err(ApiError::unprocessable(
-            "invalid_tags",
+            ProblemCode::InvalidTags,
             "the tags are invalid; each problem is listed in `errors`",
             issues,
         ));

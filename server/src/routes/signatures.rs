@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use mcpreg_api::problem::ProblemCode;
 use mcpreg_api::trust::{NewSignature, SignatureInfo, VersionTrust};
 use serde_json::Value;
 
@@ -32,9 +33,9 @@ use crate::signatures;
     ),
     responses(
         (status = 200, body = VersionTrust),
-        (status = 400, description = "Invalid server name", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Credentials needed (anonymous reads off) or bad", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such server or version", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid server name"),
+        (status = 401, description = "Credentials needed (anonymous reads off) or bad"),
+        (status = 404, description = "No such server or version"),
     )
 )]
 pub async fn get_trust(
@@ -66,12 +67,12 @@ pub async fn get_trust(
     security(("apiToken" = [])),
     responses(
         (status = 201, description = "Verified and stored", body = SignatureInfo),
-        (status = 400, description = "Malformed request", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or bad credentials", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not a publisher of the namespace", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such server or version", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "This signature is already stored", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The signature was refused; `code` names the failed check (`identity_mismatch`, `artifact_digest_mismatch`, `no_trusted_signers`, …)", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed request"),
+        (status = 401, description = "Missing or bad credentials"),
+        (status = 403, description = "Not a publisher of the namespace"),
+        (status = 404, description = "No such server or version"),
+        (status = 409, description = "This signature is already stored"),
+        (status = 422, description = "The signature was refused; `code` names the failed check (`identity_mismatch`, `artifact_digest_mismatch`, `no_trusted_signers`, …)"),
     )
 )]
 pub async fn attach(
@@ -85,7 +86,7 @@ pub async fn attach(
     let mut issues = Vec::new();
     let signature = NewSignature::from_json(body, "", &mut issues).ok_or_else(|| {
         ApiError::unprocessable(
-            "invalid_signature_request",
+            ProblemCode::InvalidSignatureRequest,
             "the request must be {\"bundle\": {…}, \"for\": \"server.json\" | \"package:<index>\"}; each problem is listed in `errors`",
             issues,
         )

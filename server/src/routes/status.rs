@@ -35,10 +35,10 @@ pub(crate) fn parse_name(name: &str) -> ApiResult<ServerName> {
     security(("apiToken" = [])),
     responses(
         (status = 200, description = "The versions whose status changed (empty when nothing changed)", body = StatusChangeResult),
-        (status = 400, description = "Invalid request", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or bad credentials", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Insufficient role", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such server", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid request"),
+        (status = 401, description = "Missing or bad credentials"),
+        (status = 403, description = "Insufficient role"),
+        (status = 404, description = "No such server"),
     )
 )]
 pub async fn set_server_status(
@@ -67,10 +67,10 @@ pub async fn set_server_status(
     security(("apiToken" = [])),
     responses(
         (status = 200, description = "The version, if its status changed", body = StatusChangeResult),
-        (status = 400, description = "Invalid request", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or bad credentials", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Insufficient role", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such server or version", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid request"),
+        (status = 401, description = "Missing or bad credentials"),
+        (status = 403, description = "Insufficient role"),
+        (status = 404, description = "No such server or version"),
     )
 )]
 pub async fn set_version_status(

@@ -7,6 +7,7 @@ use chrono::Utc;
 use mcpreg_api::FieldIssue;
 use mcpreg_api::access::{CreatedToken, NewToken, TokenInfo, TokenList};
 use mcpreg_api::admin::Role;
+use mcpreg_api::problem::ProblemCode;
 use secrecy::ExposeSecret;
 use serde_json::json;
 
@@ -54,8 +55,8 @@ pub fn info(row: TokenRow) -> TokenInfo {
     security(("apiToken" = [])),
     responses(
         (status = 200, body = TokenList),
-        (status = 401, description = "Missing or bad credentials", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or bad credentials"),
+        (status = 403, description = "Not an admin"),
     )
 )]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<TokenList>> {
@@ -76,10 +77,10 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Js
     security(("apiToken" = [])),
     responses(
         (status = 201, body = CreatedToken),
-        (status = 400, description = "Invalid request", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or bad credentials", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "A live token has that name", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid request"),
+        (status = 401, description = "Missing or bad credentials"),
+        (status = 403, description = "Not an admin"),
+        (status = 409, description = "A live token has that name"),
     )
 )]
 pub async fn create(
@@ -127,7 +128,7 @@ pub async fn create(
     for ns in &namespace_names {
         if namespaces::get(&mut *tx, ns).await?.is_none() {
             return Err(ApiError::not_found(
-                "namespace_not_found",
+                ProblemCode::NamespaceNotFound,
                 format!("no namespace `{ns}`"),
             ));
         }
@@ -153,7 +154,7 @@ pub async fn create(
     .await?
     .ok_or_else(|| {
         ApiError::conflict(
-            "token_exists",
+            ProblemCode::TokenExists,
             format!(
                 "a live token named `{}` exists; revoke it first or choose another name",
                 new.name
@@ -188,9 +189,9 @@ pub async fn create(
     security(("apiToken" = [])),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 401, description = "Missing or bad credentials", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No live token with that name", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or bad credentials"),
+        (status = 403, description = "Not an admin"),
+        (status = 404, description = "No live token with that name"),
     )
 )]
 pub async fn revoke(
@@ -202,7 +203,7 @@ pub async fn revoke(
     let mut tx = state.pool.begin().await?;
     if !tokens::revoke(&mut *tx, &name).await? {
         return Err(ApiError::not_found(
-            "token_not_found",
+            ProblemCode::TokenNotFound,
             format!(
                 "no live token named `{}`",
                 name.chars().take(64).collect::<String>()

@@ -30,9 +30,9 @@ use crate::tools;
     ),
     responses(
         (status = 200, body = VersionTools),
-        (status = 400, description = "Invalid server name", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Credentials needed (anonymous reads off) or bad", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such version, or it has no tool manifest (`tools_not_found`)", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid server name"),
+        (status = 401, description = "Credentials needed (anonymous reads off) or bad"),
+        (status = 404, description = "No such version, or it has no tool manifest (`tools_not_found`)"),
     )
 )]
 pub async fn get(
@@ -64,12 +64,12 @@ pub async fn get(
     security(("apiToken" = [])),
     responses(
         (status = 201, description = "Stored and scanned", body = VersionTools),
-        (status = 400, description = "Malformed JSON", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or bad credentials", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Neither a publisher of the namespace nor a reviewer", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such server or version", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The version already has a tool manifest", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not a valid manifest (`errors[].location` is its JSON path), or its stated pin does not match its content (`tools_pin_mismatch`)", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed JSON"),
+        (status = 401, description = "Missing or bad credentials"),
+        (status = 403, description = "Neither a publisher of the namespace nor a reviewer"),
+        (status = 404, description = "No such server or version"),
+        (status = 409, description = "The version already has a tool manifest"),
+        (status = 422, description = "Not a valid manifest (`errors[].location` is its JSON path), or its stated pin does not match its content (`tools_pin_mismatch`)"),
     )
 )]
 pub async fn attach(

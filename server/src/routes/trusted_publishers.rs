@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use mcpreg_api::access::{NewTrustedPublisher, TrustedPublisher, TrustedPublisherList};
+use mcpreg_api::problem::ProblemCode;
 use mcpreg_api::{FieldIssue, ServerName};
 use serde_json::json;
 
@@ -24,8 +25,8 @@ use crate::extract::JsonBody;
     security(("apiToken" = [])),
     responses(
         (status = 200, body = TrustedPublisherList),
-        (status = 403, description = "Not an admin", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such namespace", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin"),
+        (status = 404, description = "No such namespace"),
     )
 )]
 pub async fn list(
@@ -51,9 +52,9 @@ pub async fn list(
     security(("apiToken" = [])),
     responses(
         (status = 201, body = TrustedPublisher),
-        (status = 400, description = "Invalid request", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such namespace", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid request"),
+        (status = 403, description = "Not an admin"),
+        (status = 404, description = "No such namespace"),
     )
 )]
 pub async fn create(
@@ -184,8 +185,8 @@ pub async fn create(
     security(("apiToken" = [])),
     responses(
         (status = 204, description = "Removed"),
-        (status = 403, description = "Not an admin", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such trusted publisher", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin"),
+        (status = 404, description = "No such trusted publisher"),
     )
 )]
 pub async fn delete(
@@ -197,7 +198,7 @@ pub async fn delete(
     let mut tx = state.pool.begin().await?;
     if !trusted_publishers::delete(&mut *tx, &namespace, id).await? {
         return Err(ApiError::not_found(
-            "trusted_publisher_not_found",
+            ProblemCode::TrustedPublisherNotFound,
             format!("namespace has no trusted publisher {id}"),
         ));
     }

@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use mcpreg_api::problem::ProblemCode;
 use mcpreg_api::trust::{NewTrustedSigner, TrustedSigner, TrustedSignerList};
 use mcpreg_api::{FieldIssue, ServerName};
 use mcpreg_trust::{PublicKey, SignerIdentity};
@@ -25,9 +26,9 @@ use crate::extract::JsonBody;
     security(("apiToken" = [])),
     responses(
         (status = 200, body = TrustedSignerList),
-        (status = 401, description = "Missing or bad credentials", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such namespace", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or bad credentials"),
+        (status = 403, description = "Not an admin"),
+        (status = 404, description = "No such namespace"),
     )
 )]
 pub async fn list(
@@ -57,11 +58,11 @@ pub async fn list(
     security(("apiToken" = [])),
     responses(
         (status = 201, body = TrustedSigner),
-        (status = 400, description = "Invalid request; `errors` names each field", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or bad credentials", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such namespace", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The same signer is already trusted here", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid request; `errors` names each field"),
+        (status = 401, description = "Missing or bad credentials"),
+        (status = 403, description = "Not an admin"),
+        (status = 404, description = "No such namespace"),
+        (status = 409, description = "The same signer is already trusted here"),
     )
 )]
 pub async fn create(
@@ -93,7 +94,7 @@ pub async fn create(
             .map_err(|e| {
                 if is_unique_violation(&e, trusted_signers::UNIQUE_INDEX) {
                     ApiError::conflict(
-                        "trusted_signer_exists",
+                        ProblemCode::TrustedSignerExists,
                         "this signer is already trusted for this namespace or server",
                     )
                 } else {
@@ -221,9 +222,9 @@ fn check(namespace: &str, new: &NewTrustedSigner) -> ApiResult<Checked> {
     security(("apiToken" = [])),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, description = "Missing or bad credentials", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = mcpreg_api::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such trusted signer", body = mcpreg_api::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or bad credentials"),
+        (status = 403, description = "Not an admin"),
+        (status = 404, description = "No such trusted signer"),
     )
 )]
 pub async fn delete(
@@ -235,7 +236,7 @@ pub async fn delete(
     let mut tx = state.pool.begin().await?;
     let Some(removed) = trusted_signers::delete(&mut *tx, &namespace, id).await? else {
         return Err(ApiError::not_found(
-            "trusted_signer_not_found",
+            ProblemCode::TrustedSignerNotFound,
             format!("namespace has no trusted signer {id}"),
         ));
     };
