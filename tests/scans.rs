@@ -60,7 +60,7 @@ async fn a_manifest_published_with_its_version_is_pinned_scanned_and_served() {
     let app = db.app();
     let admin = db.token("admin", Role::Admin).await;
     let manifest = everything_manifest();
-    let pin = manifest.tools_pin.clone().unwrap().to_string();
+    let pin = manifest.tools_pin.unwrap().to_string();
     let tokens = manifest.context_cost.as_ref().unwrap().total_tokens;
     assert!(
         tokens > 1000,
@@ -335,7 +335,7 @@ async fn reports_of_other_scanners_are_validated_normalised_and_exported() {
     let app = db.app();
     let admin = db.token("admin", Role::Admin).await;
     let manifest = everything_manifest();
-    let pin = manifest.tools_pin.clone().unwrap().to_string();
+    let pin = manifest.tools_pin.unwrap().to_string();
     let reply = publish(
         &app,
         &admin,

@@ -319,8 +319,11 @@ pub struct CiClaims {
 #[serde(rename_all = "camelCase")]
 pub struct LogEntry {
     /// Index of the entry in the log.
+    // The snake_case aliases read the form `mcpreg-trust` stores verified signatures in.
+    #[serde(alias = "log_index")]
     pub log_index: u64,
     /// The log's ID, hex.
+    #[serde(alias = "log_id")]
     pub log_id: String,
     /// Entry kind and version (`hashedrekord/0.0.1`, `dsse/0.0.1`, …).
     pub kind: String,

@@ -194,7 +194,7 @@ fn builtin_sarif_validates_and_reads_back() {
         &["scans/cisco-mcp-scanner/example-malicious-servers.lists.json"],
     );
     let findings = scan_manifest(&m, CATALOG);
-    let report = scanner::report(findings.clone(), m.tools_pin.clone());
+    let report = scanner::report(findings.clone(), m.tools_pin);
     let log = sarif::to_sarif(&report);
     let issues = mcpreg_scan::ingest::sarif::validate(&log);
     assert!(issues.is_empty(), "{issues:?}");

@@ -13,8 +13,8 @@ use chrono::Utc;
 use mcpreg_api::ServerName;
 use mcpreg_api::problem::FieldIssue;
 use mcpreg_api::trust::{
-    LogEntry, NewSignature, PackageDigest, SignatureInfo, SignatureTarget, SignerKind,
-    TrustedSigner, TrustedSignerKind, VersionTrust,
+    NewSignature, PackageDigest, SignatureInfo, SignatureTarget, SignerKind, TrustedSigner,
+    TrustedSignerKind, VersionTrust,
 };
 use mcpreg_trust::{
     PublicKey, Sha256Digest, SignatureKind, Signer, SignerIdentity, SignerPolicy, Subject,
@@ -402,15 +402,7 @@ pub fn signature_info(row: SignatureRow) -> ApiResult<SignatureInfo> {
         key_algorithm: None,
         public_key: row.public_key_pem,
         signed_at: verified.signed_at,
-        log_entries: verified
-            .log_entries
-            .iter()
-            .map(|e| LogEntry {
-                log_index: e.log_index,
-                log_id: e.log_id.clone(),
-                kind: e.kind.clone(),
-            })
-            .collect(),
+        log_entries: verified.log_entries,
         media_type: row.media_type,
         predicate_type: match &verified.kind {
             SignatureKind::Dsse { predicate_type, .. } => Some(predicate_type.clone()),

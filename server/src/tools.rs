@@ -100,7 +100,7 @@ fn prepare_blocking(
             findings.push(f);
         }
     }
-    let scan = mcpreg_scan::scanner::report(findings, manifest.tools_pin.clone());
+    let scan = mcpreg_scan::scanner::report(findings, manifest.tools_pin);
     Ok(Prepared {
         received,
         manifest,

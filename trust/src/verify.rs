@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-pub use mcpreg_api::trust::CiClaims;
+pub use mcpreg_api::trust::{CiClaims, LogEntry};
 use serde::{Deserialize, Serialize};
 use sigstore_verify::types::bundle::VerificationMaterialContent;
 use sigstore_verify::types::{
@@ -65,6 +65,30 @@ pub enum Signer {
     },
 }
 
+/// Writes log entries as verified signatures have always been stored and printed: snake_case
+/// keys. The API form is camelCase; [`LogEntry`] reads both.
+fn stored_log_entries<S: serde::Serializer>(
+    entries: &[LogEntry],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::{SerializeMap as _, SerializeSeq as _};
+    struct Stored<'a>(&'a LogEntry);
+    impl Serialize for Stored<'_> {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let mut map = serializer.serialize_map(Some(3))?;
+            map.serialize_entry("log_index", &self.0.log_index)?;
+            map.serialize_entry("log_id", &self.0.log_id)?;
+            map.serialize_entry("kind", &self.0.kind)?;
+            map.end()
+        }
+    }
+    let mut seq = serializer.serialize_seq(Some(entries.len()))?;
+    for e in entries {
+        seq.serialize_element(&Stored(e))?;
+    }
+    seq.end()
+}
+
 /// Writes CI claims as verified signatures have always been stored and printed (`mcpreg sigstore
 /// verify --output json`): snake_case keys, every claim present, absent ones `null`. The API
 /// form is camelCase without the absent ones; [`CiClaims`] reads both.
@@ -86,17 +110,6 @@ fn stored_ci_claims<S: serde::Serializer>(
     map.serialize_entry("runner_environment", &c.runner_environment)?;
     map.serialize_entry("run_invocation", &c.run_invocation)?;
     map.end()
-}
-
-/// The transparency log entry a signature was logged under.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LogEntry {
-    /// Index of the entry in the log.
-    pub log_index: u64,
-    /// The log's ID, hex (SHA-256 of its public key).
-    pub log_id: String,
-    /// Entry kind and version (`hashedrekord/0.0.1`, `dsse/0.0.1`, …).
-    pub kind: String,
 }
 
 /// What was signed.
@@ -136,6 +149,7 @@ pub struct VerifiedSignature {
     /// for an mcpreg key signature, which carries no time.
     pub signed_at: Option<DateTime<Utc>>,
     /// The transparency log entries the signature was logged under (verified inclusion).
+    #[serde(serialize_with = "stored_log_entries")]
     pub log_entries: Vec<LogEntry>,
     /// The signature document's media type.
     pub media_type: String,
@@ -549,5 +563,30 @@ mod tests {
             serde_json::json!({"gitRef": "refs/tags/v1", "runnerEnvironment": "github-hosted"})
         );
         assert_eq!(serde_json::from_value::<CiClaims>(api).unwrap(), **ci);
+    }
+
+    #[test]
+    fn log_entries_are_stored_snake_case_and_read_back_in_either_form() {
+        let entry = LogEntry {
+            log_index: 7,
+            log_id: "c0d2".into(),
+            kind: "hashedrekord/0.0.1".into(),
+        };
+        let mut buf = Vec::new();
+        stored_log_entries(
+            std::slice::from_ref(&entry),
+            &mut serde_json::Serializer::new(&mut buf),
+        )
+        .unwrap();
+        let stored: serde_json::Value = serde_json::from_slice(&buf).unwrap();
+        assert_eq!(
+            stored,
+            serde_json::json!([{"log_index": 7, "log_id": "c0d2", "kind": "hashedrekord/0.0.1"}])
+        );
+        let back: Vec<LogEntry> = serde_json::from_value(stored).unwrap();
+        assert_eq!(back, std::slice::from_ref(&entry));
+        let api = serde_json::to_value(&entry).unwrap();
+        assert_eq!(api["logIndex"], 7);
+        assert_eq!(serde_json::from_value::<LogEntry>(api).unwrap(), entry);
     }
 }
