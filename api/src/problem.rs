@@ -172,6 +172,8 @@ problem_codes! {
     NoPolicy => "no_policy",
     /// 404: the allowlist does not allow the version.
     NotInAllowlist => "not_in_allowlist",
+    /// 404: the version is deleted (and deleted versions were not asked for).
+    VersionDeleted => "version_deleted",
     // Conflicts
     /// 409: the version was published already.
     VersionExists => "version_exists",
@@ -195,8 +197,6 @@ problem_codes! {
     ReviewStateConflict => "review_state_conflict",
     /// 409: the caller approved the version already.
     AlreadyApproved => "already_approved",
-    /// 409: the version is deleted.
-    VersionDeleted => "version_deleted",
     // Content the registry refuses
     /// 422: a server.json that breaks the registry's rules.
     ValidationFailed => "validation_failed",
