@@ -5,11 +5,9 @@
 //! `ACTIONS_ID_TOKEN_REQUEST_URL` / `ACTIONS_ID_TOKEN_REQUEST_TOKEN` (the job needs
 //! `permissions: id-token: write`).
 
-use mcpreg_api::access::{AuthSettings, ExchangedToken, TokenExchange};
-use reqwest::Method;
+use mcpreg_api::access::TokenExchange;
+use mcpreg_client::Client;
 use serde::Deserialize;
-
-use crate::client::Client;
 
 /// Whether this process runs where an ambient CI token can be had.
 pub fn available() -> bool {
@@ -35,9 +33,7 @@ async fn ambient_token(client: &Client) -> anyhow::Result<String> {
             "no CI OIDC token: set MCPREG_CI_OIDC_TOKEN, or run in GitHub Actions with `permissions: id-token: write`"
         );
     };
-    let settings: AuthSettings = client
-        .get(client.url(&["api", "v1", "auth", "settings"]))
-        .await?;
+    let settings = client.auth_settings().await?;
     let audience = match std::env::var("MCPREG_CI_AUDIENCE") {
         Ok(a) => a,
         Err(_) => settings
@@ -66,15 +62,11 @@ async fn ambient_token(client: &Client) -> anyhow::Result<String> {
 /// A client that may publish `server`, from the CI's ambient OIDC token.
 pub async fn publishing_client(client: &Client, server: &str) -> anyhow::Result<Client> {
     let token = ambient_token(client).await?;
-    let exchanged: ExchangedToken = client
-        .send(
-            Method::POST,
-            client.url(&["api", "v1", "auth", "trusted-publishing"]),
-            Some(&TokenExchange {
-                token,
-                server: server.to_owned(),
-            }),
-        )
+    let exchanged = client
+        .exchange_token(&TokenExchange {
+            token,
+            server: server.to_owned(),
+        })
         .await?;
     eprintln!(
         "trusted publishing: exchanged the CI token for a token that may publish {} until {}",

@@ -4,7 +4,6 @@
 mod bundles;
 mod capture;
 mod ci;
-mod client;
 mod commands;
 mod credentials;
 mod mcp_config;
@@ -14,9 +13,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use mcpreg_client::{Client, ClientError};
 use reqwest::StatusCode;
 
-use crate::client::{ApiFailure, Client};
 use crate::output::Output;
 
 /// Exit codes a script can rely on.
@@ -261,7 +260,10 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
 
 /// The exit code for an error.
 fn exit_code(e: &anyhow::Error) -> u8 {
-    match e.downcast_ref::<ApiFailure>() {
+    match e
+        .downcast_ref::<ClientError>()
+        .and_then(ClientError::api_failure)
+    {
         Some(f) => status_exit_code(f.status),
         None if e.downcast_ref::<commands::Rejected>().is_some() => exit::REJECTED,
         None => exit::FAILURE,
@@ -298,5 +300,32 @@ mod tests {
             exit::REJECTED
         );
         assert_eq!(status_exit_code(StatusCode::BAD_GATEWAY), exit::FAILURE);
+    }
+
+    #[test]
+    fn the_client_s_refusals_keep_their_exit_codes_through_context() {
+        let url = reqwest::Url::parse("http://registry.test/api/v1/whoami").expect("valid");
+        let refusal = |status| {
+            anyhow::Error::from(ClientError::from(mcpreg_client::ApiFailure::decode(
+                status,
+                url.clone(),
+                b"",
+            )))
+        };
+        assert_eq!(exit_code(&refusal(StatusCode::NOT_FOUND)), exit::NOT_FOUND);
+        assert_eq!(
+            exit_code(&refusal(StatusCode::UNAUTHORIZED).context("while signing in")),
+            exit::AUTH
+        );
+        assert_eq!(exit_code(&refusal(StatusCode::CONFLICT)), exit::REJECTED);
+        let unreachable = ClientError::Unreachable {
+            base: url.clone(),
+            cause: "connection refused".into(),
+        };
+        assert_eq!(exit_code(&unreachable.into()), exit::FAILURE);
+        assert_eq!(
+            exit_code(&commands::Rejected("bad input".into()).into()),
+            exit::REJECTED
+        );
     }
 }

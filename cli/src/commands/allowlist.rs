@@ -23,9 +23,9 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use mcpreg_api::allowlist::{
-    ALLOWLIST_PATH_SEGMENTS, Access, AllowedSigner, AllowlistDocument, AllowlistInfo,
-    AllowlistList, ED25519, KEYSET_PATH, KEYSET_PATH_SEGMENTS, NewAllowlist, PublishedKey,
+    Access, AllowedSigner, AllowlistDocument, ED25519, KEYSET_PATH, NewAllowlist, PublishedKey,
 };
+use mcpreg_client::{Client, Fetched};
 use mcpreg_trust::{
     AllowlistError, AllowlistPublicKey, Sha256Digest, check_fresh, check_subject, keyset_keys,
     verify_allowlist_json, verify_keyset_first_use_json, verify_keyset_json,
@@ -35,7 +35,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::Rejected;
-use crate::client::{ApiFailure, Client};
 use crate::exit;
 use crate::output::{self, Output};
 
@@ -109,8 +108,7 @@ async fn create(
         access: Some(access),
         networks,
     };
-    let url = client.url(&["api", "v1", "allowlists"]);
-    let created: AllowlistInfo = client.send(reqwest::Method::POST, url, Some(&body)).await?;
+    let created = client.create_allowlist(&body).await?;
     match out {
         Output::Json => output::json(&created)?,
         Output::Table => println!(
@@ -124,8 +122,7 @@ async fn create(
 }
 
 async fn list(client: &Client, out: Output) -> anyhow::Result<u8> {
-    let url = client.url(&["api", "v1", "allowlists"]);
-    let list: AllowlistList = client.get(url).await?;
+    let list = client.allowlists().await?;
     match out {
         Output::Json => output::json(&list)?,
         Output::Table => output::table(
@@ -379,32 +376,13 @@ pub fn stored_names(registry: &str) -> anyhow::Result<Vec<String>> {
     Ok(names)
 }
 
-enum Fetched {
-    NotModified,
-    Body { body: Vec<u8>, etag: Option<String> },
-}
-
-/// `GET` with `If-None-Match` when a copy is stored, with the caller's credentials.
-async fn fetch(client: &Client, url: reqwest::Url, etag: Option<&str>) -> anyhow::Result<Fetched> {
-    Ok(match client.get_conditional(url, etag).await? {
-        None => Fetched::NotModified,
-        Some((body, etag)) => Fetched::Body { body, etag },
-    })
-}
-
 /// The registry's keyset, or `None` when it publishes none (404).
 async fn fetch_keyset(client: &Client) -> anyhow::Result<Option<Vec<u8>>> {
-    let url = client.url(&KEYSET_PATH_SEGMENTS);
-    match fetch(client, url, None).await {
+    match client.signing_keys().await {
         Ok(Fetched::Body { body, .. }) => Ok(Some(body)),
         Ok(Fetched::NotModified) => Ok(None),
-        Err(e)
-            if e.downcast_ref::<ApiFailure>()
-                .is_some_and(|f| f.status == StatusCode::NOT_FOUND) =>
-        {
-            Ok(None)
-        }
-        Err(e) => Err(e),
+        Err(e) if e.status() == Some(StatusCode::NOT_FOUND) => Ok(None),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -499,12 +477,6 @@ async fn pull(
     let pins = trusted_keys(client, &registry, store.load_keys()?, key_files).await?;
     let trusted = pins.keys()?;
     let last_seen = stored.as_ref().map(|s| s.last_seen_version);
-    let url = client.url(&[
-        ALLOWLIST_PATH_SEGMENTS[0],
-        ALLOWLIST_PATH_SEGMENTS[1],
-        ALLOWLIST_PATH_SEGMENTS[2],
-        name,
-    ]);
     let now = Utc::now();
     let verify = |body: &[u8]| -> anyhow::Result<AllowlistDocument> {
         let doc = verify_allowlist_json(body, &trusted)?;
@@ -513,12 +485,13 @@ async fn pull(
         Ok(doc)
     };
     let etag = stored.as_ref().and_then(|s| s.etag.as_deref());
-    let (doc, body, etag) = match fetch(client, url.clone(), etag).await? {
+    let (doc, body, etag) = match client.allowlist_document(name, etag).await? {
         Fetched::Body { body, etag } => (verify(&body)?, body, etag),
         Fetched::NotModified => {
             let Some(stored) = &stored else {
                 anyhow::bail!(
-                    "the registry answered 304 Not Modified to {url}, but nothing is stored to keep"
+                    "the registry answered 304 Not Modified to {}, but nothing is stored to keep",
+                    client.allowlist_document_url(name)
                 );
             };
             let body = serde_json::to_vec(&stored.document)?;
@@ -530,7 +503,7 @@ async fn pull(
                 // The stored copy expired and the registry says it has nothing newer for that
                 // ETag: ask once more for whatever it has now.
                 Err(e) if matches!(e.downcast_ref(), Some(AllowlistError::Expired { .. })) => {
-                    match fetch(client, url.clone(), None).await? {
+                    match client.allowlist_document(name, None).await? {
                         Fetched::Body { body, etag } => (verify(&body)?, body, etag),
                         Fetched::NotModified => return Err(e),
                     }

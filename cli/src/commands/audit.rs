@@ -5,11 +5,11 @@
 //! in the database is found, with where. `--expect-head SEQ:HASH` also checks that a head recorded
 //! earlier (outside the registry) is still in the chain: rewriting the whole chain then shows.
 
-use mcpreg_api::access::{AuditEvent, AuditPage};
+use mcpreg_api::access::AuditEvent;
+use mcpreg_client::{AuditQuery, Client};
 use serde::Serialize;
 
 use super::Rejected;
-use crate::client::Client;
 use crate::exit;
 use crate::output::{self, Output};
 
@@ -45,10 +45,12 @@ struct Verification {
 pub async fn run(client: &Client, out: Output, command: AuditCommand) -> anyhow::Result<u8> {
     match command {
         AuditCommand::List { limit } => {
-            let mut url = client.url(&["api", "v1", "audit"]);
-            url.query_pairs_mut()
-                .append_pair("limit", &limit.clamp(1, 500).to_string());
-            let page: AuditPage = client.get(url).await?;
+            let page = client
+                .audit(AuditQuery {
+                    limit: Some(limit.clamp(1, 500)),
+                    before: None,
+                })
+                .await?;
             match out {
                 Output::Json => output::json(&page)?,
                 Output::Table => output::table(
@@ -123,12 +125,12 @@ async fn all_events(client: &Client) -> anyhow::Result<Vec<AuditEvent>> {
     let mut events = Vec::new();
     let mut before: Option<i64> = None;
     loop {
-        let mut url = client.url(&["api", "v1", "audit"]);
-        url.query_pairs_mut().append_pair("limit", "500");
-        if let Some(b) = before {
-            url.query_pairs_mut().append_pair("before", &b.to_string());
-        }
-        let page: AuditPage = client.get(url).await?;
+        let page = client
+            .audit(AuditQuery {
+                limit: Some(500),
+                before,
+            })
+            .await?;
         events.extend(page.events);
         match page.next_before {
             Some(b) if Some(b) != before => before = Some(b),

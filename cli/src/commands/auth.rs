@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use mcpreg_api::access::{AuthSettings, Caller};
+use mcpreg_api::access::Caller;
+use mcpreg_client::Client;
 use oauth2::basic::BasicClient;
 use oauth2::{
     ClientId, DeviceAuthorizationUrl, Scope, StandardDeviceAuthorizationResponse, TokenResponse,
@@ -12,7 +13,6 @@ use oauth2::{
 };
 use serde_json::Value;
 
-use crate::client::Client;
 use crate::credentials::{self, Session};
 use crate::exit;
 use crate::output::{self, Output};
@@ -54,9 +54,7 @@ pub async fn send(
 
 /// `mcpreg login`.
 pub async fn login(client: &Client, args: LoginArgs) -> anyhow::Result<u8> {
-    let settings: AuthSettings = client
-        .get(client.url(&["api", "v1", "auth", "settings"]))
-        .await?;
+    let settings = client.auth_settings().await?;
     let issuer = args
         .issuer
         .or(settings.issuer)
@@ -148,9 +146,9 @@ pub async fn login(client: &Client, args: LoginArgs) -> anyhow::Result<u8> {
         resource: settings.resource,
     };
     // Check the registry accepts it before storing it.
-    let me: Caller = client
+    let me = client
         .with_token(session.access_token.clone())
-        .get(client.url(&["api", "v1", "whoami"]))
+        .whoami()
         .await?;
     credentials::store(client.registry_key(), session)?;
     eprintln!("Signed in as {} ({})", me.subject, describe(&me));
@@ -179,7 +177,7 @@ pub fn logout(client: &Client) -> anyhow::Result<u8> {
 
 /// `mcpreg whoami`.
 pub async fn whoami(client: &Client, out: Output) -> anyhow::Result<u8> {
-    let me: Caller = client.get(client.url(&["api", "v1", "whoami"])).await?;
+    let me = client.whoami().await?;
     match out {
         Output::Json => output::json(&me)?,
         Output::Table => output::table(

@@ -12,12 +12,12 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use mcpreg_api::allowlist::AllowlistDocument;
+use mcpreg_client::Client;
 use mcpreg_trust::{check_fresh, check_subject, verify_allowlist_json};
 use serde::Serialize;
 
 use super::Rejected;
 use super::allowlist::{Untrusted, check_name, denied, load_verified, read_keys, stored_names};
-use crate::client::Client;
 use crate::exit;
 use crate::mcp_config::{self, ConfiguredServer, Verdict};
 use crate::output::{self, Output};

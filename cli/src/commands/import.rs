@@ -8,14 +8,15 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
-use mcpreg_api::admin::{StatusChange, StatusChangeResult};
-use mcpreg_api::registry::{ServerList, ServerResponse, Status};
-use reqwest::{Method, StatusCode, Url};
+use mcpreg_api::admin::StatusChange;
+use mcpreg_api::problem::ProblemCode;
+use mcpreg_api::registry::{ServerResponse, Status};
+use mcpreg_client::{Client, ClientError, ServerListQuery};
+use reqwest::{StatusCode, Url};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::Rejected;
-use crate::client::{ApiFailure, Client};
 use crate::exit;
 use crate::output::{self, Output};
 
@@ -191,30 +192,24 @@ async fn import_one(
         result,
         reason,
     };
-    let published: Result<ServerResponse, _> = client
-        .send(
-            Method::POST,
-            client.url(&["api", "v1", "publish"]),
-            Some(&document),
-        )
-        .await;
-    let result = match published {
+    let result = match client.publish_server_json(&document).await {
         Ok(_) => outcome("accepted", None),
-        Err(e) => match e.downcast::<ApiFailure>() {
-            Ok(f) if f.problem.code == "version_exists" => outcome("unchanged", None),
-            Ok(f) if f.status == StatusCode::UNAUTHORIZED || f.status == StatusCode::FORBIDDEN => {
-                return Err(f.into());
+        Err(ClientError::Api(f)) if ProblemCode::VersionExists == f.problem.code.as_str() => {
+            outcome("unchanged", None)
+        }
+        // Credentials stop the whole import; any other refusal is this document's.
+        Err(ClientError::Api(f))
+            if f.status.is_client_error()
+                && f.status != StatusCode::UNAUTHORIZED
+                && f.status != StatusCode::FORBIDDEN =>
+        {
+            let mut reason = f.problem.detail.clone();
+            for issue in &f.problem.errors {
+                reason.push_str(&format!("; {}: {}", issue.location, issue.message));
             }
-            Ok(f) if f.status.is_client_error() => {
-                let mut reason = f.problem.detail.clone();
-                for issue in &f.problem.errors {
-                    reason.push_str(&format!("; {}: {}", issue.location, issue.message));
-                }
-                outcome("rejected", Some(reason))
-            }
-            Ok(f) => return Err(f.into()),
-            Err(other) => return Err(other),
-        },
+            outcome("rejected", Some(reason))
+        }
+        Err(e) => return Err(e.into()),
     };
     if let Some(upstream) = upstream {
         let status = upstream.meta.official.status;
@@ -224,10 +219,7 @@ async fn import_one(
                 status,
                 status_message: upstream.meta.official.status_message.clone(),
             };
-            let url = client.url(&[
-                "api", "v1", "servers", &name, "versions", &version, "status",
-            ]);
-            let _: StatusChangeResult = client.send(Method::PATCH, url, Some(&change)).await?;
+            client.set_version_status(&name, &version, &change).await?;
         }
     }
     Ok(result)
@@ -279,24 +271,15 @@ async fn mirror(
     let mut newest = since;
     let mut cursor: Option<String> = None;
     loop {
-        let mut url = upstream.url(&["v0.1", "servers"]);
-        {
-            let mut q = url.query_pairs_mut();
-            q.append_pair("limit", "100");
-            if let Some(t) = since {
-                q.append_pair(
-                    "updated_since",
-                    &t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-                );
-            }
-            if let Some(c) = &cursor {
-                q.append_pair("cursor", c);
-            }
-        }
-        let page: ServerList = upstream
-            .get(url)
+        let page = upstream
+            .servers(&ServerListQuery {
+                limit: Some(100),
+                updated_since: since,
+                cursor: cursor.take(),
+                ..ServerListQuery::default()
+            })
             .await
-            .map_err(|e| anyhow::anyhow!("cannot read {source}: {e:#}"))?;
+            .map_err(|e| anyhow::anyhow!("cannot read {source}: {:#}", anyhow::Error::from(e)))?;
         for item in &page.servers {
             newest = newest.max(Some(item.meta.official.updated_at));
             let document = item.server_value();

@@ -2,10 +2,9 @@
 
 use clap::Subcommand;
 use mcpreg_api::NamespaceName;
-use mcpreg_api::admin::{Namespace, NamespaceList, NewNamespace};
-use reqwest::Method;
+use mcpreg_api::admin::NewNamespace;
+use mcpreg_client::Client;
 
-use crate::client::Client;
 use crate::exit;
 use crate::output::{self, Output};
 
@@ -28,17 +27,10 @@ pub enum NamespaceCommand {
 /// Runs a namespace subcommand.
 pub async fn run(client: &Client, out: Output, command: NamespaceCommand) -> anyhow::Result<u8> {
     let namespaces = match command {
-        NamespaceCommand::List => {
-            let list: NamespaceList = client.get(client.url(&["api", "v1", "namespaces"])).await?;
-            list.namespaces
-        }
+        NamespaceCommand::List => client.namespaces().await?.namespaces,
         NamespaceCommand::Create { name, description } => {
-            let created: Namespace = client
-                .send(
-                    Method::POST,
-                    client.url(&["api", "v1", "namespaces"]),
-                    Some(&NewNamespace { name, description }),
-                )
+            let created = client
+                .create_namespace(&NewNamespace { name, description })
                 .await?;
             vec![created]
         }

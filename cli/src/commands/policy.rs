@@ -3,14 +3,13 @@
 use std::path::{Path, PathBuf};
 
 use mcpreg_api::policy::{
-    AppliedPolicy, ApplyPolicyRequest, CurrentPolicy, DecisionAnswer, DecisionRequest, DiffAnswer,
-    DiffRequest, Effect, RequestSubject, RuleOutcome,
+    ApplyPolicyRequest, DecisionAnswer, DecisionRequest, DiffAnswer, DiffRequest, Effect,
+    RequestSubject, RuleOutcome,
 };
+use mcpreg_client::Client;
 use mcpreg_policy::Policy;
-use reqwest::Method;
 
 use super::{Rejected, split_name_version};
-use crate::client::Client;
 use crate::exit;
 use crate::output::{self, Output};
 
@@ -74,10 +73,7 @@ pub async fn run(client: &Client, out: Output, command: PolicyCommand) -> anyhow
     match command {
         PolicyCommand::Apply { file } => {
             let source = read_document(&file)?;
-            let url = client.url(&["api", "v1", "policy"]);
-            let applied: AppliedPolicy = client
-                .send(Method::PUT, url, Some(&ApplyPolicyRequest { source }))
-                .await?;
+            let applied = client.apply_policy(&ApplyPolicyRequest { source }).await?;
             match out {
                 Output::Json => output::json(&applied)?,
                 Output::Table if applied.changed => println!(
@@ -92,7 +88,7 @@ pub async fn run(client: &Client, out: Output, command: PolicyCommand) -> anyhow
             Ok(exit::OK)
         }
         PolicyCommand::Show => {
-            let current: CurrentPolicy = client.get(client.url(&["api", "v1", "policy"])).await?;
+            let current = client.policy().await?;
             match out {
                 Output::Json => output::json(&current)?,
                 Output::Table => {
@@ -111,16 +107,11 @@ pub async fn run(client: &Client, out: Output, command: PolicyCommand) -> anyhow
         }
         PolicyCommand::Diff { file } => {
             let source = read_document(&file)?;
-            let url = client.url(&["api", "v1", "policy", "diff"]);
-            let answer: DiffAnswer = client
-                .send(
-                    Method::POST,
-                    url,
-                    Some(&DiffRequest {
-                        source,
-                        subjects: Vec::new(),
-                    }),
-                )
+            let answer = client
+                .policy_diff(&DiffRequest {
+                    source,
+                    subjects: Vec::new(),
+                })
                 .await?;
             print_diff(out, &answer)?;
             Ok(exit::OK)
@@ -139,17 +130,12 @@ pub async fn run(client: &Client, out: Output, command: PolicyCommand) -> anyhow
                 client: oauth_client,
                 allowlist,
             };
-            let url = client.url(&["api", "v1", "decisions"]);
-            let answer: DecisionAnswer = client
-                .send(
-                    Method::POST,
-                    url,
-                    Some(&DecisionRequest {
-                        subject,
-                        server: name.to_owned(),
-                        version: v.unwrap_or("latest").to_owned(),
-                    }),
-                )
+            let answer = client
+                .decide(&DecisionRequest {
+                    subject,
+                    server: name.to_owned(),
+                    version: v.unwrap_or("latest").to_owned(),
+                })
                 .await?;
             print_decision(out, &answer)?;
             Ok(if answer.decision.is_allowed() {

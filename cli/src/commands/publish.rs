@@ -2,15 +2,13 @@
 
 use std::path::PathBuf;
 
-use mcpreg_api::registry::ServerResponse;
 use mcpreg_api::server_json;
 use mcpreg_api::trust::{NewSignature, PublishRequest, SignatureTarget};
-use reqwest::Method;
+use mcpreg_client::Client;
 use serde_json::Value;
 
 use super::Rejected;
 use crate::bundles::{self, Subjects};
-use crate::client::Client;
 use crate::exit;
 use crate::output::{self, Output};
 
@@ -134,16 +132,17 @@ pub async fn run(client: &Client, out: Output, args: Args) -> anyhow::Result<u8>
     } else {
         client
     };
-    let url = client.url(&["api", "v1", "publish"]);
-    let published: ServerResponse = if signatures.is_empty() && tools.is_none() {
-        client.send(Method::POST, url, Some(&document)).await?
+    // Nothing to store with it: the bare server.json, as any official-API client sends it.
+    let published = if signatures.is_empty() && tools.is_none() {
+        client.publish_server_json(&document).await?
     } else {
-        let request = PublishRequest {
-            server: document,
-            signatures,
-            tools,
-        };
-        client.send(Method::POST, url, Some(&request)).await?
+        client
+            .publish(&PublishRequest {
+                server: document,
+                signatures,
+                tools,
+            })
+            .await?
     };
     let (name, version) = published.name_and_version();
     match out {

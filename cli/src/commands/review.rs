@@ -1,12 +1,9 @@
 //! `mcpreg review list|show|approve|reject|revoke`: the review of versions.
 
-use mcpreg_api::review::{
-    GateResult, ReviewAction, ReviewList, ReviewRequest, ReviewState, VersionReview,
-};
-use reqwest::Method;
+use mcpreg_api::review::{GateResult, ReviewAction, ReviewRequest, ReviewState, VersionReview};
+use mcpreg_client::{Client, ReviewQuery};
 
 use super::{Rejected, split_name_version};
-use crate::client::Client;
 use crate::exit;
 use crate::output::{self, Output};
 
@@ -67,13 +64,12 @@ fn exact(target: &str) -> anyhow::Result<(&str, &str)> {
 pub async fn run(client: &Client, out: Output, command: ReviewCommand) -> anyhow::Result<u8> {
     let (target, request) = match command {
         ReviewCommand::List { state, limit } => {
-            let mut url = client.url(&["api", "v1", "reviews"]);
-            url.query_pairs_mut()
-                .append_pair("limit", &limit.to_string());
-            if let Some(s) = &state {
-                url.query_pairs_mut().append_pair("state", s);
-            }
-            let list: ReviewList = client.get(url).await?;
+            let list = client
+                .reviews(&ReviewQuery {
+                    limit: Some(limit),
+                    state,
+                })
+                .await?;
             match out {
                 Output::Json => output::json(&list)?,
                 Output::Table => output::table(
@@ -104,16 +100,7 @@ pub async fn run(client: &Client, out: Output, command: ReviewCommand) -> anyhow
         }
         ReviewCommand::Show { version } => {
             let (name, v) = split_name_version(&version);
-            let url = client.url(&[
-                "api",
-                "v1",
-                "servers",
-                name,
-                "versions",
-                v.unwrap_or("latest"),
-                "review",
-            ]);
-            let review: VersionReview = client.get(url).await?;
+            let review = client.review(name, v.unwrap_or("latest")).await?;
             print(out, &review)?;
             return Ok(exit::OK);
         }
@@ -159,8 +146,7 @@ pub async fn run(client: &Client, out: Output, command: ReviewCommand) -> anyhow
         ),
     };
     let (name, version) = exact(&target)?;
-    let url = client.url(&["api", "v1", "servers", name, "versions", version, "review"]);
-    let review: VersionReview = client.send(Method::POST, url, Some(&request)).await?;
+    let review = client.decide_review(name, version, &request).await?;
     print(out, &review)?;
     Ok(exit::OK)
 }

@@ -3,12 +3,11 @@
 
 use std::path::PathBuf;
 
-use mcpreg_api::scans::{FindingSeverity, NewScanReport, ScanReportInfo, VersionScans};
-use reqwest::Method;
+use mcpreg_api::scans::{FindingSeverity, NewScanReport, VersionScans};
+use mcpreg_client::Client;
 use serde_json::Value;
 
 use super::{Rejected, split_name_version};
-use crate::client::Client;
 use crate::exit;
 use crate::output::{self, Output};
 
@@ -100,8 +99,7 @@ pub async fn run(client: &Client, out: Output, command: ScansCommand) -> anyhow:
                 format,
                 scanned_digest,
             };
-            let url = client.url(&["api", "v1", "servers", name, "versions", version, "scans"]);
-            let stored: ScanReportInfo = client.send(Method::POST, url, Some(&body)).await?;
+            let stored = client.upload_scan(name, version, &body).await?;
             match out {
                 Output::Json => output::json(&stored)?,
                 Output::Table => {
@@ -127,8 +125,7 @@ pub async fn run(client: &Client, out: Output, command: ScansCommand) -> anyhow:
         ScansCommand::Show { version, fail_on } => {
             let (name, version) = split_name_version(&version);
             let version = version.unwrap_or("latest");
-            let url = client.url(&["api", "v1", "servers", name, "versions", version, "scans"]);
-            let scans: VersionScans = client.get(url).await?;
+            let scans = client.version_scans(name, version).await?;
             match out {
                 Output::Json => output::json(&scans)?,
                 Output::Table => print_scans(&scans),
@@ -141,10 +138,7 @@ pub async fn run(client: &Client, out: Output, command: ScansCommand) -> anyhow:
         ScansCommand::Export { version } => {
             let (name, version) = split_name_version(&version);
             let version = version.unwrap_or("latest");
-            let url = client.url(&[
-                "api", "v1", "servers", name, "versions", version, "scans", "sarif",
-            ]);
-            let log: Value = client.get(url).await?;
+            let log = client.version_scans_sarif(name, version).await?;
             output::json(&log)?;
             Ok(exit::OK)
         }

@@ -2,9 +2,9 @@
 
 use clap::Subcommand;
 use mcpreg_api::policy::ServerTags;
-use mcpreg_api::registry::{ServerList, ServerResponse};
+use mcpreg_api::registry::ServerResponse;
+use mcpreg_client::{Client, ServerListQuery};
 
-use crate::client::Client;
 use crate::exit;
 use crate::output::{self, Output};
 
@@ -70,24 +70,16 @@ pub async fn run(client: &Client, out: Output, command: ServerCommand) -> anyhow
             let mut all = Vec::new();
             let mut cursor: Option<String> = None;
             loop {
-                let mut url = client.url(&["v0.1", "servers"]);
-                {
-                    let mut q = url.query_pairs_mut();
-                    q.append_pair("limit", "100");
-                    if !all_versions {
-                        q.append_pair("version", "latest");
-                    }
-                    if include_deleted {
-                        q.append_pair("include_deleted", "true");
-                    }
-                    if let Some(s) = &search {
-                        q.append_pair("search", s);
-                    }
-                    if let Some(c) = &cursor {
-                        q.append_pair("cursor", c);
-                    }
-                }
-                let page: ServerList = client.get(url).await?;
+                let page = client
+                    .servers(&ServerListQuery {
+                        limit: Some(100),
+                        latest_only: !all_versions,
+                        include_deleted,
+                        search: search.clone(),
+                        updated_since: None,
+                        cursor: cursor.take(),
+                    })
+                    .await?;
                 all.extend(page.servers);
                 cursor = page.metadata.next_cursor;
                 if cursor.is_none() || max.is_some_and(|m| all.len() >= m) {
@@ -106,11 +98,7 @@ pub async fn run(client: &Client, out: Output, command: ServerCommand) -> anyhow
         } => {
             let (name, at_version) = super::split_name_version(&name);
             let version = version.as_deref().or(at_version).unwrap_or("latest");
-            let mut url = client.url(&["v0.1", "servers", name, "versions", version]);
-            if include_deleted {
-                url.query_pairs_mut().append_pair("include_deleted", "true");
-            }
-            let found: ServerResponse = client.get(url).await?;
+            let found = client.version(name, version, include_deleted).await?;
             match out {
                 Output::Json => output::json(&found)?,
                 Output::Table => {
@@ -121,12 +109,11 @@ pub async fn run(client: &Client, out: Output, command: ServerCommand) -> anyhow
             Ok(exit::OK)
         }
         ServerCommand::Tags { name, set, clear } => {
-            let url = client.url(&["api", "v1", "servers", &name, "tags"]);
-            let tags: ServerTags = if set.is_empty() && !clear {
-                client.get(url).await?
+            let tags = if set.is_empty() && !clear {
+                client.server_tags(&name).await?
             } else {
                 client
-                    .send(reqwest::Method::PUT, url, Some(&ServerTags { tags: set }))
+                    .set_server_tags(&name, &ServerTags { tags: set })
                     .await?
             };
             match out {
@@ -148,11 +135,7 @@ pub async fn run(client: &Client, out: Output, command: ServerCommand) -> anyhow
             name,
             include_deleted,
         } => {
-            let mut url = client.url(&["v0.1", "servers", &name, "versions"]);
-            if include_deleted {
-                url.query_pairs_mut().append_pair("include_deleted", "true");
-            }
-            let list: ServerList = client.get(url).await?;
+            let list = client.server_versions(&name, include_deleted).await?;
             print_list(out, list.servers)
         }
     }

@@ -3,13 +3,11 @@
 use std::path::PathBuf;
 
 use clap::Subcommand;
-use mcpreg_api::registry::ServerResponse;
-use mcpreg_api::trust::{SignatureInfo, SignatureTarget, VersionTrust};
-use reqwest::Method;
+use mcpreg_api::trust::SignatureTarget;
+use mcpreg_client::Client;
 
 use super::{Rejected, split_name_version};
 use crate::bundles::{self, Subjects};
-use crate::client::Client;
 use crate::exit;
 use crate::output::{self, Output};
 
@@ -52,44 +50,20 @@ pub async fn run(client: &Client, out: Output, command: SignatureCommand) -> any
                     Rejected(format!("`{name}`: name the exact version, as NAME@VERSION")).into(),
                 );
             };
-            let mut url = client.url(&["v0.1", "servers", server, "versions", version]);
-            url.query_pairs_mut().append_pair("include_deleted", "true");
-            let published: ServerResponse = client.get(url).await?;
+            let published = client.version(server, version, true).await?;
             let subjects = Subjects::of(&published.server_value())?;
             let root = bundles::trust_root(trusted_root.as_deref())?;
             let signature = bundles::check_bundle(&bundle, target, &subjects, &root, None)?;
-            let info: SignatureInfo = client
-                .send(
-                    Method::POST,
-                    client.url(&[
-                        "api",
-                        "v1",
-                        "servers",
-                        server,
-                        "versions",
-                        version,
-                        "signatures",
-                    ]),
-                    Some(&signature),
-                )
-                .await?;
+            let info = client.attach_signature(server, version, &signature).await?;
             eprintln!("attached signature {} to {server}@{version}", info.id);
             vec![info]
         }
         SignatureCommand::List { name } => {
             let (server, version) = split_name_version(&name);
-            let trust: VersionTrust = client
-                .get(client.url(&[
-                    "api",
-                    "v1",
-                    "servers",
-                    server,
-                    "versions",
-                    version.unwrap_or("latest"),
-                    "trust",
-                ]))
-                .await?;
-            trust.signatures
+            client
+                .version_trust(server, version.unwrap_or("latest"))
+                .await?
+                .signatures
         }
     };
     match out {

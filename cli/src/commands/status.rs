@@ -1,10 +1,9 @@
 //! `mcpreg status NAME[@VERSION] [--set STATUS [--message M]]`.
 
-use mcpreg_api::admin::{StatusChange, StatusChangeResult};
-use mcpreg_api::registry::{ServerList, Status};
-use reqwest::Method;
+use mcpreg_api::admin::StatusChange;
+use mcpreg_api::registry::Status;
+use mcpreg_client::Client;
 
-use crate::client::Client;
 use crate::exit;
 use crate::output::{self, Output};
 
@@ -29,9 +28,7 @@ fn parse_status(s: &str) -> Result<Status, String> {
 pub async fn run(client: &Client, out: Output, args: Args) -> anyhow::Result<u8> {
     let (name, version) = super::split_name_version(&args.target);
     let Some(status) = args.set else {
-        let mut url = client.url(&["v0.1", "servers", name, "versions"]);
-        url.query_pairs_mut().append_pair("include_deleted", "true");
-        let list: ServerList = client.get(url).await?;
+        let list = client.server_versions(name, true).await?;
         let rows: Vec<_> = list
             .servers
             .iter()
@@ -54,11 +51,10 @@ pub async fn run(client: &Client, out: Output, args: Args) -> anyhow::Result<u8>
         status,
         status_message: args.message,
     };
-    let url = match version {
-        Some(v) => client.url(&["api", "v1", "servers", name, "versions", v, "status"]),
-        None => client.url(&["api", "v1", "servers", name, "status"]),
+    let result = match version {
+        Some(v) => client.set_version_status(name, v, &change).await?,
+        None => client.set_server_status(name, &change).await?,
     };
-    let result: StatusChangeResult = client.send(Method::PATCH, url, Some(&change)).await?;
     match out {
         Output::Json => output::json(&result)?,
         Output::Table if result.versions.is_empty() => println!("{name}: nothing to change"),

@@ -2,12 +2,11 @@
 
 use clap::Subcommand;
 use mcpreg_api::NamespaceName;
-use mcpreg_api::access::{CreatedToken, NewToken, TokenList};
+use mcpreg_api::access::NewToken;
 use mcpreg_api::admin::Role;
-use reqwest::Method;
+use mcpreg_client::Client;
 use serde_json::json;
 
-use crate::client::Client;
 use crate::exit;
 use crate::output::{self, Output};
 
@@ -53,13 +52,7 @@ pub async fn run(client: &Client, out: Output, command: TokenCommand) -> anyhow:
                 namespaces,
                 expires_in_days,
             };
-            let created: CreatedToken = client
-                .send(
-                    Method::POST,
-                    client.url(&["api", "v1", "tokens"]),
-                    Some(&body),
-                )
-                .await?;
+            let created = client.create_token(&body).await?;
             match out {
                 Output::Json => {
                     output::json(&json!({"token": created.token, "info": created.info}))?
@@ -74,7 +67,7 @@ pub async fn run(client: &Client, out: Output, command: TokenCommand) -> anyhow:
             }
         }
         TokenCommand::List => {
-            let list: TokenList = client.get(client.url(&["api", "v1", "tokens"])).await?;
+            let list = client.tokens().await?;
             match out {
                 Output::Json => output::json(&list.tokens)?,
                 Output::Table => output::table(
@@ -112,9 +105,7 @@ pub async fn run(client: &Client, out: Output, command: TokenCommand) -> anyhow:
             }
         }
         TokenCommand::Revoke { name } => {
-            client
-                .send_no_content(Method::DELETE, client.url(&["api", "v1", "tokens", &name]))
-                .await?;
+            client.revoke_token(&name).await?;
             eprintln!("revoked token `{name}`");
         }
     }

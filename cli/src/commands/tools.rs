@@ -7,13 +7,13 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use mcpreg_api::tools::VersionTools;
+use mcpreg_client::Client;
 use mcpreg_scan::{ToolManifest, diff};
 use serde_json::Value;
 use url::Url;
 
 use super::Rejected;
 use crate::capture::{self, Limits, Target};
-use crate::client::{ApiFailure, Client};
 use crate::exit;
 use crate::output::{self, Output};
 
@@ -299,9 +299,8 @@ async fn attach_command(
     // Checked here first: a manifest edited after capture no longer matches its own pin.
     read_manifest(path)?;
     let document = super::publish::read_json(path)?;
-    let url = client.url(&["api", "v1", "servers", name, "versions", version, "tools"]);
-    let stored: VersionTools = client
-        .send(reqwest::Method::PUT, url, Some(&document))
+    let stored = client
+        .attach_version_tools(name, version, &document)
         .await?;
     print_tools(out, &stored)?;
     if let Some(s) = stored.highest_severity
@@ -317,8 +316,7 @@ async fn attach_command(
 async fn show_command(client: &Client, out: Output, target: &str) -> anyhow::Result<u8> {
     let (name, version) = super::split_name_version(target);
     let version = version.unwrap_or("latest");
-    let url = client.url(&["api", "v1", "servers", name, "versions", version, "tools"]);
-    let tools: VersionTools = client.get(url).await?;
+    let tools = client.version_tools(name, version).await?;
     print_tools(out, &tools)?;
     Ok(exit::OK)
 }
@@ -365,18 +363,19 @@ async fn fetch_pinned(client: &Client, target: &str) -> anyhow::Result<ToolManif
     let Some(version) = version else {
         return Err(Rejected(format!("`{target}` names no version: use NAME@VERSION")).into());
     };
-    let url = client.url(&["api", "v1", "servers", name, "versions", version, "tools"]);
-    let body: Value = match client.get(url.clone()).await {
-        Ok(v) => v,
+    // Only `manifest` and `toolsPin` are read: the pin is recomputed here from the content.
+    let body = match client.version_tools_json(name, version).await {
+        Ok(t) => t,
         Err(e) => {
-            if let Some(f) = e.downcast_ref::<ApiFailure>()
+            if let Some(f) = e.api_failure()
                 && f.status == reqwest::StatusCode::NOT_FOUND
             {
-                return Err(e.context(format!(
+                let url = f.url.clone();
+                return Err(anyhow::Error::from(e).context(format!(
                     "the registry has no tool manifest for {name}@{version} (GET {url} answered 404); attach one with `mcpreg tools attach`, or compare with a file: --pinned FILE"
                 )));
             }
-            return Err(e);
+            return Err(e.into());
         }
     };
     let Some(document) = body.get("manifest").filter(|m| m.is_object()) else {

@@ -1,10 +1,9 @@
 //! `mcpreg trusted-publisher add|list|remove`: CI workflows allowed to publish without secrets.
 
 use clap::Subcommand;
-use mcpreg_api::access::{NewTrustedPublisher, TrustedPublisher, TrustedPublisherList};
-use reqwest::Method;
+use mcpreg_api::access::NewTrustedPublisher;
+use mcpreg_client::Client;
 
-use crate::client::Client;
 use crate::exit;
 use crate::output::{self, Output};
 
@@ -72,35 +71,17 @@ pub async fn run(
                 workflow,
                 environment,
             };
-            let created: TrustedPublisher = client
-                .send(
-                    Method::POST,
-                    client.url(&["api", "v1", "namespaces", &namespace, "trusted-publishers"]),
-                    Some(&body),
-                )
-                .await?;
+            let created = client.add_trusted_publisher(&namespace, &body).await?;
             vec![created]
         }
         TrustedPublisherCommand::List { namespace } => {
-            let list: TrustedPublisherList = client
-                .get(client.url(&["api", "v1", "namespaces", &namespace, "trusted-publishers"]))
-                .await?;
-            list.trusted_publishers
+            client
+                .trusted_publishers(&namespace)
+                .await?
+                .trusted_publishers
         }
         TrustedPublisherCommand::Remove { namespace, id } => {
-            client
-                .send_no_content(
-                    Method::DELETE,
-                    client.url(&[
-                        "api",
-                        "v1",
-                        "namespaces",
-                        &namespace,
-                        "trusted-publishers",
-                        &id.to_string(),
-                    ]),
-                )
-                .await?;
+            client.remove_trusted_publisher(&namespace, id).await?;
             eprintln!("removed trusted publisher {id} of {namespace}");
             return Ok(exit::OK);
         }

@@ -4,10 +4,9 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::Subcommand;
-use mcpreg_api::trust::{NewTrustedSigner, TrustedSigner, TrustedSignerList};
-use reqwest::Method;
+use mcpreg_api::trust::NewTrustedSigner;
+use mcpreg_client::Client;
 
-use crate::client::Client;
 use crate::exit;
 use crate::output::{self, Output};
 
@@ -83,35 +82,14 @@ pub async fn run(
                 issuer,
                 public_key,
             };
-            let created: TrustedSigner = client
-                .send(
-                    Method::POST,
-                    client.url(&["api", "v1", "namespaces", &namespace, "trusted-signers"]),
-                    Some(&body),
-                )
-                .await?;
+            let created = client.add_trusted_signer(&namespace, &body).await?;
             vec![created]
         }
         TrustedSignerCommand::List { namespace } => {
-            let list: TrustedSignerList = client
-                .get(client.url(&["api", "v1", "namespaces", &namespace, "trusted-signers"]))
-                .await?;
-            list.trusted_signers
+            client.trusted_signers(&namespace).await?.trusted_signers
         }
         TrustedSignerCommand::Remove { namespace, id } => {
-            client
-                .send_no_content(
-                    Method::DELETE,
-                    client.url(&[
-                        "api",
-                        "v1",
-                        "namespaces",
-                        &namespace,
-                        "trusted-signers",
-                        &id.to_string(),
-                    ]),
-                )
-                .await?;
+            client.remove_trusted_signer(&namespace, id).await?;
             eprintln!("removed trusted signer {id} of {namespace}");
             return Ok(exit::OK);
         }

@@ -9,8 +9,8 @@
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use mcpreg_api::registry::ServerResponse;
 use mcpreg_api::trust::{SignatureInfo, SignatureTarget, SignerKind, VersionTrust};
+use mcpreg_client::Client;
 use mcpreg_trust::{
     PublicKey, Sha256Digest, SignedSubject, SignerIdentity, SignerPolicy, verify_bundle,
 };
@@ -18,7 +18,6 @@ use serde::Serialize;
 
 use super::{Rejected, split_name_version};
 use crate::bundles::{self, Subjects, describe};
-use crate::client::Client;
 use crate::exit;
 use crate::output::{self, Output};
 
@@ -85,12 +84,8 @@ pub async fn run(client: &Client, out: Output, args: Args) -> anyhow::Result<u8>
     let (name, version) = split_name_version(&args.name);
     let version = version.unwrap_or("latest");
     let root = bundles::trust_root(args.trusted_root.as_deref())?;
-    let trust: VersionTrust = client
-        .get(client.url(&["api", "v1", "servers", name, "versions", version, "trust"]))
-        .await?;
-    let mut url = client.url(&["v0.1", "servers", name, "versions", &trust.version]);
-    url.query_pairs_mut().append_pair("include_deleted", "true");
-    let published: ServerResponse = client.get(url).await?;
+    let trust = client.version_trust(name, version).await?;
+    let published = client.version(name, &trust.version, true).await?;
     let document = published.server_value();
     let subjects = Subjects::of(&document)?;
 
