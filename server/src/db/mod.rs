@@ -2,9 +2,10 @@
 //! caller owns the transaction. Dynamic queries (list filters) are built with sea-query.
 //!
 //! Static statements are checked at compile time (`sqlx::query!` / `query_as!`) against the
-//! query data committed in `.sqlx/`, so a build needs no database. After changing one, rebuild
-//! with `DATABASE_URL` pointing at a migrated database and `SQLX_OFFLINE_DIR=$PWD/.sqlx` (from
-//! the workspace root) to rewrite that data. The list query of the official API is dynamic and
+//! query data committed in `.sqlx/`, so a build needs no database (`.cargo/config.toml` sets
+//! `SQLX_OFFLINE=true`). After changing one, rebuild with `SQLX_OFFLINE=false`, `DATABASE_URL`
+//! pointing at a migrated database and `SQLX_OFFLINE_DIR=$PWD/.sqlx` (from the workspace root)
+//! to rewrite that data. The list query of the official API is dynamic and
 //! built with sea-query (`versions::list`).
 
 pub mod allowlists;
