@@ -10,6 +10,11 @@ use crate::OFFICIAL_META_KEY;
 /// Lifecycle status of a server version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(
+    feature = "sqlx",
+    derive(sqlx::Type),
+    sqlx(type_name = "text", rename_all = "lowercase")
+)]
 pub enum Status {
     /// Listed and usable.
     Active,

@@ -23,6 +23,11 @@ use serde::{Deserialize, Serialize};
     utoipa::ToSchema,
 )]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(
+    feature = "sqlx",
+    derive(sqlx::Type),
+    sqlx(type_name = "review_state", rename_all = "lowercase")
+)]
 pub enum ReviewState {
     /// Published, waiting for (enough) approvals. Every version starts here; nothing is
     /// inherited from earlier versions.
@@ -68,6 +73,11 @@ impl fmt::Display for ReviewState {
 /// A review decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(
+    feature = "sqlx",
+    derive(sqlx::Type),
+    sqlx(type_name = "text", rename_all = "lowercase")
+)]
 pub enum ReviewAction {
     /// Approve a submitted version (the gates must hold, or be overridden with a reason).
     Approve,

@@ -22,6 +22,11 @@ use serde_json::Value;
     utoipa::ToSchema,
 )]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(
+    feature = "sqlx",
+    derive(sqlx::Type),
+    sqlx(type_name = "finding_severity", rename_all = "lowercase")
+)]
 pub enum FindingSeverity {
     /// Informational; nothing to fix.
     Info,

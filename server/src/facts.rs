@@ -10,9 +10,6 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 
 use mcpreg_api::allowlist::{AllowedPackage, AllowedRemote, AllowedSigner, AllowlistEntry};
-use mcpreg_api::registry::Status;
-use mcpreg_api::review::ReviewState;
-use mcpreg_api::scans::FindingSeverity;
 use mcpreg_api::{ServerName, Version};
 use mcpreg_policy::{SignerFact, Transport, VersionFacts};
 use serde_json::Value;
@@ -105,8 +102,8 @@ fn build(r: FactsRow) -> ApiResult<CatalogVersion> {
     let corrupt = |what: &str| anyhow::anyhow!("stored {what} of {label} is unusable");
     let name = ServerName::parse(&r.server_name).map_err(|_| corrupt("name"))?;
     let version = Version::parse(&r.version).map_err(|_| corrupt("version"))?;
-    let status = Status::from(r.status);
-    let review_state = ReviewState::from(r.review_state);
+    let status = r.status;
+    let review_state = r.review_state;
     let document: Value = serde_json::from_str(&r.document).map_err(|_| corrupt("document"))?;
     let digests: Vec<Option<String>> =
         serde_json::from_value(r.package_digests).map_err(|_| corrupt("package digests"))?;
@@ -176,7 +173,7 @@ fn build(r: FactsRow) -> ApiResult<CatalogVersion> {
             _ => return Err(corrupt("signer").into()),
         }
     }
-    let highest_severity = r.highest_severity.map(FindingSeverity::from);
+    let highest_severity = r.highest_severity;
     Ok(CatalogVersion {
         facts: VersionFacts {
             name,

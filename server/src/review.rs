@@ -22,7 +22,6 @@ use mcpreg_api::review::{
     Gate, GateResult, ReviewAction, ReviewDecision, ReviewList, ReviewRequest, ReviewState,
     ReviewSummary, VersionReview,
 };
-use mcpreg_api::scans::FindingSeverity;
 use serde_json::json;
 use sqlx::{PgExecutor, PgPool};
 
@@ -74,7 +73,7 @@ pub fn gates(config: &ReviewConfig, facts: &GateFacts) -> Vec<GateResult> {
             None => "no tool manifest: attach one (`mcpreg tools attach`)".into(),
         },
     );
-    let highest = facts.highest_severity.map(FindingSeverity::from);
+    let highest = facts.highest_severity;
     let findings = match config.blocking_severity() {
         None => result(
             Gate::Findings,
@@ -104,7 +103,7 @@ pub fn gates(config: &ReviewConfig, facts: &GateFacts) -> Vec<GateResult> {
 fn decision_of(row: DecisionRow) -> ApiResult<ReviewDecision> {
     Ok(ReviewDecision {
         id: row.id,
-        action: row.action.into(),
+        action: row.action,
         actor: row.actor,
         reason: row.reason,
         gates: serde_json::from_value(row.gates).map_err(|e| {
@@ -128,7 +127,7 @@ async fn review_of(
 ) -> ApiResult<VersionReview> {
     let decisions = db::decisions(db, v.id).await?;
     let now = db::state_now(db, v.id, i64::from(config.approvals)).await?;
-    let state = ReviewState::from(now.state);
+    let state = now.state;
     let facts = db::gate_facts(db, v.id).await?;
     Ok(VersionReview {
         name: v.server_name,
@@ -168,19 +167,13 @@ pub async fn list(
     state: Option<ReviewState>,
     limit: i64,
 ) -> ApiResult<ReviewList> {
-    let rows = db::queue(
-        pool,
-        i64::from(config.approvals),
-        state.map(Into::into),
-        limit,
-    )
-    .await?;
+    let rows = db::queue(pool, i64::from(config.approvals), state, limit).await?;
     Ok(ReviewList {
         reviews: rows
             .into_iter()
             .map(|r| {
                 Ok(ReviewSummary {
-                    state: r.state.into(),
+                    state: r.state,
                     name: r.server_name,
                     version: r.version,
                     published_by: r.published_by,
@@ -293,7 +286,7 @@ pub async fn decide(
     db::lock(&mut *tx, v.id).await?;
     let label = format!("{}@{}", v.server_name, v.version);
     let now = db::state_now(&mut *tx, v.id, i64::from(config.approvals)).await?;
-    let state = ReviewState::from(now.state);
+    let state = now.state;
     let facts = db::gate_facts(&mut *tx, v.id).await?;
     let evaluated = gates(config, &facts);
 
@@ -399,7 +392,7 @@ pub async fn decide(
         },
     )
     .await?;
-    db::set_state(&mut *tx, v.id, next.into(), actor).await?;
+    db::set_state(&mut *tx, v.id, next, actor).await?;
     audit::record(
         &mut tx,
         actor,

@@ -312,7 +312,7 @@ pub async fn list(pool: &PgPool, name: &ServerName, version: &str) -> ApiResult<
             findings: mine,
         });
     }
-    let highest = db::highest_severity(pool, v.id).await?.map(Into::into);
+    let highest = db::highest_severity(pool, v.id).await?;
     Ok(VersionScans {
         name: v.server_name,
         version: v.version,

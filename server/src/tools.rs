@@ -277,7 +277,7 @@ pub async fn get(pool: &PgPool, name: &ServerName, version: &str) -> ApiResult<V
     })?;
     let cost: mcpreg_scan::ContextCost = serde_json::from_value(row.context_cost)
         .map_err(|e| anyhow::anyhow!("stored context cost does not read back: {e}"))?;
-    let highest = scan_db::highest_severity(pool, v.id).await?.map(Into::into);
+    let highest = scan_db::highest_severity(pool, v.id).await?;
     Ok(VersionTools {
         name: v.server_name,
         version: v.version,

@@ -1,70 +1,20 @@
 //! Review decisions (append-only) and the review state of each version.
 
 use chrono::{DateTime, Utc};
-use mcpreg_api::review::{ReviewAction, ReviewState};
+
 use serde_json::Value;
 use sqlx::PgExecutor;
 
 use crate::db::scans::Severity;
 
-/// A review state as stored (the `review_state` enum); an unknown value fails to decode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
-#[sqlx(type_name = "review_state", rename_all = "lowercase")]
-pub enum StoredReviewState {
-    /// Waiting for approvals.
-    Submitted,
-    /// Approved.
-    Approved,
-    /// Rejected.
-    Rejected,
-    /// Revoked.
-    Revoked,
-}
+/// A review state as the database stores it (the `review_state` enum), decoded straight into the
+/// wire type (api's `sqlx` feature): an unknown value fails to decode. The name is the one the
+/// typed columns of the queries use.
+pub use mcpreg_api::review::ReviewState as StoredReviewState;
 
-impl From<StoredReviewState> for ReviewState {
-    fn from(s: StoredReviewState) -> Self {
-        match s {
-            StoredReviewState::Submitted => ReviewState::Submitted,
-            StoredReviewState::Approved => ReviewState::Approved,
-            StoredReviewState::Rejected => ReviewState::Rejected,
-            StoredReviewState::Revoked => ReviewState::Revoked,
-        }
-    }
-}
-
-impl From<ReviewState> for StoredReviewState {
-    fn from(s: ReviewState) -> Self {
-        match s {
-            ReviewState::Submitted => StoredReviewState::Submitted,
-            ReviewState::Approved => StoredReviewState::Approved,
-            ReviewState::Rejected => StoredReviewState::Rejected,
-            ReviewState::Revoked => StoredReviewState::Revoked,
-        }
-    }
-}
-
-/// A decision's action as stored (text the schema limits to three values); an unknown value
-/// fails to decode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
-#[sqlx(type_name = "text", rename_all = "lowercase")]
-pub enum StoredAction {
-    /// Approve.
-    Approve,
-    /// Reject.
-    Reject,
-    /// Revoke.
-    Revoke,
-}
-
-impl From<StoredAction> for ReviewAction {
-    fn from(a: StoredAction) -> Self {
-        match a {
-            StoredAction::Approve => ReviewAction::Approve,
-            StoredAction::Reject => ReviewAction::Reject,
-            StoredAction::Revoke => ReviewAction::Revoke,
-        }
-    }
-}
+/// A decision's action as stored (text the schema limits to three values), decoded straight
+/// into the wire type: an unknown value fails to decode.
+pub use mcpreg_api::review::ReviewAction as StoredAction;
 
 /// Locks a version's review for the rest of the transaction, so that decisions on one version
 /// are made one after the other.

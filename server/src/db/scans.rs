@@ -2,7 +2,6 @@
 //! deletes).
 
 use chrono::{DateTime, Utc};
-use mcpreg_api::scans::FindingSeverity;
 use serde_json::Value;
 use sqlx::PgExecutor;
 
@@ -211,34 +210,10 @@ version_id
     .await
 }
 
-/// A finding's severity as stored (the `finding_severity` enum); an unknown value fails to
-/// decode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, sqlx::Type)]
-#[sqlx(type_name = "finding_severity", rename_all = "lowercase")]
-pub enum Severity {
-    /// Informational.
-    Info,
-    /// Low.
-    Low,
-    /// Medium.
-    Medium,
-    /// High.
-    High,
-    /// Critical.
-    Critical,
-}
-
-impl From<Severity> for FindingSeverity {
-    fn from(s: Severity) -> Self {
-        match s {
-            Severity::Info => FindingSeverity::Info,
-            Severity::Low => FindingSeverity::Low,
-            Severity::Medium => FindingSeverity::Medium,
-            Severity::High => FindingSeverity::High,
-            Severity::Critical => FindingSeverity::Critical,
-        }
-    }
-}
+/// A finding's severity as the database stores it (the `finding_severity` enum), decoded straight
+/// into the wire type (api's `sqlx` feature): an unknown value fails to decode. The name is the
+/// one the typed columns of the queries use (`"worst?: Severity"`).
+pub use mcpreg_api::scans::FindingSeverity as Severity;
 
 /// The highest severity among a version's unsuppressed findings, as the database function
 /// `worst_open_finding` (the one home of that rule) decides it.

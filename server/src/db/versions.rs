@@ -21,27 +21,9 @@ const TOOLS_TOKENS_SUBQUERY: &str = "(select t.context_cost_tokens from tool_man
 const TOOLS_ENCODING_SUBQUERY: &str = "(select t.context_cost ->> 'encoding' from tool_manifests t where t.version_id = \"server_versions\".\"id\")";
 
 /// A version's lifecycle status as stored (`server_versions.status`, text the schema limits to
-/// three values). A value outside them fails to decode: it is never mapped to another.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
-#[sqlx(type_name = "text", rename_all = "lowercase")]
-pub enum VersionStatus {
-    /// Listed and usable.
-    Active,
-    /// Listed, but users should move away.
-    Deprecated,
-    /// Hidden unless asked for.
-    Deleted,
-}
-
-impl From<VersionStatus> for Status {
-    fn from(s: VersionStatus) -> Self {
-        match s {
-            VersionStatus::Active => Status::Active,
-            VersionStatus::Deprecated => Status::Deprecated,
-            VersionStatus::Deleted => Status::Deleted,
-        }
-    }
-}
+/// three values), decoded straight into the wire type (api's `sqlx` feature). A value outside
+/// them fails to decode: it is never mapped to another.
+pub use mcpreg_api::registry::Status as VersionStatus;
 
 /// A version found by name and exact version, or the server's latest with `latest`.
 #[derive(Debug, sqlx::FromRow)]
@@ -116,7 +98,7 @@ pub struct VersionRow {
 impl VersionRow {
     /// The row's status.
     pub fn status(&self) -> Status {
-        self.status.into()
+        self.status
     }
 
     /// The official API's view of the row.
