@@ -6,19 +6,11 @@ use mcpreg_api::access::{
     ProtectedResourceMetadata, TokenExchange, TokenList, TrustedPublisher, TrustedPublisherList,
 };
 use mcpreg_api::admin::{Health, Namespace, NamespaceList, NewNamespace};
+use mcpreg_api::query::AuditQuery;
 use mcpreg_api::trust::{NewTrustedSigner, TrustedSigner, TrustedSignerList};
 use reqwest::Method;
 
 use crate::Client;
-
-/// Paging of the audit trail (`GET /api/v1/audit`), newest first.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct AuditQuery {
-    /// At most this many events (`limit`; the registry allows 1 to 500).
-    pub limit: Option<u32>,
-    /// Only events older than this one (`before`: the previous page's `nextBefore`).
-    pub before: Option<i64>,
-}
 
 impl Client {
     /// `GET /api/v1/whoami`: who the registry takes the caller for.
@@ -133,16 +125,8 @@ impl Client {
 
     /// `GET /api/v1/audit`: one page of the audit trail.
     pub async fn audit(&self, query: AuditQuery) -> crate::Result<AuditPage> {
-        let mut url = self.url(&["api", "v1", "audit"]);
-        if let Some(limit) = query.limit {
-            url.query_pairs_mut()
-                .append_pair("limit", &limit.to_string());
-        }
-        if let Some(before) = query.before {
-            url.query_pairs_mut()
-                .append_pair("before", &before.to_string());
-        }
-        self.get(url).await
+        self.get(self.url_with_query(&["api", "v1", "audit"], &query)?)
+            .await
     }
 
     /// `GET /healthz`: whether the process serves requests.

@@ -18,10 +18,9 @@ mod policy;
 mod reviews;
 mod versions;
 
-pub use access::AuditQuery;
 pub use error::{ApiFailure, ClientError};
-pub use official::ServerListQuery;
-pub use reviews::ReviewQuery;
+/// The query types are the contract's own; re-exported so callers need not name `mcpreg-api`.
+pub use mcpreg_api::query::{AuditQuery, ReviewQuery, ServerListQuery};
 pub use transport::{Client, Fetched};
 
 /// What every call returns.
