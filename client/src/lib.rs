@@ -46,7 +46,7 @@ mod tests {
         ("set_version_status", "set_version_status"),
         ("get_version_trust", "version_trust"),
         ("attach_signature", "attach_signature"),
-        ("get_version_tools", "version_tools, version_tools_json"),
+        ("get_version_tools", "version_tools"),
         ("attach_version_tools", "attach_version_tools"),
         ("list_version_scans", "version_scans"),
         ("upload_version_scan", "upload_scan"),
