@@ -4,7 +4,6 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use mcpreg_api::access::{CreatedToken, NewToken, TokenInfo, TokenList};
-use mcpreg_api::admin::Role;
 use secrecy::ExposeSecret;
 
 use crate::app::AppState;
@@ -16,7 +15,7 @@ use crate::extract::JsonBody;
 /// The listed form of a stored token.
 pub fn info(row: TokenRow) -> TokenInfo {
     TokenInfo {
-        role: row.role().unwrap_or(Role::Reader),
+        role: row.role,
         name: row.name,
         namespaces: row.namespaces,
         created_at: row.created_at,
