@@ -3,8 +3,8 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use mcpreg_api::access::{NewTrustedPublisher, TrustedPublisher, TrustedPublisherList};
 use mcpreg_api::FieldIssue;
+use mcpreg_api::access::{NewTrustedPublisher, TrustedPublisher, TrustedPublisherList};
 use serde_json::json;
 
 use crate::app::AppState;

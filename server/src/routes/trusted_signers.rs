@@ -3,9 +3,9 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use mcpreg_api::FieldIssue;
 use mcpreg_api::problem::ProblemCode;
 use mcpreg_api::trust::{NewTrustedSigner, TrustedSigner, TrustedSignerList};
-use mcpreg_api::FieldIssue;
 use mcpreg_trust::{PublicKey, SignerIdentity};
 use serde_json::json;
 
