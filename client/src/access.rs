@@ -139,3 +139,26 @@ impl Client {
         self.get(self.url(&["readyz"])).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn audit_paging_is_sent_limit_first() {
+        let c = Client::new("http://host.test", None, Duration::from_secs(1)).expect("valid");
+        let query = AuditQuery {
+            before: Some(42),
+            limit: Some(500),
+        };
+        let url = c
+            .url_with_query(&["api", "v1", "audit"], &query)
+            .expect("serializable");
+        assert_eq!(
+            url.as_str(),
+            "http://host.test/api/v1/audit?limit=500&before=42"
+        );
+    }
+}

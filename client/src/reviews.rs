@@ -30,3 +30,29 @@ impl Client {
         self.call(Method::POST, url, Some(request)).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn the_queue_query_is_sent_limit_first() {
+        let c = Client::new("http://host.test", None, Duration::from_secs(1)).expect("valid");
+        let query = ReviewQuery::default()
+            .state(Some("approved".into()))
+            .limit(7);
+        let url = c
+            .url_with_query(&["api", "v1", "reviews"], &query)
+            .expect("serializable");
+        assert_eq!(
+            url.as_str(),
+            "http://host.test/api/v1/reviews?limit=7&state=approved"
+        );
+        let none = c
+            .url_with_query(&["api", "v1", "reviews"], &ReviewQuery::default())
+            .expect("serializable");
+        assert_eq!(none.as_str(), "http://host.test/api/v1/reviews");
+    }
+}
