@@ -354,7 +354,12 @@ pub async fn sarif(pool: &PgPool, name: &ServerName, version: &str) -> ApiResult
                 subject: r.subject,
                 scanned_digest: r
                     .scanned_digest
-                    .and_then(|d| mcpreg_scan::Sha256Digest::parse_prefixed(&d).ok()),
+                    .map(|d| {
+                        mcpreg_scan::Sha256Digest::parse_prefixed(&d).map_err(|e| {
+                            anyhow::anyhow!("stored scanned digest `{d}` is unusable: {e}")
+                        })
+                    })
+                    .transpose()?,
                 findings,
                 notes: r.notes,
             })
