@@ -12,6 +12,8 @@ use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use crate::mcp_servers::{HttpEverything, everything_stdio, mcpreg, run, stderr};
+use chrono::Utc;
+use mcpreg_api::tools::{ContextCost, VersionTools};
 use mcpreg_scan::ToolManifest;
 use serde_json::{Value, json};
 
@@ -426,8 +428,28 @@ fn diff_against_a_registry_version() {
     // The registry's answer (`GET …/tools`): the manifest, its pin checked, then compared.
     let pinned = capture(&[], &everything_stdio());
     let pin = pinned.tools_pin.unwrap().to_string();
-    let answer =
-        |manifest: Value, pin: &str| json!({"manifest": manifest, "toolsPin": pin}).to_string();
+    // What the registry answers: a whole `VersionTools`, decoded as the client decodes it.
+    let answer = |manifest: Value, pin: &str| {
+        serde_json::to_string(&VersionTools {
+            name: "io.github.modelcontextprotocol/server-everything".into(),
+            version: "2026.8.31".into(),
+            manifest: serde_json::value::to_raw_value(&manifest).unwrap(),
+            tools_pin: pin.into(),
+            context_cost: ContextCost {
+                encoding: "o200k_base".into(),
+                total_tokens: 0,
+                tools_tokens: 0,
+                instructions_tokens: 0,
+                tools: Vec::new(),
+            },
+            tool_count: pinned.tools.len() as u32,
+            server_info_name: pinned.server_info.name.clone(),
+            highest_severity: None,
+            attached_by: "stub".into(),
+            attached_at: Utc::now(),
+        })
+        .unwrap()
+    };
     let (url, _) = stub_registry(
         "200 OK",
         answer(serde_json::to_value(&pinned).unwrap(), &pin),

@@ -6,19 +6,11 @@ use mcpreg_api::access::{
     ProtectedResourceMetadata, TokenExchange, TokenList, TrustedPublisher, TrustedPublisherList,
 };
 use mcpreg_api::admin::{Health, Namespace, NamespaceList, NewNamespace};
+use mcpreg_api::query::AuditQuery;
 use mcpreg_api::trust::{NewTrustedSigner, TrustedSigner, TrustedSignerList};
 use reqwest::Method;
 
 use crate::Client;
-
-/// Paging of the audit trail (`GET /api/v1/audit`), newest first.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct AuditQuery {
-    /// At most this many events (`limit`; the registry allows 1 to 500).
-    pub limit: Option<u32>,
-    /// Only events older than this one (`before`: the previous page's `nextBefore`).
-    pub before: Option<i64>,
-}
 
 impl Client {
     /// `GET /api/v1/whoami`: who the registry takes the caller for.
@@ -133,16 +125,8 @@ impl Client {
 
     /// `GET /api/v1/audit`: one page of the audit trail.
     pub async fn audit(&self, query: AuditQuery) -> crate::Result<AuditPage> {
-        let mut url = self.url(&["api", "v1", "audit"]);
-        if let Some(limit) = query.limit {
-            url.query_pairs_mut()
-                .append_pair("limit", &limit.to_string());
-        }
-        if let Some(before) = query.before {
-            url.query_pairs_mut()
-                .append_pair("before", &before.to_string());
-        }
-        self.get(url).await
+        self.get(self.url_with_query(&["api", "v1", "audit"], &query)?)
+            .await
     }
 
     /// `GET /healthz`: whether the process serves requests.
@@ -153,5 +137,28 @@ impl Client {
     /// `GET /readyz`: whether the service reaches its database.
     pub async fn readyz(&self) -> crate::Result<Health> {
         self.get(self.url(&["readyz"])).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn audit_paging_is_sent_limit_first() {
+        let c = Client::new("http://host.test", None, Duration::from_secs(1)).expect("valid");
+        let query = AuditQuery {
+            before: Some(42),
+            limit: Some(500),
+        };
+        let url = c
+            .url_with_query(&["api", "v1", "audit"], &query)
+            .expect("serializable");
+        assert_eq!(
+            url.as_str(),
+            "http://host.test/api/v1/audit?limit=500&before=42"
+        );
     }
 }

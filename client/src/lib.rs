@@ -18,10 +18,9 @@ mod policy;
 mod reviews;
 mod versions;
 
-pub use access::AuditQuery;
 pub use error::{ApiFailure, ClientError};
-pub use official::ServerListQuery;
-pub use reviews::ReviewQuery;
+/// The query types are the contract's own; re-exported so callers need not name `mcpreg-api`.
+pub use mcpreg_api::query::{AuditQuery, ReviewQuery, ServerListQuery};
 pub use transport::{Client, Fetched};
 
 /// What every call returns.
@@ -47,7 +46,7 @@ mod tests {
         ("set_version_status", "set_version_status"),
         ("get_version_trust", "version_trust"),
         ("attach_signature", "attach_signature"),
-        ("get_version_tools", "version_tools, version_tools_json"),
+        ("get_version_tools", "version_tools"),
         ("attach_version_tools", "attach_version_tools"),
         ("list_version_scans", "version_scans"),
         ("upload_version_scan", "upload_scan"),

@@ -1,75 +1,19 @@
 //! The official MCP registry API (`/v0.1/…`), and the same API as each named allowlist serves it
 //! (`/a/{allowlist}/v0.1/…`).
 
-use chrono::{DateTime, Utc};
 use mcpreg_api::admin::ValidationReport;
+use mcpreg_api::query::{IncludeDeleted, ServerListQuery};
 use mcpreg_api::registry::{ServerList, ServerResponse};
-use reqwest::{Method, Url};
+use reqwest::Method;
 use serde_json::Value;
 
 use crate::Client;
 
-/// Filters and paging of a server list (`GET /v0.1/servers`).
-#[derive(Debug, Clone, Default)]
-pub struct ServerListQuery {
-    /// Most entries in the page (`limit`).
-    pub limit: Option<u32>,
-    /// Only each server's latest version (`version=latest`).
-    pub latest_only: bool,
-    /// Deleted versions too (`include_deleted=true`).
-    pub include_deleted: bool,
-    /// Only names containing this, case-insensitively (`search`).
-    pub search: Option<String>,
-    /// Only entries updated after this instant (`updated_since`, RFC 3339 with microseconds).
-    pub updated_since: Option<DateTime<Utc>>,
-    /// Where the previous page ended (`cursor`, its `metadata.nextCursor`).
-    pub cursor: Option<String>,
-}
-
-impl ServerListQuery {
-    fn apply(&self, url: &mut Url) {
-        let mut q = url.query_pairs_mut();
-        if let Some(limit) = self.limit {
-            q.append_pair("limit", &limit.to_string());
-        }
-        if self.latest_only {
-            q.append_pair("version", "latest");
-        }
-        if self.include_deleted {
-            q.append_pair("include_deleted", "true");
-        }
-        if let Some(s) = &self.search {
-            q.append_pair("search", s);
-        }
-        if let Some(t) = self.updated_since {
-            q.append_pair(
-                "updated_since",
-                &t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-            );
-        }
-        if let Some(c) = &self.cursor {
-            q.append_pair("cursor", c);
-        }
-        drop(q);
-        // No parameters: no dangling `?`.
-        if url.query() == Some("") {
-            url.set_query(None);
-        }
-    }
-}
-
-fn include_deleted(url: &mut Url, include: bool) {
-    if include {
-        url.query_pairs_mut().append_pair("include_deleted", "true");
-    }
-}
-
 impl Client {
     /// `GET /v0.1/servers`: one page of the catalog.
     pub async fn servers(&self, query: &ServerListQuery) -> crate::Result<ServerList> {
-        let mut url = self.url(&["v0.1", "servers"]);
-        query.apply(&mut url);
-        self.get(url).await
+        self.get(self.url_with_query(&["v0.1", "servers"], query)?)
+            .await
     }
 
     /// `GET /v0.1/servers/{serverName}/versions`: every version of a server.
@@ -78,8 +22,10 @@ impl Client {
         name: &str,
         include_deleted_versions: bool,
     ) -> crate::Result<ServerList> {
-        let mut url = self.url(&["v0.1", "servers", name, "versions"]);
-        include_deleted(&mut url, include_deleted_versions);
+        let url = self.url_with_query(
+            &["v0.1", "servers", name, "versions"],
+            &IncludeDeleted::from(include_deleted_versions),
+        )?;
         self.get(url).await
     }
 
@@ -90,8 +36,10 @@ impl Client {
         version: &str,
         include_deleted_version: bool,
     ) -> crate::Result<ServerResponse> {
-        let mut url = self.url(&["v0.1", "servers", name, "versions", version]);
-        include_deleted(&mut url, include_deleted_version);
+        let url = self.url_with_query(
+            &["v0.1", "servers", name, "versions", version],
+            &IncludeDeleted::from(include_deleted_version),
+        )?;
         self.get(url).await
     }
 
@@ -113,8 +61,7 @@ impl Client {
         allowlist: &str,
         query: &ServerListQuery,
     ) -> crate::Result<ServerList> {
-        let mut url = self.url(&["a", allowlist, "v0.1", "servers"]);
-        query.apply(&mut url);
+        let url = self.url_with_query(&["a", allowlist, "v0.1", "servers"], query)?;
         self.get(url).await
     }
 
@@ -125,8 +72,10 @@ impl Client {
         name: &str,
         include_deleted_versions: bool,
     ) -> crate::Result<ServerList> {
-        let mut url = self.url(&["a", allowlist, "v0.1", "servers", name, "versions"]);
-        include_deleted(&mut url, include_deleted_versions);
+        let url = self.url_with_query(
+            &["a", allowlist, "v0.1", "servers", name, "versions"],
+            &IncludeDeleted::from(include_deleted_versions),
+        )?;
         self.get(url).await
     }
 
@@ -138,8 +87,10 @@ impl Client {
         version: &str,
         include_deleted_version: bool,
     ) -> crate::Result<ServerResponse> {
-        let mut url = self.url(&["a", allowlist, "v0.1", "servers", name, "versions", version]);
-        include_deleted(&mut url, include_deleted_version);
+        let url = self.url_with_query(
+            &["a", allowlist, "v0.1", "servers", name, "versions", version],
+            &IncludeDeleted::from(include_deleted_version),
+        )?;
         self.get(url).await
     }
 }
@@ -148,15 +99,15 @@ impl Client {
 mod tests {
     use std::time::Duration;
 
-    use chrono::TimeZone as _;
+    use chrono::{TimeZone as _, Utc};
 
     use super::*;
 
     fn url_of(query: &ServerListQuery) -> String {
         let c = Client::new("http://host.test", None, Duration::from_secs(1)).expect("valid");
-        let mut url = c.url(&["v0.1", "servers"]);
-        query.apply(&mut url);
-        url.to_string()
+        c.url_with_query(&["v0.1", "servers"], query)
+            .expect("serializable")
+            .to_string()
     }
 
     #[test]
@@ -169,14 +120,13 @@ mod tests {
 
     #[test]
     fn parameters_keep_their_order_and_encoding() {
-        let query = ServerListQuery {
-            limit: Some(100),
-            latest_only: true,
-            include_deleted: true,
-            search: Some("git hub&x".into()),
-            updated_since: Utc.timestamp_opt(1_700_000_000, 5_000).single(),
-            cursor: Some("com.acme/x:1.0.0".into()),
-        };
+        let query = ServerListQuery::default()
+            .cursor(Some("com.acme/x:1.0.0".into()))
+            .updated_since(Utc.timestamp_opt(1_700_000_000, 5_000).single())
+            .search(Some("git hub&x".into()))
+            .include_deleted(true)
+            .latest_only(true)
+            .limit(100);
         assert_eq!(
             url_of(&query),
             "http://host.test/v0.1/servers?limit=100&version=latest&include_deleted=true&search=git+hub%26x&updated_since=2023-11-14T22%3A13%3A20.000005Z&cursor=com.acme%2Fx%3A1.0.0"

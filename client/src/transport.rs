@@ -93,6 +93,18 @@ impl Client {
         url
     }
 
+    /// The base URL joined with `segments`, with `query`'s parameters in the order it
+    /// serializes them, and no dangling `?` when it has none.
+    pub(crate) fn url_with_query(
+        &self,
+        segments: &[&str],
+        query: &impl Serialize,
+    ) -> crate::Result<Url> {
+        // reqwest's form encoding of a query; building the request sends nothing.
+        let request = self.http.get(self.url(segments)).query(query).build()?;
+        Ok(request.url().clone())
+    }
+
     fn request(&self, method: Method, url: Url) -> reqwest::RequestBuilder {
         let request = self.http.request(method, url);
         match &self.token {

@@ -85,14 +85,6 @@ impl Client {
         self.get(url).await
     }
 
-    /// The same answer as [`Client::version_tools`], not decoded: for a caller that reads only
-    /// `manifest` and `toolsPin` and recomputes the pin itself (`mcpreg tools diff`), and so
-    /// works with any registry that states those two.
-    pub async fn version_tools_json(&self, name: &str, version: &str) -> crate::Result<Value> {
-        let url = self.url(&["api", "v1", "servers", name, "versions", version, "tools"]);
-        self.get(url).await
-    }
-
     /// `PUT /api/v1/servers/{serverName}/versions/{version}/tools`: pin a tool manifest (the
     /// document `mcpreg tools capture` writes) to a version that has none.
     pub async fn attach_version_tools(

@@ -197,8 +197,8 @@ impl ServeArgs {
 #[derive(Debug, Clone, Args)]
 pub struct TokenCreateArgs {
     /// A name for the token, unique among live tokens (e.g. `ci-github`).
-    #[arg(long, value_parser = parse_token_name)]
-    pub name: String,
+    #[arg(long, value_parser = crate::tokens::TokenName::parse)]
+    pub name: crate::tokens::TokenName,
     /// Its role: admin, publisher (with --namespace), reviewer, auditor or reader.
     #[arg(long, value_parser = parse_role)]
     pub role: Role,
@@ -223,10 +223,6 @@ fn parse_namespace(s: &str) -> Result<String, String> {
     mcpreg_api::NamespaceName::parse(s)
         .map(|n| n.to_string())
         .map_err(|e| e.to_string())
-}
-
-fn parse_token_name(s: &str) -> Result<String, String> {
-    crate::tokens::TokenName::parse(s).map(|n| n.to_string())
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! What both copies of the official MCP registry API share — the registry's own under `/v0.1`
-//! and each allowlist's under `/a/{allowlist}/v0.1`: their query parameters and the replica's
+//! and each allowlist's under `/a/{allowlist}/v0.1`: the checking of their query parameters and the replica's
 //! cache of their answers.
 
 use axum::body::Bytes;
@@ -8,8 +8,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use mcpreg_api::problem::ProblemCode;
-use serde::Deserialize;
-use utoipa::IntoParams;
+use mcpreg_api::query::{IncludeDeleted, ServerListQuery};
 
 use crate::app::AppState;
 use crate::db::versions::{Cursor, ListFilter};
@@ -22,128 +21,96 @@ pub const DEFAULT_LIMIT: u32 = 30;
 pub const MAX_LIMIT: u32 = 100;
 const MAX_PARAM_LEN: usize = 512;
 
-/// Query parameters of `GET /v0.1/servers`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListParams {
-    /// Opaque cursor from `metadata.nextCursor` of the previous page.
-    cursor: Option<String>,
-    /// Page size, 1 to 100 (default 30).
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
-    limit: Option<String>,
-    /// Case-insensitive substring of the server name.
-    search: Option<String>,
-    /// Only versions whose registry metadata changed after this RFC 3339 instant (deleted ones included).
-    #[param(value_type = Option<String>, format = DateTime)]
-    updated_since: Option<String>,
-    /// `latest` for each server's latest version only, or an exact version.
-    version: Option<String>,
-    /// Include deleted versions (default false; true when `updated_since` is given).
-    #[param(value_type = Option<bool>)]
-    include_deleted: Option<String>,
-}
-
-/// Query parameter `include_deleted` of the single-server endpoints.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct IncludeDeleted {
-    /// Include deleted versions (default false).
-    #[param(value_type = Option<bool>)]
-    include_deleted: Option<String>,
-}
-
-impl ListParams {
-    /// The filter these parameters ask for, or the problems with them.
-    pub fn into_filter(self) -> ApiResult<ListFilter> {
-        let mut problems = Vec::new();
-        let mut limit_problem = None;
-        let limit = match self.limit.as_deref() {
-            None | Some("") => DEFAULT_LIMIT,
-            Some(raw) => match raw.parse::<i64>() {
-                Ok(n) if (1..=i64::from(MAX_LIMIT)).contains(&n) => n as u32,
-                Ok(n) => {
-                    limit_problem = Some(query_issue(
-                        "limit",
-                        format!("expected a number from 1 to {MAX_LIMIT}, got {n}"),
-                    ));
-                    DEFAULT_LIMIT
-                }
-                Err(_) => {
-                    limit_problem = Some(query_issue(
-                        "limit",
-                        format!(
-                            "expected an integer from 1 to {MAX_LIMIT}, got `{}`",
-                            clip(raw)
-                        ),
-                    ));
-                    DEFAULT_LIMIT
-                }
-            },
-        };
-        if let Some(issue) = limit_problem {
-            // The official registry answers an out-of-range limit with 422 `validation failed`.
-            return Err(ApiError::unprocessable(
-                ProblemCode::ValidationFailed,
-                "validation failed",
-                vec![issue],
-            ));
-        }
-        let updated_since = match self.updated_since.as_deref().filter(|s| !s.is_empty()) {
-            None => None,
-            Some(raw) => match DateTime::parse_from_rfc3339(raw) {
-                Ok(t) => Some(t.with_timezone(&Utc)),
-                Err(e) => {
-                    problems.push(query_issue(
-                        "updated_since",
-                        format!("expected an RFC 3339 timestamp such as 2025-08-07T13:15:04.280Z, got `{}`: {e}", clip(raw)),
-                    ));
-                    None
-                }
-            },
-        };
-        let include_deleted = parse_bool("include_deleted", self.include_deleted.as_deref())
-            .unwrap_or_else(|issue| {
-                problems.push(issue);
-                None
-            });
-        if updated_since.is_some() && include_deleted == Some(false) {
-            problems.push(query_issue(
-                "include_deleted",
-                "cannot be false with updated_since: incremental sync must see deletions",
-            ));
-        }
-        for (name, value) in [
-            ("cursor", &self.cursor),
-            ("search", &self.search),
-            ("version", &self.version),
-        ] {
-            if value.as_ref().is_some_and(|v| v.len() > MAX_PARAM_LEN) {
-                problems.push(query_issue(name, format!("at most {MAX_PARAM_LEN} bytes")));
+/// The filter a server list's parameters ask for, or the problems with them.
+pub fn list_filter(params: ServerListQuery) -> ApiResult<ListFilter> {
+    let mut problems = Vec::new();
+    let mut limit_problem = None;
+    let limit = match params.limit.as_deref() {
+        None | Some("") => DEFAULT_LIMIT,
+        Some(raw) => match raw.parse::<i64>() {
+            Ok(n) if (1..=i64::from(MAX_LIMIT)).contains(&n) => n as u32,
+            Ok(n) => {
+                limit_problem = Some(query_issue(
+                    "limit",
+                    format!("expected a number from 1 to {MAX_LIMIT}, got {n}"),
+                ));
+                DEFAULT_LIMIT
             }
-        }
-        if !problems.is_empty() {
-            return Err(ApiError::invalid_parameters(
-                "invalid query parameters",
-                problems,
-            ));
-        }
-        let (latest_only, version) = match self.version.filter(|v| !v.is_empty()) {
-            Some(v) if v == "latest" => (true, None),
-            other => (false, other),
-        };
-        Ok(ListFilter {
-            cursor: self
-                .cursor
-                .filter(|c| !c.is_empty())
-                .map(|c| Cursor::parse(&c)),
-            limit,
-            search: self.search,
-            updated_since,
-            latest_only,
-            version,
-            include_deleted: include_deleted.unwrap_or(updated_since.is_some()),
-        })
+            Err(_) => {
+                limit_problem = Some(query_issue(
+                    "limit",
+                    format!(
+                        "expected an integer from 1 to {MAX_LIMIT}, got `{}`",
+                        clip(raw)
+                    ),
+                ));
+                DEFAULT_LIMIT
+            }
+        },
+    };
+    if let Some(issue) = limit_problem {
+        // The official registry answers an out-of-range limit with 422 `validation failed`.
+        return Err(ApiError::unprocessable(
+            ProblemCode::ValidationFailed,
+            "validation failed",
+            vec![issue],
+        ));
     }
+    let updated_since = match params.updated_since.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(raw) => match DateTime::parse_from_rfc3339(raw) {
+            Ok(t) => Some(t.with_timezone(&Utc)),
+            Err(e) => {
+                problems.push(query_issue(
+                    "updated_since",
+                    format!("expected an RFC 3339 timestamp such as 2025-08-07T13:15:04.280Z, got `{}`: {e}", clip(raw)),
+                ));
+                None
+            }
+        },
+    };
+    let include_deleted = parse_bool("include_deleted", params.include_deleted.as_deref())
+        .unwrap_or_else(|issue| {
+            problems.push(issue);
+            None
+        });
+    if updated_since.is_some() && include_deleted == Some(false) {
+        problems.push(query_issue(
+            "include_deleted",
+            "cannot be false with updated_since: incremental sync must see deletions",
+        ));
+    }
+    for (name, value) in [
+        ("cursor", &params.cursor),
+        ("search", &params.search),
+        ("version", &params.version),
+    ] {
+        if value.as_ref().is_some_and(|v| v.len() > MAX_PARAM_LEN) {
+            problems.push(query_issue(name, format!("at most {MAX_PARAM_LEN} bytes")));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ApiError::invalid_parameters(
+            "invalid query parameters",
+            problems,
+        ));
+    }
+    let (latest_only, version) = match params.version.filter(|v| !v.is_empty()) {
+        Some(v) if v == "latest" => (true, None),
+        other => (false, other),
+    };
+    Ok(ListFilter {
+        cursor: params
+            .cursor
+            .filter(|c| !c.is_empty())
+            .map(|c| Cursor::parse(&c)),
+        limit,
+        search: params.search,
+        updated_since,
+        latest_only,
+        version,
+        include_deleted: include_deleted.unwrap_or(updated_since.is_some()),
+    })
 }
 
 /// At most 60 characters of `s`, for quoting a caller's value in a problem detail.

@@ -328,6 +328,8 @@ pub async fn sarif(pool: &PgPool, name: &ServerName, version: &str) -> ApiResult
         .reports
         .into_iter()
         .map(|r| {
+            let format = ReportFormat::parse(&r.format)
+                .ok_or_else(|| anyhow::anyhow!("stored report format `{}` is unknown", r.format))?;
             let findings = r
                 .findings
                 .into_iter()
@@ -342,8 +344,8 @@ pub async fn sarif(pool: &PgPool, name: &ServerName, version: &str) -> ApiResult
                     suppressed: f.suppressed,
                 })
                 .collect();
-            ScanReport {
-                format: ReportFormat::parse(&r.format).unwrap_or(ReportFormat::Sarif),
+            Ok(ScanReport {
+                format,
                 scanner: mcpreg_scan::Scanner {
                     name: r.scanner.name,
                     version: r.scanner.version,
@@ -352,11 +354,16 @@ pub async fn sarif(pool: &PgPool, name: &ServerName, version: &str) -> ApiResult
                 subject: r.subject,
                 scanned_digest: r
                     .scanned_digest
-                    .and_then(|d| mcpreg_scan::Sha256Digest::parse_prefixed(&d).ok()),
+                    .map(|d| {
+                        mcpreg_scan::Sha256Digest::parse_prefixed(&d).map_err(|e| {
+                            anyhow::anyhow!("stored scanned digest `{d}` is unusable: {e}")
+                        })
+                    })
+                    .transpose()?,
                 findings,
                 notes: r.notes,
-            }
+            })
         })
-        .collect();
+        .collect::<anyhow::Result<_>>()?;
     Ok(mcpreg_scan::sarif::to_sarif_runs(&reports))
 }

@@ -49,8 +49,8 @@ impl fmt::Display for TokenName {
 
 /// A registry API token to make, as asked for (over the API or on the command line).
 pub struct NewApiToken<'a> {
-    /// Its name, unchecked yet.
-    pub name: &'a str,
+    /// Its name.
+    pub name: &'a TokenName,
     /// Its role.
     pub role: Role,
     /// For a publisher: the namespaces it may publish to.
@@ -69,19 +69,14 @@ pub enum MissingNamespaces {
     Create,
 }
 
-/// Makes a registry API token and records `token.create`, in one transaction. Returns the secret
-/// (shown once, stored only as a hash) and the stored token.
-pub async fn create(
-    pool: &PgPool,
-    actor: &str,
-    new: &NewApiToken<'_>,
-    missing: MissingNamespaces,
-) -> ApiResult<(SecretString, TokenRow)> {
+/// The problems with a token's scope and lifetime, each named by its field.
+pub fn scope_issues(
+    role: Role,
+    namespaces: &[String],
+    expires_in_days: Option<u32>,
+) -> Vec<FieldIssue> {
     let mut problems = Vec::new();
-    if let Err(e) = TokenName::parse(new.name) {
-        problems.push(FieldIssue::new("name", e, "parameter"));
-    }
-    match (new.role, new.namespaces.is_empty()) {
+    match (role, namespaces.is_empty()) {
         (Role::Publisher, true) => problems.push(FieldIssue::new(
             "namespaces",
             "a publisher token needs at least one namespace",
@@ -95,21 +90,32 @@ pub async fn create(
         )),
         (_, true) => {}
     }
-    if new
-        .expires_in_days
-        .is_some_and(|d| !(1..=3650).contains(&d))
-    {
+    if expires_in_days.is_some_and(|d| !(1..=3650).contains(&d)) {
         problems.push(FieldIssue::new(
             "expiresInDays",
             "1 to 3650 days",
             "parameter",
         ));
     }
+    problems
+}
+
+/// The answer to a token request with these problems.
+pub fn invalid_request(problems: Vec<FieldIssue>) -> ApiError {
+    ApiError::invalid_parameters("invalid token request", problems)
+}
+
+/// Makes a registry API token and records `token.create`, in one transaction. Returns the secret
+/// (shown once, stored only as a hash) and the stored token.
+pub async fn create(
+    pool: &PgPool,
+    actor: &str,
+    new: &NewApiToken<'_>,
+    missing: MissingNamespaces,
+) -> ApiResult<(SecretString, TokenRow)> {
+    let problems = scope_issues(new.role, new.namespaces, new.expires_in_days);
     if !problems.is_empty() {
-        return Err(ApiError::invalid_parameters(
-            "invalid token request",
-            problems,
-        ));
+        return Err(invalid_request(problems));
     }
     let mut tx = pool.begin().await?;
     for ns in new.namespaces {
@@ -135,11 +141,11 @@ pub async fn create(
     let row = tokens::insert(
         &mut *tx,
         &tokens::NewToken {
-            name: new.name,
+            name: new.name.as_str(),
             role: new.role,
             namespaces: new.namespaces,
             server_name: None,
-            kind: "api",
+            kind: tokens::TokenKind::Api,
             expires_at,
             created_by: actor,
         },
@@ -223,7 +229,7 @@ pub async fn exchange(pool: &PgPool, ex: CiExchange<'_>) -> ApiResult<SecretStri
             role: Role::Publisher,
             namespaces: &[ex.server.namespace().to_string()],
             server_name: Some(ex.server.as_str()),
-            kind: "trusted_publishing",
+            kind: tokens::TokenKind::TrustedPublishing,
             expires_at: Some(ex.expires_at),
             created_by: ex.actor,
         },

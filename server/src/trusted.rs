@@ -4,6 +4,7 @@
 //! namespace as subject — so both go through these two functions.
 
 use mcpreg_api::problem::ProblemCode;
+use mcpreg_api::{FieldIssue, ServerName};
 use serde::Serialize;
 use serde_json::{Value, json};
 use sqlx::{PgConnection, PgPool};
@@ -44,6 +45,18 @@ impl Trusted {
             Trusted::Signer => "trusted signer",
         }
     }
+}
+
+/// What is wrong with an entry's `server`, when it names one: both kinds of entry may be limited
+/// to one server of their namespace, and only to one of it.
+pub fn server_issue(namespace: &str, server: Option<&str>) -> Option<FieldIssue> {
+    let server = server?;
+    let message = match ServerName::parse(server) {
+        Ok(name) if name.namespace().as_str() == namespace => return None,
+        Ok(_) => format!("`{server}` is not in namespace `{namespace}`"),
+        Err(e) => e.to_string(),
+    };
+    Some(FieldIssue::new("server", message, "parameter"))
 }
 
 /// Adds an entry (written by `insert`, inside the transaction) and records `<kind>.create` with

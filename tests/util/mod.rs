@@ -304,7 +304,7 @@ impl TestDb {
             role,
             namespaces: &namespaces,
             server_name: None,
-            kind: "api",
+            kind: mcpreg_server::db::tokens::TokenKind::Api,
             expires_at: None,
             created_by: "test",
         };

@@ -47,7 +47,7 @@ pub async fn run(client: &Client, out: Output, command: AuditCommand) -> anyhow:
         AuditCommand::List { limit } => {
             let page = client
                 .audit(AuditQuery {
-                    limit: Some(limit.clamp(1, 500)),
+                    limit: Some(i64::from(limit.clamp(1, 500))),
                     before: None,
                 })
                 .await?;

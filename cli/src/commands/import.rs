@@ -272,12 +272,12 @@ async fn mirror(
     let mut cursor: Option<String> = None;
     loop {
         let page = upstream
-            .servers(&ServerListQuery {
-                limit: Some(100),
-                updated_since: since,
-                cursor: cursor.take(),
-                ..ServerListQuery::default()
-            })
+            .servers(
+                &ServerListQuery::default()
+                    .limit(100)
+                    .updated_since(since)
+                    .cursor(cursor.take()),
+            )
             .await
             .map_err(|e| anyhow::anyhow!("cannot read {source}: {:#}", anyhow::Error::from(e)))?;
         for item in &page.servers {

@@ -65,10 +65,7 @@ pub async fn run(client: &Client, out: Output, command: ReviewCommand) -> anyhow
     let (target, request) = match command {
         ReviewCommand::List { state, limit } => {
             let list = client
-                .reviews(&ReviewQuery {
-                    limit: Some(limit),
-                    state,
-                })
+                .reviews(&ReviewQuery::default().limit(limit).state(state))
                 .await?;
             match out {
                 Output::Json => output::json(&list)?,

@@ -71,14 +71,14 @@ pub async fn run(client: &Client, out: Output, command: ServerCommand) -> anyhow
             let mut cursor: Option<String> = None;
             loop {
                 let page = client
-                    .servers(&ServerListQuery {
-                        limit: Some(100),
-                        latest_only: !all_versions,
-                        include_deleted,
-                        search: search.clone(),
-                        updated_since: None,
-                        cursor: cursor.take(),
-                    })
+                    .servers(
+                        &ServerListQuery::default()
+                            .limit(100)
+                            .latest_only(!all_versions)
+                            .include_deleted(include_deleted)
+                            .search(search.clone())
+                            .cursor(cursor.take()),
+                    )
                     .await?;
                 all.extend(page.servers);
                 cursor = page.metadata.next_cursor;

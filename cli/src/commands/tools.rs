@@ -363,8 +363,8 @@ async fn fetch_pinned(client: &Client, target: &str) -> anyhow::Result<ToolManif
     let Some(version) = version else {
         return Err(Rejected(format!("`{target}` names no version: use NAME@VERSION")).into());
     };
-    // Only `manifest` and `toolsPin` are read: the pin is recomputed here from the content.
-    let body = match client.version_tools_json(name, version).await {
+    // Only `manifest` and `toolsPin` are used: the pin is recomputed here from the content.
+    let tools = match client.version_tools(name, version).await {
         Ok(t) => t,
         Err(e) => {
             if let Some(f) = e.api_failure()
@@ -378,22 +378,17 @@ async fn fetch_pinned(client: &Client, target: &str) -> anyhow::Result<ToolManif
             return Err(e.into());
         }
     };
-    let Some(document) = body.get("manifest").filter(|m| m.is_object()) else {
-        anyhow::bail!("the registry's answer for {name}@{version} has no `manifest` object");
-    };
     // Recomputed here: the pin compared with is the content's, and must be the one the
     // registry states.
-    let manifest = ToolManifest::parse(&serde_json::to_vec(document)?).map_err(|e| {
+    let manifest = ToolManifest::parse(tools.manifest.get().as_bytes()).map_err(|e| {
         anyhow::anyhow!("the registry's manifest for {name}@{version} does not check out: {e}")
     })?;
-    let stated = body.get("toolsPin").and_then(Value::as_str);
     let computed = manifest.tools_pin.map(|p| p.to_string());
-    let computed = computed.as_deref();
-    if stated != computed {
+    if computed.as_deref() != Some(tools.tools_pin.as_str()) {
         anyhow::bail!(
             "the registry states tools pin {} for {name}@{version}, but its manifest digests to {}",
-            stated.unwrap_or("(none)"),
-            computed.unwrap_or("(none)")
+            tools.tools_pin,
+            computed.as_deref().unwrap_or("(none)")
         );
     }
     Ok(manifest)

@@ -366,14 +366,11 @@ async fn api_token_caller(state: &AppState, token: &str) -> Result<Caller, ApiEr
             format!("the API token `{}` has expired", row.name),
         ));
     }
-    let role = row
-        .role()
-        .ok_or_else(|| anyhow::anyhow!("token {} has an unknown role {}", row.id, row.role))?;
+    let role = row.role;
     tokens::touch(&state.pool, row.id).await?;
-    let kind = if row.kind == "trusted_publishing" {
-        CallerKind::TrustedPublishing
-    } else {
-        CallerKind::ApiToken
+    let kind = match row.kind {
+        tokens::TokenKind::TrustedPublishing => CallerKind::TrustedPublishing,
+        tokens::TokenKind::Api => CallerKind::ApiToken,
     };
     let mut roles = BTreeSet::new();
     if role != Role::Publisher {

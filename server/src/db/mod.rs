@@ -125,3 +125,9 @@ pub fn is_unique_violation(e: &sqlx::Error, constraint: &str) -> bool {
     e.as_database_error()
         .is_some_and(|d| d.is_unique_violation() && d.constraint() == Some(constraint))
 }
+
+/// A stored value outside what the schema allows: the row is refused rather than read as
+/// something it is not, and the caller's request fails as an internal error.
+pub fn decode_error(message: String) -> sqlx::Error {
+    sqlx::Error::Decode(message.into())
+}

@@ -14,14 +14,14 @@ use sqlx::PgExecutor;
 pub const TOKEN_PREFIX: &str = "mcpreg_";
 
 /// A stored token, without the secret.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct TokenRow {
     /// Row id.
     pub id: i64,
     /// Its name.
     pub name: String,
-    /// Its role, as stored.
-    pub role: String,
+    /// Its role.
+    pub role: Role,
     /// When it was made.
     pub created_at: DateTime<Utc>,
     /// When it stops working, if ever.
@@ -34,16 +34,78 @@ pub struct TokenRow {
     pub namespaces: Vec<String>,
     /// When set, the only server it may publish.
     pub server_name: Option<String>,
-    /// `api` or `trusted_publishing`.
-    pub kind: String,
+    /// How it was made.
+    pub kind: TokenKind,
     /// Who made it.
     pub created_by: String,
 }
 
-impl TokenRow {
-    /// Its role.
-    pub fn role(&self) -> Option<Role> {
-        Role::parse(&self.role)
+/// How a token was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// By an admin (`api`).
+    Api,
+    /// Exchanged for a CI's OIDC token, short-lived (`trusted_publishing`).
+    TrustedPublishing,
+}
+
+impl TokenKind {
+    /// The kind as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::Api => "api",
+            TokenKind::TrustedPublishing => "trusted_publishing",
+        }
+    }
+}
+
+/// A token's row as stored: its role and kind still text.
+struct Record {
+    id: i64,
+    name: String,
+    role: String,
+    created_at: DateTime<Utc>,
+    expires_at: Option<DateTime<Utc>>,
+    revoked_at: Option<DateTime<Utc>>,
+    last_used_at: Option<DateTime<Utc>>,
+    namespaces: Vec<String>,
+    server_name: Option<String>,
+    kind: String,
+    created_by: String,
+}
+
+impl TryFrom<Record> for TokenRow {
+    type Error = sqlx::Error;
+
+    // A value the schema's check does not allow means the row cannot be trusted: an error,
+    // never a guess that could widen or narrow what the token may do.
+    fn try_from(r: Record) -> Result<Self, sqlx::Error> {
+        let role = Role::parse(&r.role).ok_or_else(|| {
+            super::decode_error(format!("token {} has an unknown role `{}`", r.id, r.role))
+        })?;
+        let kind = match r.kind.as_str() {
+            "api" => TokenKind::Api,
+            "trusted_publishing" => TokenKind::TrustedPublishing,
+            other => {
+                return Err(super::decode_error(format!(
+                    "token {} has an unknown kind `{other}`",
+                    r.id
+                )));
+            }
+        };
+        Ok(TokenRow {
+            id: r.id,
+            name: r.name,
+            role,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            revoked_at: r.revoked_at,
+            last_used_at: r.last_used_at,
+            namespaces: r.namespaces,
+            server_name: r.server_name,
+            kind,
+            created_by: r.created_by,
+        })
     }
 }
 
@@ -70,8 +132,8 @@ pub struct NewToken<'a> {
     pub namespaces: &'a [String],
     /// When set, the only server it may publish.
     pub server_name: Option<&'a str>,
-    /// `api` or `trusted_publishing`.
-    pub kind: &'a str,
+    /// How it is made.
+    pub kind: TokenKind,
     /// When it stops working.
     pub expires_at: Option<DateTime<Utc>>,
     /// Who makes it.
@@ -85,7 +147,7 @@ pub async fn insert(
     token: &SecretString,
 ) -> Result<Option<TokenRow>, sqlx::Error> {
     let result = sqlx::query_as!(
-        TokenRow,
+        Record,
         "insert into api_tokens (name, role, token_sha256, expires_at, namespaces, server_name, kind, created_by)
          values ($1, $2, $3, $4, $5, $6, $7, $8)
          returning id, name, role, created_at, expires_at, revoked_at, last_used_at, namespaces, server_name, kind, created_by",
@@ -95,13 +157,13 @@ pub async fn insert(
         new.expires_at,
         new.namespaces,
         new.server_name,
-        new.kind,
+        new.kind.as_str(),
         new.created_by
     )
     .fetch_one(db)
     .await;
     match result {
-        Ok(row) => Ok(Some(row)),
+        Ok(row) => row.try_into().map(Some),
         Err(e) if super::is_unique_violation(&e, "api_tokens_live_name") => Ok(None),
         Err(e) => Err(e),
     }
@@ -113,12 +175,14 @@ pub async fn find(
     token: &SecretString,
 ) -> Result<Option<TokenRow>, sqlx::Error> {
     sqlx::query_as!(
-        TokenRow,
+        Record,
         "select id, name, role, created_at, expires_at, revoked_at, last_used_at, namespaces, server_name, kind, created_by from api_tokens where token_sha256 = $1",
         hash(token)
     )
     .fetch_optional(db)
-    .await
+    .await?
+    .map(TryInto::try_into)
+    .transpose()
 }
 
 /// Notes a use, at most once a minute per token so that reads do not each cost a write.
@@ -136,11 +200,14 @@ pub async fn touch(db: impl PgExecutor<'_>, id: i64) -> Result<(), sqlx::Error> 
 /// Every token made by an admin (not the short-lived trusted-publishing ones), newest first.
 pub async fn list(db: impl PgExecutor<'_>) -> Result<Vec<TokenRow>, sqlx::Error> {
     sqlx::query_as!(
-        TokenRow,
+        Record,
         "select id, name, role, created_at, expires_at, revoked_at, last_used_at, namespaces, server_name, kind, created_by from api_tokens where kind = 'api' order by created_at desc, id desc"
     )
     .fetch_all(db)
-    .await
+    .await?
+    .into_iter()
+    .map(TryInto::try_into)
+    .collect()
 }
 
 /// Revokes the live token with this name; `false` when there is none.

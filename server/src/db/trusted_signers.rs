@@ -20,17 +20,25 @@ struct Row {
     created_by: String,
 }
 
-impl From<Row> for TrustedSigner {
-    fn from(r: Row) -> Self {
-        TrustedSigner {
+impl TryFrom<Row> for TrustedSigner {
+    type Error = sqlx::Error;
+
+    fn try_from(r: Row) -> Result<Self, sqlx::Error> {
+        let kind = match r.kind.as_str() {
+            "key" => TrustedSignerKind::Key,
+            "identity" => TrustedSignerKind::Identity,
+            other => {
+                return Err(super::decode_error(format!(
+                    "trusted signer {} has an unknown kind `{other}`",
+                    r.id
+                )));
+            }
+        };
+        Ok(TrustedSigner {
             id: r.id,
             namespace: r.namespace,
             server: r.server_name,
-            kind: if r.kind == "key" {
-                TrustedSignerKind::Key
-            } else {
-                TrustedSignerKind::Identity
-            },
+            kind,
             identity: r.identity,
             identity_pattern: r.identity_pattern,
             issuer: r.issuer,
@@ -39,7 +47,7 @@ impl From<Row> for TrustedSigner {
             key_algorithm: r.key_algorithm,
             created_at: r.created_at,
             created_by: r.created_by,
-        }
+        })
     }
 }
 
@@ -58,7 +66,7 @@ namespace
 )
     .fetch_all(db)
     .await?;
-    Ok(rows.into_iter().map(Into::into).collect())
+    rows.into_iter().map(TryInto::try_into).collect()
 }
 
 /// The trusted signers that may sign `server` (its own and its namespace's).
@@ -76,7 +84,7 @@ server
 )
     .fetch_all(db)
     .await?;
-    Ok(rows.into_iter().map(Into::into).collect())
+    rows.into_iter().map(TryInto::try_into).collect()
 }
 
 /// A trusted signer to add: an identity (exact or pattern) with its issuer, or a key.
@@ -156,7 +164,7 @@ created_by
 )
     .fetch_one(db)
     .await?;
-    Ok(row.into())
+    row.try_into()
 }
 
 /// Removes a trusted signer of a namespace; the removed signer, or `None` when there is none
@@ -174,5 +182,5 @@ id
 )
     .fetch_optional(db)
     .await?;
-    Ok(row.map(Into::into))
+    row.map(TryInto::try_into).transpose()
 }

@@ -18,8 +18,9 @@ use crate::app::AppState;
 use crate::auth::{Caller, Credentials, Permission};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::JsonBody;
-use crate::official_api::{IncludeDeleted, ListParams, cached, clip, include_deleted};
+use crate::official_api::{cached, clip, include_deleted, list_filter};
 use mcpreg_api::allowlist::{AllowlistInfo, AllowlistList, NewAllowlist};
+use mcpreg_api::query::{IncludeDeleted, ServerListQuery};
 
 /// The address of the connection's peer, when the server knows it.
 #[derive(Debug, Clone, Copy)]
@@ -239,7 +240,7 @@ pub async fn keys(State(state): State<AppState>, headers: HeaderMap) -> ApiResul
     path = "/a/{allowlist}/v0.1/servers",
     operation_id = "allowlist_list_servers",
     tag = super::TAG_ALLOWLISTS,
-    params(("allowlist" = String, Path, description = "The allowlist"), ListParams),
+    params(("allowlist" = String, Path, description = "The allowlist"), ServerListQuery),
     responses(
         (status = 200, description = "A page of the allowed versions, ordered by name then version; `isLatest` is the latest allowed version", body = ServerList),
         (status = 400, description = "Invalid query parameter"),
@@ -255,10 +256,10 @@ pub async fn list_servers(
     Peer(peer): Peer,
     uri: OriginalUri,
     Path(allowlist): Path<String>,
-    Query(params): Query<ListParams>,
+    Query(params): Query<ServerListQuery>,
 ) -> ApiResult<Response> {
     allowlists::authorize(&state.allowlists(), &allowlist, &credentials, peer).await?;
-    let filter = params.into_filter()?;
+    let filter = list_filter(params)?;
     cached(&state, &uri, async {
         let view = allowlists::view(&state.allowlists(), &allowlist).await?;
         let search = filter.search.as_deref().map(str::to_lowercase);

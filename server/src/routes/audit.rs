@@ -3,8 +3,7 @@
 use axum::Json;
 use axum::extract::{Query, State};
 use mcpreg_api::access::AuditPage;
-use serde::Deserialize;
-use utoipa::IntoParams;
+use mcpreg_api::query::AuditQuery;
 
 use crate::app::AppState;
 use crate::auth::{Caller, Permission};
@@ -12,23 +11,13 @@ use crate::db::audit;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::query_issue;
 
-/// Paging of the audit trail.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct AuditParams {
-    /// Only events older than this id (from `nextBefore`).
-    before: Option<i64>,
-    /// Page size, 1 to 500 (default 100).
-    limit: Option<i64>,
-}
-
 /// Read the audit trail, newest first.
 #[utoipa::path(
     get,
     path = "/audit",
     operation_id = "list_audit_events",
     tag = super::TAG_ADMIN,
-    params(AuditParams),
+    params(AuditQuery),
     security(("apiToken" = [])),
     responses(
         (status = 200, body = AuditPage),
@@ -38,7 +27,7 @@ pub struct AuditParams {
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    Query(params): Query<AuditParams>,
+    Query(params): Query<AuditQuery>,
 ) -> ApiResult<Json<AuditPage>> {
     caller.require(Permission::Audit)?;
     let limit = params.limit.unwrap_or(100);

@@ -4,14 +4,14 @@
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::response::Response;
 use mcpreg_api::problem::ProblemCode;
+use mcpreg_api::query::{IncludeDeleted, ServerListQuery};
 use mcpreg_api::registry::{ListMetadata, ServerList, ServerResponse, Status};
 
 use crate::app::AppState;
 use crate::auth::Reader;
 use crate::db::versions::{self, Cursor, ListFilter, VersionRow};
 use crate::error::{ApiError, ApiResult};
-use crate::official_api::{IncludeDeleted, ListParams};
-use crate::official_api::{cached, clip, include_deleted};
+use crate::official_api::{cached, clip, include_deleted, list_filter};
 
 fn to_responses(rows: Vec<VersionRow>) -> ApiResult<Vec<ServerResponse>> {
     rows.into_iter()
@@ -24,7 +24,7 @@ fn to_responses(rows: Vec<VersionRow>) -> ApiResult<Vec<ServerResponse>> {
     get,
     path = "/servers",
     tag = super::TAG_OFFICIAL,
-    params(ListParams),
+    params(ServerListQuery),
     responses(
         (status = 200, description = "A page of server versions, ordered by name then version", body = ServerList),
         (status = 400, description = "Invalid query parameter"),
@@ -35,9 +35,9 @@ pub async fn list_servers(
     State(state): State<AppState>,
     _reader: Reader,
     uri: OriginalUri,
-    Query(params): Query<ListParams>,
+    Query(params): Query<ServerListQuery>,
 ) -> ApiResult<Response> {
-    let filter = params.into_filter()?;
+    let filter = list_filter(params)?;
     cached(&state, &uri, list_page(&state, filter)).await
 }
 

@@ -2,24 +2,14 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
+use mcpreg_api::query::ReviewQuery;
 use mcpreg_api::review::{ReviewList, ReviewRequest, ReviewState, VersionReview};
-use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::auth::{Caller, Permission, Reader};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{JsonBody, VersionPath, query_issue};
 use crate::review;
-
-/// Query of the review queue.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct QueueQuery {
-    /// Only versions in this state: `submitted`, `approved`, `rejected`, `revoked`.
-    state: Option<String>,
-    /// At most this many (1–500, default 100).
-    limit: Option<String>,
-}
 
 /// The review queue: versions (not deleted), newest publication first, with their state.
 ///
@@ -29,7 +19,7 @@ pub struct QueueQuery {
     path = "/reviews",
     operation_id = "list_reviews",
     tag = super::TAG_REVIEW,
-    params(QueueQuery),
+    params(ReviewQuery),
     security(("apiToken" = [])),
     responses(
         (status = 200, body = ReviewList),
@@ -41,7 +31,7 @@ pub struct QueueQuery {
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    Query(query): Query<QueueQuery>,
+    Query(query): Query<ReviewQuery>,
 ) -> ApiResult<Json<ReviewList>> {
     caller.require(Permission::Review)?;
     let mut issues = Vec::new();

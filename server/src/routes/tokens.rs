@@ -3,8 +3,8 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use mcpreg_api::FieldIssue;
 use mcpreg_api::access::{CreatedToken, NewToken, TokenInfo, TokenList};
-use mcpreg_api::admin::Role;
 use secrecy::ExposeSecret;
 
 use crate::app::AppState;
@@ -12,11 +12,12 @@ use crate::auth::{Caller, Permission};
 use crate::db::tokens::{self, TokenRow};
 use crate::error::ApiResult;
 use crate::extract::JsonBody;
+use crate::tokens::{TokenName, invalid_request, scope_issues};
 
 /// The listed form of a stored token.
 pub fn info(row: TokenRow) -> TokenInfo {
     TokenInfo {
-        role: row.role().unwrap_or(Role::Reader),
+        role: row.role,
         name: row.name,
         namespaces: row.namespaces,
         created_at: row.created_at,
@@ -71,11 +72,17 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
     caller.require(Permission::Admin)?;
     let namespaces: Vec<String> = new.namespaces.iter().map(|n| n.to_string()).collect();
+    let name = TokenName::parse(&new.name).map_err(|e| {
+        // One answer names every problem of the request, the name's first.
+        let mut problems = vec![FieldIssue::new("name", e, "parameter")];
+        problems.extend(scope_issues(new.role, &namespaces, new.expires_in_days));
+        invalid_request(problems)
+    })?;
     let (secret, row) = crate::tokens::create(
         &state.pool,
         &caller.actor(),
         &crate::tokens::NewApiToken {
-            name: &new.name,
+            name: &name,
             role: new.role,
             namespaces: &namespaces,
             expires_in_days: new.expires_in_days,

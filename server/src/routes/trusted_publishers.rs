@@ -3,8 +3,8 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use mcpreg_api::FieldIssue;
 use mcpreg_api::access::{NewTrustedPublisher, TrustedPublisher, TrustedPublisherList};
-use mcpreg_api::{FieldIssue, ServerName};
 use serde_json::json;
 
 use crate::app::AppState;
@@ -65,18 +65,9 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<TrustedPublisher>)> {
     caller.require(Permission::Admin)?;
     crate::namespaces::require_existing(&state.pool, &namespace).await?;
-    let mut problems = Vec::new();
-    if let Some(server) = &new.server {
-        match ServerName::parse(server) {
-            Ok(name) if name.namespace().as_str() == namespace => {}
-            Ok(_) => problems.push(FieldIssue::new(
-                "server",
-                format!("`{server}` is not in namespace `{namespace}`"),
-                "parameter",
-            )),
-            Err(e) => problems.push(FieldIssue::new("server", e.to_string(), "parameter")),
-        }
-    }
+    let mut problems: Vec<FieldIssue> = trusted::server_issue(&namespace, new.server.as_deref())
+        .into_iter()
+        .collect();
     let trusted: Vec<String> = state
         .auth
         .config

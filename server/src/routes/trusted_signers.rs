@@ -3,9 +3,9 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use mcpreg_api::FieldIssue;
 use mcpreg_api::problem::ProblemCode;
 use mcpreg_api::trust::{NewTrustedSigner, TrustedSigner, TrustedSignerList};
-use mcpreg_api::{FieldIssue, ServerName};
 use mcpreg_trust::{PublicKey, SignerIdentity};
 use serde_json::json;
 
@@ -123,18 +123,10 @@ enum Checked {
 
 /// Validates a new trusted signer, naming every field that is wrong.
 fn check(namespace: &str, new: &NewTrustedSigner) -> ApiResult<Checked> {
-    let mut problems = Vec::new();
+    let mut problems: Vec<FieldIssue> = trusted::server_issue(namespace, new.server.as_deref())
+        .into_iter()
+        .collect();
     let issue = |field: &str, message: String| FieldIssue::new(field, message, "parameter");
-    if let Some(server) = &new.server {
-        match ServerName::parse(server) {
-            Ok(name) if name.namespace().as_str() == namespace => {}
-            Ok(_) => problems.push(issue(
-                "server",
-                format!("`{server}` is not in namespace `{namespace}`"),
-            )),
-            Err(e) => problems.push(issue("server", e.to_string())),
-        }
-    }
     let given = [
         new.identity.is_some(),
         new.identity_pattern.is_some(),
