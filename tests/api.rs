@@ -12,7 +12,11 @@ use axum::http::{Method, Request, StatusCode, header};
 use mcpreg_api::admin::Role;
 use serde_json::{Value, json};
 
-async fn publish_ok(api: &TestApp, name: &str, version: &str) -> Value {
+async fn publish_ok(
+    api: &TestApp,
+    name: &str,
+    version: &str,
+) -> mcpreg_api::registry::ServerResponse {
     api.published(&api.admin, &server_json(name, version)).await
 }
 

@@ -451,7 +451,7 @@ async fn decisions_follow_the_rules_the_review_the_signers_and_the_findings() {
         .await;
     r.attach_tools(r.publisher().await, NAME, "2.0.0", &malicious_manifest())
         .await;
-    r.approve_overriding(NAME, "2.0.0", json!({"findings": "accepted for the test"}))
+    r.approve_overriding(NAME, "2.0.0", &[("findings", "accepted for the test")])
         .await;
     for subject in [&platform, &engineering] {
         let d = decision(&r, subject.clone(), "2.0.0").await;

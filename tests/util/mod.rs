@@ -9,11 +9,13 @@
 
 mod fixtures;
 mod idp;
+mod problem;
 mod response;
 mod test_app;
 
 pub use fixtures::*;
 pub use idp::Idp;
+pub use problem::{expect_problem, expect_problem_at, locations, refused_status};
 pub use response::{Reply, call};
 pub use test_app::TestApp;
 
