@@ -126,11 +126,6 @@ impl TestApp {
         self.client(Some(self.reviewer().await))
     }
 
-    /// The typed client as the second reviewer.
-    pub async fn second_reviewer_client(&self) -> Client {
-        self.client(Some(self.second_reviewer().await))
-    }
-
     /// The typed client as the reader.
     pub async fn reader_client(&self) -> Client {
         self.client(Some(self.reader().await))
