@@ -152,17 +152,21 @@ impl TestApp {
         self.call(Method::GET, uri, None, None).await
     }
 
-    /// Publishes a server.json (or a publish envelope) with this token.
-    pub async fn publish(&self, token: &str, body: &Value) -> Reply {
-        self.call(Method::POST, "/api/v1/publish", Some(token), Some(body))
+    /// Publishes a server.json with this token through the client.
+    pub async fn publish(
+        &self,
+        token: &str,
+        server_json: &Value,
+    ) -> mcpreg_client::Result<ServerResponse> {
+        self.client(Some(token))
+            .publish_server_json(server_json)
             .await
     }
 
     /// Publishes a server.json with this token through the client, and asserts that the version
     /// was created; returns the answer.
     pub async fn published(&self, token: &str, server_json: &Value) -> ServerResponse {
-        self.client(Some(token))
-            .publish_server_json(server_json)
+        self.publish(token, server_json)
             .await
             .unwrap_or_else(|e| panic!("publishing failed: {e:?}"))
     }
