@@ -1,5 +1,9 @@
 //! End to end: the real `mcpreg-server` binary (with its embedded PostgreSQL default, or a
 //! database by URL) driven by the real `mcpreg` CLI.
+//!
+//! Where a test reads a replica directly rather than through the CLI, it sends bytes with plain
+//! HTTP: what it checks is on the wire (the read cache's `x-mcpreg-cache` header, the signed
+//! document as served, the status a network allowlist gives a peer).
 
 #![expect(
     clippy::unwrap_used,

@@ -113,7 +113,10 @@ async fn oidc_callers_get_roles_from_their_claims() {
     // Clients discover the identity provider from the registry (RFC 9728).
     let anonymous = r.anonymous_client();
     let meta = anonymous.protected_resource().await.unwrap();
-    assert_eq!(meta.authorization_servers, [idp.issuer.clone()]);
+    assert_eq!(
+        meta.authorization_servers,
+        std::slice::from_ref(&idp.issuer)
+    );
     let settings = anonymous.auth_settings().await.unwrap();
     assert_eq!(
         (settings.issuer, settings.client_id),
