@@ -1,8 +1,8 @@
 //! Namespaces: the reverse-DNS prefixes that carry publish rights.
 
+use mcpreg_api::problem::ProblemCode;
 use mcpreg_api::FieldIssue;
 use mcpreg_api::admin::Namespace;
-use mcpreg_api::problem::ProblemCode;
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 

@@ -2,12 +2,12 @@
 //! and each allowlist's under `/a/{allowlist}/v0.1`: their query parameters and the replica's
 //! cache of their answers.
 
+use mcpreg_api::problem::ProblemCode;
 use axum::body::Bytes;
 use axum::extract::OriginalUri;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use mcpreg_api::problem::ProblemCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
 

@@ -1,5 +1,6 @@
 //! Sign-in: who am I, how to sign in, protected-resource metadata, and the CI token exchange.
 
+use mcpreg_api::problem::ProblemCode;
 use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -10,7 +11,6 @@ use mcpreg_api::access::{
     AuthSettings, Caller as CallerView, CiIssuer, ExchangedToken, ProtectedResourceMetadata,
     TokenExchange,
 };
-use mcpreg_api::problem::ProblemCode;
 use rand::RngCore;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};

@@ -1,9 +1,9 @@
 //! The official MCP registry API, read side: what VS Code and GitHub Copilot call.
 //! Served under `/v0.1` (documented) and `/v0` (the same handlers).
 
+use mcpreg_api::problem::ProblemCode;
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::response::Response;
-use mcpreg_api::problem::ProblemCode;
 use mcpreg_api::registry::{ListMetadata, ServerList, ServerResponse, Status};
 
 use crate::app::AppState;
