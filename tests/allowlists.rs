@@ -2,15 +2,23 @@
 //! official API contains only what policy allows it (with `isLatest` decided within the view),
 //! access per allowlist, and the signed document — verified here with the published keyset as a
 //! client would, its version growing only when its entries change or it nears expiry, ETags.
+//!
+//! Through the typed client, except where the test is about the wire: the signed document and
+//! the keyset are fetched as bytes (a client verifies the signature over what it received, and
+//! the document's ETag and 304 are headers), the `/v0` alias and an empty `version=` parameter
+//! of the official API, and a body with a misspelt field.
 
 #![expect(
     clippy::unwrap_used,
     reason = "in tests a failed unwrap is a failed test, with its location"
 )]
 
-use crate::util::{Reply, SCHEMA, TestApp, TestDb, call};
+use crate::util::{SCHEMA, TestApp, expect_problem, refused_status};
 use axum::http::{Method, StatusCode};
-use mcpreg_api::admin::Role;
+use mcpreg_api::allowlist::{Access, AllowlistInfo, NewAllowlist};
+use mcpreg_api::problem::ProblemCode;
+use mcpreg_api::registry::ServerList;
+use mcpreg_client::ServerListQuery;
 use mcpreg_server::auth::config::AccessConfig;
 use serde_json::{Value, json};
 
@@ -41,24 +49,30 @@ rules:
 async fn registry() -> TestApp {
     let r = TestApp::with_access(lenient()).await;
     for (name, access, networks) in [
-        ("engineering", "anonymous", json!([])),
-        ("secure", "token", json!([])),
-        ("lab", "network", json!(["10.0.0.0/8"])),
+        ("engineering", Access::Anonymous, &[][..]),
+        ("secure", Access::Token, &[]),
+        ("lab", Access::Network, &["10.0.0.0/8"]),
     ] {
-        let reply = post(
-            &r,
-            "/api/v1/allowlists",
-            &json!({"name": name, "access": access, "networks": networks}),
-        )
-        .await;
-        assert_eq!(reply.status, StatusCode::CREATED, "{:#}", reply.body);
+        create(&r, new_allowlist(name, Some(access), networks))
+            .await
+            .unwrap();
     }
     apply_policy(&r, POLICY).await;
     r
 }
 
-async fn post(r: &TestApp, uri: &str, body: &Value) -> Reply {
-    r.call(Method::POST, uri, Some(&r.admin), Some(body)).await
+fn new_allowlist(name: &str, access: Option<Access>, networks: &[&str]) -> NewAllowlist {
+    NewAllowlist {
+        name: name.to_owned(),
+        description: String::new(),
+        access,
+        networks: networks.iter().map(|n| (*n).to_owned()).collect(),
+    }
+}
+
+/// Creates an allowlist as the admin.
+async fn create(r: &TestApp, allowlist: NewAllowlist) -> mcpreg_client::Result<AllowlistInfo> {
+    r.admin_client().create_allowlist(&allowlist).await
 }
 
 /// Applies a policy the way the registry stores it (its canonical JSON), and tells the
@@ -92,17 +106,16 @@ async fn publish(r: &TestApp, name: &str, version: &str) {
     r.published(&r.admin, &doc).await;
 }
 
-fn names(list: &Value) -> Vec<String> {
-    list["servers"]
-        .as_array()
-        .unwrap()
+fn names(list: &ServerList) -> Vec<String> {
+    list.servers
         .iter()
         .map(|s| {
+            let server = s.server_value();
             format!(
                 "{}@{}{}",
-                s["server"]["name"].as_str().unwrap(),
-                s["server"]["version"].as_str().unwrap(),
-                if s["_meta"]["io.modelcontextprotocol.registry/official"]["isLatest"] == true {
+                server["name"].as_str().unwrap(),
+                server["version"].as_str().unwrap(),
+                if s.meta.official.is_latest {
                     " (latest)"
                 } else {
                     ""
@@ -110,6 +123,11 @@ fn names(list: &Value) -> Vec<String> {
             )
         })
         .collect()
+}
+
+/// The same names from a list fetched as bytes.
+fn names_of(list: &Value) -> Vec<String> {
+    names(&serde_json::from_value(list.clone()).unwrap())
 }
 
 /// Waits until the replica's cache listener is connected, so that the cache is in play.
@@ -131,90 +149,123 @@ async fn a_view_holds_only_what_policy_allows_its_audience() {
 
     // The catalog's latest github is 1.1.0 (submitted); the view's is 1.0.0. legacy is denied,
     // org.other is not named by any allow rule.
-    for base in ["/a/engineering/v0.1", "/a/engineering/v0"] {
-        let list = r.get(&format!("{base}/servers")).await;
-        assert_eq!(list.status, StatusCode::OK, "{base}: {:#}", list.body);
-        assert_eq!(
-            names(&list.body),
-            ["com.acme/github@1.0.0 (latest)"],
-            "{base}"
-        );
-    }
-    let full = r.get("/v0.1/servers?version=latest").await;
-    assert!(names(&full.body).contains(&"com.acme/github@1.1.0 (latest)".to_owned()));
+    let anonymous = r.anonymous_client();
+    let every = ServerListQuery::default;
+    let list = anonymous
+        .allowlist_servers("engineering", &every())
+        .await
+        .unwrap();
+    assert_eq!(names(&list), ["com.acme/github@1.0.0 (latest)"]);
+    // The `/v0` alias, which the typed client does not speak, as bytes.
+    let list = r.get("/a/engineering/v0/servers").await;
+    assert_eq!(list.status, StatusCode::OK, "{:#}", list.body);
+    assert_eq!(names_of(&list.body), ["com.acme/github@1.0.0 (latest)"]);
+    let latest_only = || ServerListQuery {
+        latest_only: true,
+        ..ServerListQuery::default()
+    };
+    let full = anonymous.servers(&latest_only()).await.unwrap();
+    assert!(names(&full).contains(&"com.acme/github@1.1.0 (latest)".to_owned()));
 
-    let latest = r
-        .get("/a/engineering/v0.1/servers/com.acme%2Fgithub/versions/latest")
+    let latest = anonymous
+        .allowlist_version("engineering", "com.acme/github", "latest", false)
+        .await
+        .unwrap();
+    assert_eq!(latest.server_value()["version"], "1.0.0");
+    let not_allowed = anonymous
+        .allowlist_version("engineering", "com.acme/github", "1.1.0", false)
         .await;
-    assert_eq!(latest.status, StatusCode::OK);
-    assert_eq!(latest.body["server"]["version"], "1.0.0");
-    let not_allowed = r
-        .get("/a/engineering/v0.1/servers/com.acme%2Fgithub/versions/1.1.0")
+    expect_problem(not_allowed, 404, ProblemCode::NotInAllowlist);
+    let denied = anonymous
+        .allowlist_server_versions("engineering", "com.acme/legacy", false)
         .await;
-    not_allowed.problem(404, "not_in_allowlist");
-    let denied = r
-        .get("/a/engineering/v0.1/servers/com.acme%2Flegacy/versions")
-        .await;
-    assert_eq!(denied.status, StatusCode::NOT_FOUND);
-    let versions = r
-        .get("/a/engineering/v0.1/servers/com.acme%2Fgithub/versions")
-        .await;
-    assert_eq!(names(&versions.body), ["com.acme/github@1.0.0 (latest)"]);
+    assert_eq!(refused_status(denied), 404);
+    let versions = anonymous
+        .allowlist_server_versions("engineering", "com.acme/github", false)
+        .await
+        .unwrap();
+    assert_eq!(names(&versions), ["com.acme/github@1.0.0 (latest)"]);
 
     // An approval changes the view at once (the replica's caches follow the catalog).
     r.approve("com.acme/github", "1.1.0").await;
-    let list = r.get("/a/engineering/v0.1/servers?version=latest").await;
-    assert_eq!(names(&list.body), ["com.acme/github@1.1.0 (latest)"]);
-    let list = r.get("/a/engineering/v0.1/servers").await;
+    let list = anonymous
+        .allowlist_servers("engineering", &latest_only())
+        .await
+        .unwrap();
+    assert_eq!(names(&list), ["com.acme/github@1.1.0 (latest)"]);
+    let list = anonymous
+        .allowlist_servers("engineering", &every())
+        .await
+        .unwrap();
     assert_eq!(
-        names(&list.body),
+        names(&list),
         ["com.acme/github@1.0.0", "com.acme/github@1.1.0 (latest)"]
     );
+    // An empty `version=`, which the typed query cannot express, as bytes.
     let all = r.get("/a/engineering/v0.1/servers?limit=1&version=").await;
     assert_eq!(all.body["metadata"]["count"], 1);
-    let page1 = r
-        .get("/a/engineering/v0.1/servers?limit=1&updated_since=2000-01-01T00:00:00Z")
+    let since = "2000-01-01T00:00:00Z".parse().unwrap();
+    let page1 = anonymous
+        .allowlist_servers(
+            "engineering",
+            &ServerListQuery {
+                limit: Some(1),
+                updated_since: Some(since),
+                ..ServerListQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(names(&page1), ["com.acme/github@1.0.0"]);
+    let cursor = page1.metadata.next_cursor.clone().unwrap();
+    let page2 = anonymous
+        .allowlist_servers(
+            "engineering",
+            &ServerListQuery {
+                limit: Some(1),
+                updated_since: Some(since),
+                cursor: Some(cursor),
+                ..ServerListQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(names(&page2), ["com.acme/github@1.1.0 (latest)"]);
+    assert!(page2.metadata.next_cursor.is_none());
+    let bad = anonymous
+        .allowlist_servers(
+            "engineering",
+            &ServerListQuery {
+                limit: Some(1000),
+                ..ServerListQuery::default()
+            },
+        )
         .await;
-    assert_eq!(names(&page1.body), ["com.acme/github@1.0.0"]);
-    let cursor = page1.body["metadata"]["nextCursor"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let page2 = r
-        .get(&format!(
-            "/a/engineering/v0.1/servers?limit=1&updated_since=2000-01-01T00:00:00Z&cursor={cursor}"
-        ))
-        .await;
-    assert_eq!(names(&page2.body), ["com.acme/github@1.1.0 (latest)"]);
-    assert!(page2.body["metadata"]["nextCursor"].is_null());
-    let bad = r.get("/a/engineering/v0.1/servers?limit=1000").await;
-    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused_status(bad), 422);
 
     // A policy that allows nothing empties the view.
     apply_policy(&r, "apiVersion: mcpreg.dev/v1\nkind: Policy\nrules: []\n").await;
     settle().await;
-    let list = r.get("/a/engineering/v0.1/servers").await;
-    assert_eq!(names(&list.body), Vec::<String>::new());
+    let list = anonymous
+        .allowlist_servers("engineering", &every())
+        .await
+        .unwrap();
+    assert_eq!(names(&list), Vec::<String>::new());
 
     // Access: unknown allowlists, credentials, networks.
-    assert_eq!(
-        r.get("/a/nosuch/v0.1/servers").await.status,
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        r.get("/a/secure/v0.1/servers").await.status,
-        StatusCode::UNAUTHORIZED
-    );
-    let with_token = r
-        .call(
-            Method::GET,
-            "/a/secure/v0.1/servers",
-            Some(r.reader().await),
-            None,
-        )
-        .await;
-    assert_eq!(with_token.status, StatusCode::OK);
-    // In-process requests carry no peer address: a network allowlist refuses them.
+    let unknown = anonymous.allowlist_servers("nosuch", &every()).await;
+    assert_eq!(refused_status(unknown), 404);
+    let secure = anonymous.allowlist_servers("secure", &every()).await;
+    assert_eq!(refused_status(secure), 401);
+    r.reader_client()
+        .await
+        .allowlist_servers("secure", &every())
+        .await
+        .unwrap();
+    // The test server's callers are at 127.0.0.1, outside the lab's 10.0.0.0/8.
+    let lab = anonymous.allowlist_servers("lab", &every()).await;
+    assert_eq!(refused_status(lab), 403);
+    // In-process requests carry no peer address: a network allowlist refuses them too.
     let lab = r.get("/a/lab/v0.1/servers").await;
     assert_eq!(lab.status, StatusCode::FORBIDDEN, "{:#}", lab.body);
 }
@@ -222,53 +273,46 @@ async fn a_view_holds_only_what_policy_allows_its_audience() {
 #[tokio::test(flavor = "multi_thread")]
 async fn allowlists_are_administered_with_checked_input() {
     let r = registry().await;
-    let list = r
-        .call(
-            Method::GET,
-            "/api/v1/allowlists",
-            Some(r.reader().await),
-            None,
-        )
-        .await;
-    assert_eq!(list.status, StatusCode::OK);
-    let names: Vec<&str> = list.body["allowlists"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["name"].as_str().unwrap())
-        .collect();
+    let list = r.reader_client().await.allowlists().await.unwrap();
+    let names: Vec<&str> = list.allowlists.iter().map(|a| a.name.as_str()).collect();
     assert_eq!(names, ["engineering", "lab", "secure"]);
+    // Without `--public-url`, the registry's URL is the one the caller reached it at.
     assert_eq!(
-        list.body["allowlists"][0]["registryUrl"],
-        "http://localhost/a/engineering"
+        list.allowlists[0].registry_url,
+        format!("{}/a/engineering", r.url)
     );
-    let again = post(&r, "/api/v1/allowlists", &json!({"name": "engineering"})).await;
-    assert_eq!(again.status, StatusCode::CONFLICT);
-    for (body, location) in [
-        (json!({"name": "Engineering"}), "name"),
-        (json!({"name": "-x"}), "name"),
-        (json!({"name": "x", "access": "network"}), "networks"),
+    let again = create(&r, new_allowlist("engineering", None, &[])).await;
+    assert_eq!(refused_status(again), 409);
+    for (allowlist, location) in [
+        (new_allowlist("Engineering", None, &[]), "name"),
+        (new_allowlist("-x", None, &[]), "name"),
+        (new_allowlist("x", Some(Access::Network), &[]), "networks"),
         (
-            json!({"name": "x", "access": "network", "networks": ["10.0.0.0/33"]}),
+            new_allowlist("x", Some(Access::Network), &["10.0.0.0/33"]),
             "networks[0]",
         ),
-        (json!({"name": "x", "networks": ["10.0.0.0/8"]}), "networks"),
+        (new_allowlist("x", None, &["10.0.0.0/8"]), "networks"),
         // Host bits set: PostgreSQL's cidr would refuse it, so the registry says so first.
         (
-            json!({"name": "x", "access": "network", "networks": ["10.0.0.1/8"]}),
+            new_allowlist("x", Some(Access::Network), &["10.0.0.1/8"]),
             "networks[0]",
         ),
     ] {
-        let reply = post(&r, "/api/v1/allowlists", &body).await;
-        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-        assert_eq!(reply.body["errors"][0]["location"], location, "{body}");
+        let shown = format!("{allowlist:?}");
+        let refused = create(&r, allowlist).await.unwrap_err();
+        let failure = refused.api_failure().unwrap();
+        assert_eq!(failure.status.as_u16(), 422, "{shown}");
+        assert_eq!(failure.problem.errors[0].location, location, "{shown}");
     }
-    let typo = post(
-        &r,
-        "/api/v1/allowlists",
-        &json!({"name": "x", "acess": "token"}),
-    )
-    .await;
+    // A misspelt field, which the typed request cannot carry, as bytes.
+    let typo = r
+        .call(
+            Method::POST,
+            "/api/v1/allowlists",
+            Some(&r.admin),
+            Some(&json!({"name": "x", "acess": "token"})),
+        )
+        .await;
     assert_eq!(typo.status, StatusCode::BAD_REQUEST);
     let count: i64 = sqlx::query_scalar("select count(*) from allowlists")
         .fetch_one(&r.db.pool)
@@ -276,7 +320,6 @@ async fn allowlists_are_administered_with_checked_input() {
         .unwrap();
     assert_eq!(count, 3);
 }
-
 /// What a client does: the keyset on first use, then the document verified against it.
 fn verify(keys: &Value, document: &Value) -> mcpreg_api::allowlist::AllowlistDocument {
     let keyset = mcpreg_trust::verify_keyset_first_use_json(keys.to_string().as_bytes()).unwrap();
@@ -384,35 +427,24 @@ async fn the_signed_document_verifies_and_its_version_only_grows() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_allowlists_own_access_decides_even_when_the_catalog_is_closed() {
-    let db = TestDb::new().await;
-    let app = db.app_with(AccessConfig::parse("anonymous_reads = false\n").unwrap());
-    let admin = db.token("admin", Role::Admin).await;
-    for (name, access) in [("public", "anonymous"), ("staff", "token")] {
-        let reply = call(
-            &app,
-            Method::POST,
-            "/api/v1/allowlists",
-            Some(&admin),
-            Some(&json!({"name": name, "access": access})),
-        )
-        .await;
-        assert_eq!(reply.status, StatusCode::CREATED);
+    let r = TestApp::with_access(AccessConfig::parse("anonymous_reads = false\n").unwrap()).await;
+    for (name, access) in [("public", Access::Anonymous), ("staff", Access::Token)] {
+        create(&r, new_allowlist(name, Some(access), &[]))
+            .await
+            .unwrap();
     }
     // The catalog needs credentials; the allowlist an admin opened does not.
-    let catalog = call(&app, Method::GET, "/v0.1/servers", None, None).await;
-    assert_eq!(catalog.status, StatusCode::UNAUTHORIZED);
-    let public = call(&app, Method::GET, "/a/public/v0.1/servers", None, None).await;
-    assert_eq!(public.status, StatusCode::OK, "{:#}", public.body);
-    let staff = call(&app, Method::GET, "/a/staff/v0.1/servers", None, None).await;
-    assert_eq!(staff.status, StatusCode::UNAUTHORIZED);
+    let anonymous = r.anonymous_client();
+    let every = ServerListQuery::default();
+    let catalog = anonymous.servers(&every).await;
+    assert_eq!(refused_status(catalog), 401);
+    anonymous.allowlist_servers("public", &every).await.unwrap();
+    let staff = anonymous.allowlist_servers("staff", &every).await;
+    assert_eq!(refused_status(staff), 401);
     // Bad credentials are refused even where none are needed.
-    let bad = call(
-        &app,
-        Method::GET,
-        "/a/public/v0.1/servers",
-        Some("mcpreg_not-a-token"),
-        None,
-    )
-    .await;
-    assert_eq!(bad.status, StatusCode::UNAUTHORIZED);
+    let bad = r
+        .client(Some("mcpreg_not-a-token"))
+        .allowlist_servers("public", &every)
+        .await;
+    assert_eq!(refused_status(bad), 401);
 }

@@ -1,28 +1,73 @@
 //! The HTTP API against a real PostgreSQL database: the official read API, publishing,
 //! status changes, namespaces, credentials and the error model.
+//!
+//! What the registry does is driven through the typed client. The tests about the wire send
+//! bytes: the official API's contract (exactly the `_meta` fields the official schema allows,
+//! the stored key order, the `/v0` alias, its query parameters as clients write them, limits),
+//! malformed and oversized bodies, content types, credentials and their `WWW-Authenticate`
+//! header, CORS, and the probes' bodies.
 
 #![expect(
     clippy::unwrap_used,
     reason = "in tests a failed unwrap is a failed test, with its location"
 )]
 
-use crate::util::{Reply, TestApp};
+use crate::util::{TestApp, expect_problem, locations};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use mcpreg_api::admin::Role;
+use mcpreg_api::admin::{NewNamespace, Role, StatusChange, StatusChangeResult};
+use mcpreg_api::name::NamespaceName;
+use mcpreg_api::problem::ProblemCode;
+use mcpreg_api::registry::{ServerList, Status};
+use mcpreg_client::ServerListQuery;
 use serde_json::{Value, json};
 
-async fn publish_ok(api: &TestApp, name: &str, version: &str) -> Value {
+async fn publish_ok(
+    api: &TestApp,
+    name: &str,
+    version: &str,
+) -> mcpreg_api::registry::ServerResponse {
     api.published(&api.admin, &server_json(name, version)).await
 }
 
-async fn set_status(api: &TestApp, path: &str, status: &str, message: Option<&str>) -> Reply {
-    let mut body = json!({"status": status});
-    if let Some(m) = message {
-        body["statusMessage"] = json!(m);
+/// Sets the status of a server (`version: None`) or of one version, as the admin.
+async fn set_status(
+    api: &TestApp,
+    name: &str,
+    version: Option<&str>,
+    status: Status,
+    message: Option<&str>,
+) -> mcpreg_client::Result<StatusChangeResult> {
+    let change = StatusChange {
+        status,
+        status_message: message.map(str::to_owned),
+    };
+    let admin = api.admin_client();
+    match version {
+        Some(v) => admin.set_version_status(name, v, &change).await,
+        None => admin.set_server_status(name, &change).await,
     }
-    api.call(Method::PATCH, path, Some(&api.admin), Some(&body))
+}
+
+/// `name@version` of each entry of a list.
+fn entries(list: &ServerList) -> Vec<String> {
+    list.servers
+        .iter()
+        .map(|s| {
+            let (name, version) = s.name_and_version();
+            format!("{name}@{version}")
+        })
+        .collect()
+}
+
+/// The latest version of a server, through the official API.
+async fn latest_version(api: &TestApp, name: &str, include_deleted: bool) -> String {
+    api.anonymous_client()
+        .version(name, "latest", include_deleted)
         .await
+        .unwrap()
+        .name_and_version()
+        .1
 }
 
 fn server_json(name: &str, version: &str) -> Value {
@@ -58,7 +103,14 @@ fn names_and_versions(list: &Value) -> Vec<String> {
 async fn publish_then_read_through_the_official_api() {
     let api = TestApp::new().await;
     let doc = server_json("com.example/weather", "1.0.0");
-    let created = api.publish(&api.admin, &doc).await;
+    let created = api
+        .call(
+            Method::POST,
+            "/api/v1/publish",
+            Some(&api.admin),
+            Some(&doc),
+        )
+        .await;
     assert_eq!(created.status, StatusCode::CREATED, "{:#}", created.body);
     assert_eq!(
         created.body["server"], doc,
@@ -120,13 +172,17 @@ async fn the_same_version_twice_is_a_conflict_and_versions_are_immutable() {
     publish_ok(&api, "com.example/weather", "1.0.0").await;
     let mut changed = server_json("com.example/weather", "1.0.0");
     changed["description"] = json!("Something else");
-    api.publish(&api.admin, &changed)
-        .await
-        .problem(409, "version_exists");
+    expect_problem(
+        api.publish(&api.admin, &changed).await,
+        409,
+        ProblemCode::VersionExists,
+    );
     let stored = api
-        .get("/v0.1/servers/com.example%2Fweather/versions/1.0.0")
-        .await;
-    assert_eq!(stored.body["server"]["description"], "A server for tests");
+        .anonymous_client()
+        .version("com.example/weather", "1.0.0", false)
+        .await
+        .unwrap();
+    assert_eq!(stored.server_value()["description"], "A server for tests");
 
     // Even the database refuses to rewrite or delete a published version.
     let update = sqlx::query("update server_versions set document = '{}'")
@@ -148,29 +204,25 @@ async fn the_same_version_twice_is_a_conflict_and_versions_are_immutable() {
 async fn names_differing_only_in_case_cannot_coexist() {
     let api = TestApp::new().await;
     publish_ok(&api, "com.example/weather", "1.0.0").await;
-    api.publish(&api.admin, &server_json("com.example/Weather", "1.0.1"))
-        .await
-        .problem(409, "name_conflict");
-    api.publish(&api.admin, &server_json("COM.example/other", "1.0.0"))
-        .await
-        .problem(409, "name_conflict");
+    expect_problem(
+        api.publish(&api.admin, &server_json("com.example/Weather", "1.0.1"))
+            .await,
+        409,
+        ProblemCode::NameConflict,
+    );
+    expect_problem(
+        api.publish(&api.admin, &server_json("COM.example/other", "1.0.0"))
+            .await,
+        409,
+        ProblemCode::NameConflict,
+    );
 }
 
 #[tokio::test]
 async fn latest_follows_the_official_order() {
     let api = TestApp::new().await;
     let name = "com.example/ordering";
-    let latest = async |api: &TestApp| {
-        api.get(&format!(
-            "/v0.1/servers/{}/versions/latest",
-            name.replace('/', "%2F")
-        ))
-        .await
-        .body["server"]["version"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    let latest = async |api: &TestApp| latest_version(api, name, false).await;
     publish_ok(&api, name, "nightly").await;
     assert_eq!(latest(&api).await, "nightly");
     publish_ok(&api, name, "1.2.0").await; // semver beats non-semver
@@ -184,13 +236,14 @@ async fn latest_follows_the_official_order() {
     publish_ok(&api, name, "snapshot").await; // non-semver never beats semver
     assert_eq!(latest(&api).await, "2.0.0-rc.1");
     let versions = api
-        .get("/v0.1/servers/com.example%2Fordering/versions")
-        .await;
-    let flags: Vec<bool> = versions.body["servers"]
-        .as_array()
-        .unwrap()
+        .anonymous_client()
+        .server_versions(name, false)
+        .await
+        .unwrap();
+    let flags: Vec<bool> = versions
+        .servers
         .iter()
-        .map(|s| official(s)["isLatest"].as_bool().unwrap())
+        .map(|s| s.meta.official.is_latest)
         .collect();
     assert_eq!(
         flags.iter().filter(|f| **f).count(),
@@ -198,131 +251,133 @@ async fn latest_follows_the_official_order() {
         "exactly one latest"
     );
     // Newest publication first.
-    assert_eq!(versions.body["servers"][0]["server"]["version"], "snapshot");
+    assert_eq!(versions.servers[0].name_and_version().1, "snapshot");
 
     // Deleting the latest moves it to the next highest live version; restoring moves it back.
     set_status(
         &api,
-        "/api/v1/servers/com.example%2Fordering/versions/2.0.0-rc.1/status",
-        "deleted",
+        name,
+        Some("2.0.0-rc.1"),
+        Status::Deleted,
         Some("withdrawn"),
     )
-    .await;
+    .await
+    .unwrap();
     assert_eq!(latest(&api).await, "1.10.0");
-    set_status(
-        &api,
-        "/api/v1/servers/com.example%2Fordering/versions/2.0.0-rc.1/status",
-        "active",
-        None,
-    )
-    .await;
+    set_status(&api, name, Some("2.0.0-rc.1"), Status::Active, None)
+        .await
+        .unwrap();
     assert_eq!(latest(&api).await, "2.0.0-rc.1");
 }
 
 #[tokio::test]
 async fn status_changes_hide_deleted_versions_and_record_why() {
     let api = TestApp::new().await;
+    let anonymous = api.anonymous_client();
     publish_ok(&api, "com.example/old", "1.0.0").await;
     publish_ok(&api, "com.example/old", "1.1.0").await;
     publish_ok(&api, "com.example/kept", "1.0.0").await;
+    let old = "com.example/old";
 
     let deprecated = set_status(
         &api,
-        "/api/v1/servers/com.example%2Fold/status",
-        "deprecated",
+        old,
+        None,
+        Status::Deprecated,
         Some("use com.example/kept"),
     )
-    .await;
-    assert_eq!(deprecated.status, StatusCode::OK, "{:#}", deprecated.body);
-    assert_eq!(deprecated.body["versions"].as_array().unwrap().len(), 2);
-    let one = api
-        .get("/v0.1/servers/com.example%2Fold/versions/1.0.0")
-        .await;
-    assert_eq!(official(&one.body)["status"], "deprecated");
-    assert_eq!(official(&one.body)["statusMessage"], "use com.example/kept");
-    // Deprecated versions are still listed.
+    .await
+    .unwrap();
+    assert_eq!(deprecated.versions.len(), 2);
+    let one = anonymous.version(old, "1.0.0", false).await.unwrap();
+    assert_eq!(one.meta.official.status, Status::Deprecated);
     assert_eq!(
-        api.get("/v0.1/servers?version=latest").await.body["metadata"]["count"],
+        one.meta.official.status_message.as_deref(),
+        Some("use com.example/kept")
+    );
+    // Deprecated versions are still listed.
+    let latest_only = ServerListQuery {
+        latest_only: true,
+        ..ServerListQuery::default()
+    };
+    assert_eq!(
+        anonymous
+            .servers(&latest_only)
+            .await
+            .unwrap()
+            .metadata
+            .count,
         2
     );
     // The same change again changes nothing.
     let again = set_status(
         &api,
-        "/api/v1/servers/com.example%2Fold/status",
-        "deprecated",
+        old,
+        None,
+        Status::Deprecated,
         Some("use com.example/kept"),
     )
-    .await;
-    assert_eq!(again.body["versions"], json!([]));
+    .await
+    .unwrap();
+    assert!(again.versions.is_empty());
 
-    set_status(
-        &api,
-        "/api/v1/servers/com.example%2Fold/status",
-        "deleted",
-        Some("gone"),
-    )
-    .await;
-    let list = api.get("/v0.1/servers").await;
-    assert_eq!(names_and_versions(&list.body), ["com.example/kept@1.0.0"]);
-    let all = api.get("/v0.1/servers?include_deleted=true").await;
-    assert_eq!(all.body["metadata"]["count"], 3);
-    api.get("/v0.1/servers/com.example%2Fold/versions/1.0.0")
+    set_status(&api, old, None, Status::Deleted, Some("gone"))
         .await
-        .problem(404, "version_deleted");
-    api.get("/v0.1/servers/com.example%2Fold/versions")
+        .unwrap();
+    let list = anonymous
+        .servers(&ServerListQuery::default())
         .await
-        .problem(404, "server_not_found");
-    let shown = api
-        .get("/v0.1/servers/com.example%2Fold/versions/latest?include_deleted=true")
-        .await;
-    assert_eq!(shown.status, StatusCode::OK);
-    assert_eq!(shown.body["server"]["version"], "1.1.0");
+        .unwrap();
+    assert_eq!(entries(&list), ["com.example/kept@1.0.0"]);
+    let all = anonymous
+        .servers(&ServerListQuery {
+            include_deleted: true,
+            ..ServerListQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(all.metadata.count, 3);
+    expect_problem(
+        anonymous.version(old, "1.0.0", false).await,
+        404,
+        ProblemCode::VersionDeleted,
+    );
+    expect_problem(
+        anonymous.server_versions(old, false).await,
+        404,
+        ProblemCode::ServerNotFound,
+    );
+    assert_eq!(latest_version(&api, old, true).await, "1.1.0");
 
     // A status message with `active` is refused, as is an unknown status or version.
-    let refused = set_status(
-        &api,
+    let refused = set_status(&api, old, None, Status::Active, Some("why")).await;
+    let refused = expect_problem(refused, 400, ProblemCode::InvalidParameter);
+    assert_eq!(refused.errors[0].location, "statusMessage");
+    // A status the typed request cannot carry, as bytes.
+    api.call(
+        Method::PATCH,
         "/api/v1/servers/com.example%2Fold/status",
-        "active",
-        Some("why"),
-    )
-    .await;
-    assert_eq!(
-        refused.problem(400, "invalid_parameter")["errors"][0]["location"],
-        "statusMessage"
-    );
-    set_status(
-        &api,
-        "/api/v1/servers/com.example%2Fold/status",
-        "archived",
-        None,
+        Some(&api.admin),
+        Some(&json!({"status": "archived"})),
     )
     .await
     .problem(400, "invalid_body");
-    set_status(
-        &api,
-        "/api/v1/servers/com.example%2Fold/versions/9.9.9/status",
-        "deleted",
-        None,
-    )
-    .await
-    .problem(404, "version_not_found");
-    set_status(
-        &api,
-        "/api/v1/servers/com.example%2Fnone/status",
-        "deleted",
-        None,
-    )
-    .await
-    .problem(404, "server_not_found");
+    expect_problem(
+        set_status(&api, old, Some("9.9.9"), Status::Deleted, None).await,
+        404,
+        ProblemCode::VersionNotFound,
+    );
+    expect_problem(
+        set_status(&api, "com.example/none", None, Status::Deleted, None).await,
+        404,
+        ProblemCode::ServerNotFound,
+    );
     let long = "x".repeat(501);
-    set_status(
-        &api,
-        "/api/v1/servers/com.example%2Fold/status",
-        "deleted",
-        Some(&long),
-    )
-    .await
-    .problem(400, "invalid_parameter");
+    expect_problem(
+        set_status(&api, old, None, Status::Deleted, Some(&long)).await,
+        400,
+        ProblemCode::InvalidParameter,
+    );
 
     // Every change is in the audit trail.
     let actions: Vec<String> = sqlx::query_scalar("select action from audit_events order by id")
@@ -393,11 +448,13 @@ async fn listing_filters() {
     publish_ok(&api, "org.other/gamma", "0.2.0").await;
     set_status(
         &api,
-        "/api/v1/servers/com.example%2Falpha/versions/1.0.0/status",
-        "deleted",
+        "com.example/alpha",
+        Some("1.0.0"),
+        Status::Deleted,
         None,
     )
-    .await;
+    .await
+    .unwrap();
     let since = before
         .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
         .replace('+', "%2B");
@@ -445,6 +502,7 @@ async fn limits_are_checked_like_the_official_registry() {
 #[tokio::test]
 async fn pages_are_complete_and_consistent_while_versions_are_published() {
     let api = TestApp::new().await;
+    let anonymous = api.anonymous_client();
     let mut expected = Vec::new();
     for i in 0..25 {
         let name = format!("com.example/s{i:02}");
@@ -456,21 +514,21 @@ async fn pages_are_complete_and_consistent_while_versions_are_published() {
     let mut cursor: Option<String> = None;
     let mut pages = 0;
     loop {
-        let uri = match &cursor {
-            Some(c) => format!(
-                "/v0.1/servers?limit=4&version=latest&cursor={}",
-                c.replace('/', "%2F").replace(':', "%3A")
-            ),
-            None => "/v0.1/servers?limit=4&version=latest".to_owned(),
-        };
-        let page = api.get(&uri).await;
-        assert_eq!(page.status, StatusCode::OK, "{:#}", page.body);
-        assert!(page.body["metadata"]["count"].as_u64().unwrap() <= 4);
-        seen.extend(names_and_versions(&page.body));
+        let page = anonymous
+            .servers(&ServerListQuery {
+                limit: Some(4),
+                latest_only: true,
+                cursor: cursor.clone(),
+                ..ServerListQuery::default()
+            })
+            .await
+            .unwrap();
+        assert!(page.metadata.count <= 4);
+        seen.extend(entries(&page));
         pages += 1;
         publish_ok(&api, &format!("com.example/a{pages:02}"), "1.0.0").await; // sorts before every cursor
-        match page.body["metadata"]["nextCursor"].as_str() {
-            Some(c) => cursor = Some(c.to_owned()),
+        match page.metadata.next_cursor {
+            Some(c) => cursor = Some(c),
             None => break,
         }
     }
@@ -493,37 +551,44 @@ async fn invalid_server_json_lists_every_problem_with_its_path() {
     doc["packages"][0]["version"] = json!("latest");
     doc["description"] = json!("x".repeat(101));
     doc["remotes"] = json!([{"type": "streamable-http", "url": "http://insecure.example.com/mcp"}]);
-    let reply = api.publish(&api.admin, &doc).await;
-    reply.problem(422, "invalid_server_json");
-    insta::assert_json_snapshot!("invalid_server_json_problem", reply.body);
-    let locations = reply.locations();
+    let problem = expect_problem(
+        api.publish(&api.admin, &doc).await,
+        422,
+        ProblemCode::InvalidServerJson,
+    );
+    insta::assert_json_snapshot!(
+        "invalid_server_json_problem",
+        serde_json::to_value(&problem).unwrap()
+    );
+    let found = locations(&problem);
     for want in [
         "version",
         "packages[0].version",
         "description",
         "remotes[0].url",
     ] {
-        assert!(
-            locations.iter().any(|l| l == want),
-            "{want} missing from {locations:?}"
-        );
+        assert!(found.contains(&want), "{want} missing from {found:?}");
     }
     let mut unknown_schema = server_json("com.example/bad", "1.0.0");
     unknown_schema["$schema"] =
         json!("https://static.modelcontextprotocol.io/schemas/draft/server.schema.json");
+    let refused = api.publish(&api.admin, &unknown_schema).await.unwrap_err();
     assert_eq!(
-        api.publish(&api.admin, &unknown_schema).await.locations(),
+        locations(&refused.api_failure().unwrap().problem),
         ["$schema"]
     );
     let mut no_schema = server_json("com.example/bad", "1.0.0");
     no_schema.as_object_mut().unwrap().remove("$schema");
+    let refused = api.publish(&api.admin, &no_schema).await.unwrap_err();
     assert_eq!(
-        api.publish(&api.admin, &no_schema).await.locations(),
+        locations(&refused.api_failure().unwrap().problem),
         ["$schema"]
     );
-    api.publish(&api.admin, &json!([1, 2]))
-        .await
-        .problem(422, "invalid_server_json");
+    expect_problem(
+        api.publish(&api.admin, &json!([1, 2])).await,
+        422,
+        ProblemCode::InvalidServerJson,
+    );
     // Nothing of a rejected document was stored.
     let count: i64 = sqlx::query_scalar("select count(*) from servers")
         .fetch_one(&api.db.pool)
@@ -537,21 +602,15 @@ async fn invalid_server_json_lists_every_problem_with_its_path() {
     assert_eq!(namespaces, 0);
 
     // /validate answers the same findings without publishing.
-    let report = api
-        .call(Method::POST, "/api/v1/validate", None, Some(&doc))
-        .await;
-    assert_eq!(report.status, StatusCode::OK);
-    assert_eq!(report.body["valid"], false);
-    assert!(report.body["errors"].as_array().unwrap().len() >= 4);
-    let ok = api
-        .call(
-            Method::POST,
-            "/v0.1/validate",
-            None,
-            Some(&server_json("com.example/good", "1.0.0")),
-        )
-        .await;
-    assert_eq!(ok.body["valid"], true);
+    let anonymous = api.anonymous_client();
+    let report = anonymous.validate(&doc).await.unwrap();
+    assert!(!report.valid);
+    assert!(report.errors.len() >= 4);
+    let ok = anonymous
+        .official_validate(&server_json("com.example/good", "1.0.0"))
+        .await
+        .unwrap();
+    assert!(ok.valid);
 }
 
 #[tokio::test]
@@ -685,9 +744,14 @@ async fn writes_need_a_valid_admin_token() {
     mcpreg_server::db::tokens::revoke(&api.db.pool, "admin")
         .await
         .unwrap();
-    api.publish(&api.admin, &doc)
-        .await
-        .problem(401, "revoked_token");
+    api.call(
+        Method::POST,
+        "/api/v1/publish",
+        Some(&api.admin),
+        Some(&doc),
+    )
+    .await
+    .problem(401, "revoked_token");
 
     let expired = api.db.token("soon", Role::Admin).await;
     sqlx::query(
@@ -717,17 +781,17 @@ async fn writes_need_a_valid_admin_token() {
 #[tokio::test]
 async fn namespaces_are_created_on_first_publish_or_explicitly() {
     let api = TestApp::new().await;
+    let admin = api.admin_client();
     publish_ok(&api, "com.example/one", "1.0.0").await;
-    let created = api
-        .call(
-            Method::POST,
-            "/api/v1/namespaces",
-            Some(&api.admin),
-            Some(&json!({"name": "com.acme", "description": "Acme's servers"})),
-        )
-        .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{:#}", created.body);
-    assert_eq!(created.body["createdBy"], "token:admin");
+    let created = admin
+        .create_namespace(&NewNamespace {
+            name: NamespaceName::parse("com.acme").unwrap(),
+            description: Some("Acme's servers".to_owned()),
+        })
+        .await
+        .unwrap();
+    assert_eq!(created.created_by, "token:admin");
+    // A name differing only in case, which the typed name would not hold as sent: as bytes.
     api.call(
         Method::POST,
         "/api/v1/namespaces",
@@ -736,27 +800,30 @@ async fn namespaces_are_created_on_first_publish_or_explicitly() {
     )
     .await
     .problem(409, "namespace_exists");
-    let list = api.get("/api/v1/namespaces").await;
-    let names: Vec<_> = list.body["namespaces"]
-        .as_array()
-        .unwrap()
+    let anonymous = api.anonymous_client();
+    let list = anonymous.namespaces().await.unwrap();
+    let names: Vec<_> = list
+        .namespaces
         .iter()
-        .map(|n| (n["name"].clone(), n["serverCount"].clone()))
+        .map(|n| (n.name.to_string(), n.server_count))
         .collect();
     assert_eq!(
         names,
-        [
-            (json!("com.acme"), json!(0)),
-            (json!("com.example"), json!(1))
-        ]
+        [("com.acme".to_owned(), 0), ("com.example".to_owned(), 1)]
     );
     assert_eq!(
-        api.get("/api/v1/namespaces/com.example").await.body["serverCount"],
+        anonymous
+            .namespace("com.example")
+            .await
+            .unwrap()
+            .server_count,
         1
     );
-    api.get("/api/v1/namespaces/com.none")
-        .await
-        .problem(404, "namespace_not_found");
+    expect_problem(
+        anonymous.namespace("com.none").await,
+        404,
+        ProblemCode::NamespaceNotFound,
+    );
 }
 
 #[tokio::test]

@@ -7,9 +7,10 @@
     reason = "in tests a failed unwrap is a failed test, with its location"
 )]
 
-use crate::util::{ServerProcess, TestDb, call, mcpreg, server_json};
-use axum::http::{Method, StatusCode};
+use crate::util::{ServerProcess, TestApp, TestDb, mcpreg, server_json};
+use mcpreg_api::access::AuditPage;
 use mcpreg_api::admin::Role;
+use mcpreg_client::AuditQuery;
 use serde_json::Value;
 
 /// Runs SQL as the database owner would, triggers off: what an attacker with database access
@@ -33,57 +34,48 @@ async fn tamper(db: &TestDb, sql: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn concurrent_writers_extend_one_chain() {
-    let db = TestDb::new().await;
-    let app = db.app();
-    let admin = db.token("admin", Role::Admin).await;
+    let r = TestApp::new().await;
+    let admin = r.admin_client();
     let mut tasks = Vec::new();
     for i in 0..24 {
-        let app = app.clone();
         let admin = admin.clone();
         tasks.push(tokio::spawn(async move {
             let name = format!("com.acme{}/server-{i}", i % 3);
-            call(
-                &app,
-                Method::POST,
-                "/api/v1/publish",
-                Some(&admin),
-                Some(&server_json(&name, "1.0.0")),
-            )
-            .await
-            .status
+            admin
+                .publish_server_json(&server_json(&name, "1.0.0"))
+                .await
+                .map(|_| ())
         }));
     }
     for t in tasks {
-        assert_eq!(t.await.unwrap(), StatusCode::CREATED);
+        t.await.unwrap().unwrap();
     }
-    let page = call(
-        &app,
-        Method::GET,
-        "/api/v1/audit?limit=500",
-        Some(&admin),
-        None,
-    )
-    .await;
-    let mut events: Vec<Value> = page.body["events"].as_array().unwrap().clone();
-    events.sort_by_key(|e| e["seq"].as_i64().unwrap());
-    let count = |action: &str| events.iter().filter(|e| e["action"] == action).count();
+    let page = admin
+        .audit(AuditQuery {
+            limit: Some(500),
+            before: None,
+        })
+        .await
+        .unwrap();
+    let mut events = page.events;
+    events.sort_by_key(|e| e.seq.unwrap());
+    let count = |action: &str| events.iter().filter(|e| e.action == action).count();
     assert_eq!(count("version.publish"), 24, "{events:#?}");
     assert_eq!(count("namespace.create"), 3, "{events:#?}");
     let mut prev = mcpreg_trust::GENESIS.to_owned();
     for (i, e) in events.iter().enumerate() {
-        assert_eq!(e["seq"], i as i64 + 1, "{e:#}");
-        assert_eq!(e["prevHash"], prev, "{e:#}");
-        let at: chrono::DateTime<chrono::Utc> = serde_json::from_value(e["at"].clone()).unwrap();
+        assert_eq!(e.seq, Some(i as i64 + 1), "{e:#?}");
+        assert_eq!(e.prev_hash.as_deref(), Some(prev.as_str()), "{e:#?}");
         let computed = mcpreg_trust::audit_event_hash(&mcpreg_trust::ChainedEvent {
             seq: i as i64 + 1,
-            at_micros: at.timestamp_micros(),
-            actor: e["actor"].as_str().unwrap(),
-            action: e["action"].as_str().unwrap(),
-            subject: e["subject"].as_str().unwrap(),
-            details: &e["details"],
+            at_micros: e.at.timestamp_micros(),
+            actor: &e.actor,
+            action: &e.action,
+            subject: &e.subject,
+            details: &e.details,
             prev_hash: &prev,
         });
-        assert_eq!(e["hash"], computed, "{e:#}");
+        assert_eq!(e.hash.as_deref(), Some(computed.as_str()), "{e:#?}");
         prev = computed;
     }
 }
@@ -128,8 +120,8 @@ async fn audit_verify_finds_edits_removals_and_rewrites() {
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     let run = mcpreg(&url, Some(&admin), &["--output", "json", "audit", "list"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let listed: Value = serde_json::from_str(&run.stdout).unwrap();
-    assert_eq!(listed["events"][0]["action"], "version.status");
+    let listed: AuditPage = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(listed.events[0].action, "version.status");
 
     // Someone with database access rewrites who published 1.1.0.
     tamper(

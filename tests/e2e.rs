@@ -1,5 +1,9 @@
 //! End to end: the real `mcpreg-server` binary (with its embedded PostgreSQL default, or a
 //! database by URL) driven by the real `mcpreg` CLI.
+//!
+//! Where a test reads a replica directly rather than through the CLI, it uses the typed client,
+//! and plain HTTP only where what it checks is on the wire (the read cache's `x-mcpreg-cache`
+//! header).
 
 #![expect(
     clippy::unwrap_used,
@@ -46,6 +50,11 @@ fn create_token(data_dir: &Path) -> String {
     let token = stdout.split_whitespace().last().unwrap().to_owned();
     assert!(token.starts_with("mcpreg_"), "{stdout}");
     token
+}
+
+/// The typed client of a running registry.
+fn client(url: &str, token: Option<String>) -> mcpreg_client::Client {
+    mcpreg_client::Client::new(url, token, std::time::Duration::from_secs(60)).unwrap()
 }
 
 fn json_out(run: &crate::util::CliRun) -> Value {
@@ -433,19 +442,14 @@ async fn replicas_see_each_others_changes_within_a_second() {
     let b = ServerProcess::start(&[], &[("DATABASE_URL", &db.url)]);
     let http = reqwest::Client::new();
     let publish = |url: String, version: &'static str| {
-        let http = http.clone();
         let token = token.clone();
         async move {
             let doc = json!({"$schema": "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json",
                 "name": "com.example/replicated", "description": "x", "version": version});
-            let r = http
-                .post(format!("{url}/api/v1/publish"))
-                .bearer_auth(token)
-                .json(&doc)
-                .send()
+            client(&url, Some(token))
+                .publish_server_json(&doc)
                 .await
                 .unwrap();
-            assert_eq!(r.status(), 201);
         }
     };
     let latest = |url: String| {
@@ -777,14 +781,14 @@ async fn an_allowlist_follows_policy_across_replicas_and_the_cli_enforces_it() {
         );
         assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     }
-    let http = reqwest::Client::new();
-    let status = |name: &'static str| {
-        let http = http.clone();
-        let url = format!("{}/a/{name}/v0.1/servers", a.url);
-        async move { http.get(url).send().await.unwrap().status().as_u16() }
-    };
-    assert_eq!(status("lab").await, 200);
-    assert_eq!(status("office").await, 403);
+    let from_here = client(&a.url, None);
+    let every = mcpreg_client::ServerListQuery::default();
+    from_here.allowlist_servers("lab", &every).await.unwrap();
+    let office = from_here
+        .allowlist_servers("office", &every)
+        .await
+        .unwrap_err();
+    assert_eq!(office.status().map(|s| s.as_u16()), Some(403), "{office}");
 
     let run = mcpreg(
         &a.url,
@@ -862,21 +866,18 @@ async fn an_allowlist_follows_policy_across_replicas_and_the_cli_enforces_it() {
         "https://mcp.acme.example/weather/mcp",
     );
     let started = std::time::Instant::now();
+    let replica_b = client(&b.url, None);
     loop {
-        let list: Value = http
-            .get(format!("{}/a/engineering/v0.1/servers", b.url))
-            .send()
-            .await
-            .unwrap()
-            .json()
+        let list = replica_b
+            .allowlist_servers("engineering", &mcpreg_client::ServerListQuery::default())
             .await
             .unwrap();
-        if list["metadata"]["count"] == 2 {
+        if list.metadata.count == 2 {
             break;
         }
         assert!(
             started.elapsed() < std::time::Duration::from_secs(1),
-            "replica b did not see the approval within a second: {list:#}"
+            "replica b did not see the approval within a second: {list:#?}"
         );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
@@ -888,13 +889,13 @@ async fn an_allowlist_follows_policy_across_replicas_and_the_cli_enforces_it() {
     }));
     let run = check(&env);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    let doc: Value = http
-        .get(format!("{}/api/v1/allowlists/engineering", a.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
+    let fetched = from_here
+        .allowlist_document("engineering", None)
         .await
         .unwrap();
+    let mcpreg_client::Fetched::Body { body, .. } = fetched else {
+        panic!("a document was asked for without an ETag: {fetched:?}");
+    };
+    let doc: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(doc["signed"]["version"], 2, "{doc:#}");
 }

@@ -1,16 +1,28 @@
 //! Identity and access against a real OpenID provider (panva/oidc-provider from npm): JWT access
 //! tokens validated locally, roles from group claims, every bad-credential case, the
 //! authorization matrix of every endpoint × every kind of caller, and trusted publishing.
+//!
+//! What callers may do is driven through the typed client. The bad-credential cases, switching
+//! anonymous reads off and the authorization matrix send bytes: they are about the wire (the
+//! `WWW-Authenticate` challenge, a problem that never echoes the credential, the status of every
+//! route for every caller, routes the client has no method for).
 
 #![expect(
     clippy::unwrap_used,
     reason = "in tests a failed unwrap is a failed test, with its location"
 )]
 
-use crate::util::{Idp, TestApp, TestDb, call, server_json};
+use crate::util::{
+    Idp, TestApp, TestDb, call, expect_problem, locations, refused_status, server_json,
+};
 use axum::http::{Method, StatusCode, header};
 use base64::Engine;
-use mcpreg_api::admin::Role;
+use mcpreg_api::access::{NewTrustedPublisher, TokenExchange};
+use mcpreg_api::admin::{NewNamespace, Role, StatusChange};
+use mcpreg_api::name::NamespaceName;
+use mcpreg_api::problem::ProblemCode;
+use mcpreg_api::registry::Status;
+use mcpreg_client::ServerListQuery;
 use serde_json::{Value, json};
 
 fn b64(v: &Value) -> String {
@@ -35,104 +47,80 @@ fn forged_es256(issuer: &str) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn oidc_callers_get_roles_from_their_claims() {
     let idp = Idp::start();
-    let db = TestDb::new().await;
-    let app = db.app_with(idp.access_config(true));
+    let r = TestApp::with_access(idp.access_config(true)).await;
 
-    let alice = idp.device_login("alice").await;
-    let me = call(&app, Method::GET, "/api/v1/whoami", Some(&alice), None).await;
-    assert_eq!(me.status, StatusCode::OK, "{:#}", me.body);
-    assert_eq!(me.body["subject"], "oidc:alice@127.0.0.1");
-    assert_eq!(me.body["kind"], "oidc");
-    assert_eq!(me.body["roles"], json!(["admin"]));
-    assert_eq!(me.body["groups"], json!(["platform-admins"]));
+    let alice = r.client(Some(&idp.device_login("alice").await));
+    let me = alice.whoami().await.unwrap();
+    assert_eq!(me.subject, "oidc:alice@127.0.0.1");
+    assert_eq!(me.kind, "oidc");
+    assert_eq!(me.roles, [Role::Admin]);
+    assert_eq!(me.groups, ["platform-admins"]);
 
-    let bob = idp.device_login("bob").await;
-    let me = call(&app, Method::GET, "/api/v1/whoami", Some(&bob), None).await;
-    assert_eq!(
-        (me.body["roles"].clone(), me.body["namespaces"].clone()),
-        (json!([]), json!(["com.acme"]))
-    );
-    let ok = call(
-        &app,
-        Method::POST,
-        "/api/v1/publish",
-        Some(&bob),
-        Some(&server_json("com.acme/weather", "1.0.0")),
-    )
-    .await;
-    assert_eq!(ok.status, StatusCode::CREATED, "{:#}", ok.body);
-    let refused = call(
-        &app,
-        Method::POST,
-        "/api/v1/publish",
-        Some(&bob),
-        Some(&server_json("com.other/weather", "1.0.0")),
-    )
-    .await;
-    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let bob = r.client(Some(&idp.device_login("bob").await));
+    let me = bob.whoami().await.unwrap();
+    assert!(me.roles.is_empty(), "{me:#?}");
+    assert_eq!(me.namespaces, ["com.acme"]);
+    bob.publish_server_json(&server_json("com.acme/weather", "1.0.0"))
+        .await
+        .unwrap();
+    let refused = bob
+        .publish_server_json(&server_json("com.other/weather", "1.0.0"))
+        .await
+        .unwrap_err();
+    let refused = refused.api_failure().unwrap();
+    assert_eq!(refused.status.as_u16(), 403);
     assert!(
-        refused.body["detail"]
-            .as_str()
-            .unwrap()
+        refused
+            .problem
+            .detail
             .contains("`publisher` role for namespace `com.other`"),
-        "{:#}",
-        refused.body
+        "{:#?}",
+        refused.problem
     );
 
     // Machines: a client-credentials token, mapped by its subject.
     let robot = idp
         .client_credentials("robot", "robot-secret", "urn:mcpreg")
         .await;
-    let me = call(&app, Method::GET, "/api/v1/whoami", Some(&robot), None).await;
+    let me = r.client(Some(&robot)).whoami().await.unwrap();
     assert_eq!(
-        (me.body["subject"].clone(), me.body["namespaces"].clone()),
-        (json!("oidc:robot@127.0.0.1"), json!(["com.acme"]))
+        (me.subject.as_str(), me.namespaces),
+        ("oidc:robot@127.0.0.1", vec!["com.acme".to_owned()])
     );
 
     // Someone in no mapped group reads what anyone may read, and nothing more.
-    let carol = idp.device_login("carol").await;
-    assert_eq!(
-        call(&app, Method::GET, "/v0.1/servers", Some(&carol), None)
-            .await
-            .status,
-        StatusCode::OK
-    );
-    let refused = call(
-        &app,
-        Method::POST,
-        "/api/v1/namespaces",
-        Some(&carol),
-        Some(&json!({"name": "com.carol"})),
-    )
-    .await;
-    assert_eq!(refused.status, StatusCode::FORBIDDEN);
-    assert!(refused.body["detail"].as_str().unwrap().contains("no role"));
+    let carol = r.client(Some(&idp.device_login("carol").await));
+    carol.servers(&ServerListQuery::default()).await.unwrap();
+    let refused = carol
+        .create_namespace(&NewNamespace {
+            name: NamespaceName::parse("com.carol").unwrap(),
+            description: None,
+        })
+        .await
+        .unwrap_err();
+    let refused = refused.api_failure().unwrap();
+    assert_eq!(refused.status.as_u16(), 403);
+    assert!(refused.problem.detail.contains("no role"));
 
     // The actor recorded for the publish is the person.
     let actor: String =
         sqlx::query_scalar("select actor from audit_events where action = 'version.publish'")
-            .fetch_one(&db.pool)
+            .fetch_one(&r.db.pool)
             .await
             .unwrap();
     assert_eq!(actor, "oidc:bob@127.0.0.1");
 
     // Clients discover the identity provider from the registry (RFC 9728).
-    let meta = call(
-        &app,
-        Method::GET,
-        "/.well-known/oauth-protected-resource",
-        None,
-        None,
-    )
-    .await;
-    assert_eq!(meta.body["authorization_servers"], json!([idp.issuer]));
-    let settings = call(&app, Method::GET, "/api/v1/auth/settings", None, None).await;
+    let anonymous = r.anonymous_client();
+    let meta = anonymous.protected_resource().await.unwrap();
     assert_eq!(
-        (
-            settings.body["issuer"].clone(),
-            settings.body["clientId"].clone()
-        ),
-        (json!(idp.issuer), json!("mcpreg-cli"))
+        meta.authorization_servers,
+        std::slice::from_ref(&idp.issuer)
+    );
+    let settings = anonymous.auth_settings().await.unwrap();
+    assert_eq!(
+        (settings.issuer, settings.client_id),
+        (Some(idp.issuer.clone()), Some("mcpreg-cli".to_owned()))
     );
 }
 
@@ -286,138 +274,119 @@ async fn anonymous_reads_can_be_switched_off() {
 #[tokio::test(flavor = "multi_thread")]
 async fn trusted_publishing_gives_ci_a_token_for_one_server() {
     let idp = Idp::start();
-    let db = TestDb::new().await;
-    let app = db.app_with(idp.access_config(true));
-    let admin = db.token("admin", Role::Admin).await;
-    mcpreg_server::db::namespaces::insert(&db.pool, "com.acme", None, "test")
+    let r = TestApp::with_access(idp.access_config(true)).await;
+    let admin = r.admin_client();
+    mcpreg_server::db::namespaces::insert(&r.db.pool, "com.acme", None, "test")
         .await
         .unwrap();
-    let publisher = json!({"issuer": idp.issuer, "repository": "acme/weather", "repositoryOwnerId": "4242", "workflow": "release.yml", "environment": "production"});
-    let added = call(
-        &app,
-        Method::POST,
-        "/api/v1/namespaces/com.acme/trusted-publishers",
-        Some(&admin),
-        Some(&publisher),
-    )
-    .await;
-    assert_eq!(added.status, StatusCode::CREATED, "{:#}", added.body);
-    let bad = call(&app, Method::POST, "/api/v1/namespaces/com.acme/trusted-publishers", Some(&admin),
-        Some(&json!({"issuer": "https://ci.example.com", "repository": "nope", "repositoryOwnerId": "x", "workflow": "a/b"}))).await;
-    let locations: Vec<&str> = bad.body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["location"].as_str().unwrap())
-        .collect();
+    let publisher = NewTrustedPublisher {
+        server: None,
+        issuer: idp.issuer.clone(),
+        repository: "acme/weather".to_owned(),
+        repository_owner_id: "4242".to_owned(),
+        workflow: "release.yml".to_owned(),
+        environment: Some("production".to_owned()),
+    };
+    admin
+        .add_trusted_publisher("com.acme", &publisher)
+        .await
+        .unwrap();
+    let bad = admin
+        .add_trusted_publisher(
+            "com.acme",
+            &NewTrustedPublisher {
+                server: None,
+                issuer: "https://ci.example.com".to_owned(),
+                repository: "nope".to_owned(),
+                repository_owner_id: "x".to_owned(),
+                workflow: "a/b".to_owned(),
+                environment: None,
+            },
+        )
+        .await
+        .unwrap_err();
     assert_eq!(
-        locations,
+        locations(&bad.api_failure().unwrap().problem),
         ["issuer", "repository", "repositoryOwnerId", "workflow"]
     );
 
+    let anonymous = r.anonymous_client();
     let exchange = |token: String, server: &str| {
-        let body = json!({"token": token, "server": server});
-        let app = app.clone();
-        async move {
-            call(
-                &app,
-                Method::POST,
-                "/api/v1/auth/trusted-publishing",
-                None,
-                Some(&body),
-            )
-            .await
-        }
+        let request = TokenExchange {
+            token,
+            server: server.to_owned(),
+        };
+        let anonymous = anonymous.clone();
+        async move { anonymous.exchange_token(&request).await }
     };
     let ci_token = idp.actions_token("gha-release", "mcpreg").await;
-    let exchanged = exchange(ci_token.clone(), "com.acme/weather").await;
-    assert_eq!(exchanged.status, StatusCode::OK, "{:#}", exchanged.body);
-    let token = exchanged.body["token"].as_str().unwrap().to_owned();
+    let exchanged = exchange(ci_token.clone(), "com.acme/weather")
+        .await
+        .unwrap();
+    let token = exchanged.token.clone();
     assert!(token.starts_with("mcpreg_"));
-    let expires =
-        chrono::DateTime::parse_from_rfc3339(exchanged.body["expiresAt"].as_str().unwrap())
-            .unwrap();
-    assert!(expires.timestamp() - chrono::Utc::now().timestamp() <= 900);
+    assert!(exchanged.expires_at.timestamp() - chrono::Utc::now().timestamp() <= 900);
 
-    let published = call(
-        &app,
-        Method::POST,
-        "/api/v1/publish",
-        Some(&token),
-        Some(&server_json("com.acme/weather", "1.0.0")),
-    )
-    .await;
+    let ci = r.client(Some(&token));
+    ci.publish_server_json(&server_json("com.acme/weather", "1.0.0"))
+        .await
+        .unwrap();
+    let other = ci
+        .publish_server_json(&server_json("com.acme/other", "1.0.0"))
+        .await;
     assert_eq!(
-        published.status,
-        StatusCode::CREATED,
-        "{:#}",
-        published.body
-    );
-    let other = call(
-        &app,
-        Method::POST,
-        "/api/v1/publish",
-        Some(&token),
-        Some(&server_json("com.acme/other", "1.0.0")),
-    )
-    .await;
-    assert_eq!(
-        other.status,
-        StatusCode::FORBIDDEN,
+        refused_status(other),
+        403,
         "only the server it was exchanged for"
     );
-    let status = call(
-        &app,
-        Method::PATCH,
-        "/api/v1/servers/com.acme%2Fweather/status",
-        Some(&token),
-        Some(&json!({"status": "deprecated"})),
-    )
-    .await;
-    assert_eq!(status.status, StatusCode::FORBIDDEN, "publish only");
-    assert_eq!(
-        call(&app, Method::GET, "/api/v1/tokens", Some(&token), None)
-            .await
-            .status,
-        StatusCode::FORBIDDEN
-    );
+    let status = ci
+        .set_server_status(
+            "com.acme/weather",
+            &StatusChange {
+                status: Status::Deprecated,
+                status_message: None,
+            },
+        )
+        .await;
+    assert_eq!(refused_status(status), 403, "publish only");
+    assert_eq!(refused_status(ci.tokens().await), 403);
 
     // Each refusal names its reason.
     let replay = exchange(ci_token, "com.acme/weather").await;
-    replay.problem(401, "token_replayed");
+    expect_problem(replay, 401, ProblemCode::TokenReplayed);
     for (client, code) in [
-        ("gha-prt", "trigger_not_allowed"),
-        ("gha-build", "workflow_mismatch"),
-        ("gha-recreated", "owner_id_mismatch"),
-        ("gha-staging", "environment_mismatch"),
+        ("gha-prt", ProblemCode::TriggerNotAllowed),
+        ("gha-build", ProblemCode::WorkflowMismatch),
+        ("gha-recreated", ProblemCode::OwnerIdMismatch),
+        ("gha-staging", ProblemCode::EnvironmentMismatch),
     ] {
         let reply = exchange(
             idp.actions_token(client, "mcpreg").await,
             "com.acme/weather",
         )
         .await;
-        reply.problem(403, code);
+        expect_problem(reply, 403, code);
     }
     let reply = exchange(
         idp.actions_token("gha-release", "mcpreg").await,
         "org.other/weather",
     )
     .await;
-    reply.problem(403, "no_trusted_publisher");
+    expect_problem(reply, 403, ProblemCode::NoTrustedPublisher);
     let reply = exchange(
         idp.actions_token("gha-release", "other").await,
         "com.acme/weather",
     )
     .await;
-    reply.problem(401, "invalid_audience");
+    expect_problem(reply, 401, ProblemCode::InvalidAudience);
     // A person's token is not a CI token.
     let reply = exchange(idp.device_login("alice").await, "com.acme/weather").await;
-    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{:#}", reply.body);
+    assert_eq!(refused_status(reply), 403);
 
     let events: Vec<String> = sqlx::query_scalar(
         "select actor from audit_events where action = 'trusted_publishing.exchange'",
     )
-    .fetch_all(&db.pool)
+    .fetch_all(&r.db.pool)
     .await
     .unwrap();
     assert_eq!(

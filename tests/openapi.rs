@@ -3,6 +3,8 @@
 //!
 //! After an API change, regenerate it with
 //! `cargo run -p mcpreg-server -- openapi > openapi/openapi.json`.
+//!
+//! Bytes, not the typed client: the document and the documentation pages are compared as served.
 
 #![expect(
     clippy::unwrap_used,

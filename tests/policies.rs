@@ -2,6 +2,9 @@
 //! the same document is no new version; an invalid one is refused at its exact places and
 //! nothing is stored), the current policy, decisions (default deny, the deciding rule, deny wins,
 //! review state, signers, scan findings), the diff over every allowlist, and the CLI end to end.
+//!
+//! Through the typed client, except for the bodies the typed requests cannot express (a field
+//! the request does not have), which are sent as bytes.
 
 #![expect(
     clippy::unwrap_used,
@@ -9,14 +12,21 @@
 )]
 
 use crate::util::{
-    Reply, ServerProcess, TestApp, call, everything_manifest, malicious_manifest, mcpreg,
-    server_json,
+    ServerProcess, TestApp, everything_manifest, expect_problem, locations, malicious_manifest,
+    mcpreg, refused_status, server_json,
 };
 use axum::http::{Method, StatusCode};
-use serde_json::{Value, json};
+use mcpreg_api::admin::StatusChange;
+use mcpreg_api::policy::{
+    AppliedPolicy, ApplyPolicyRequest, Decision, DecisionAnswer, DecisionReason, DecisionRequest,
+    DiffAnswer, DiffRequest, Effect, PolicyFormat, RequestSubject, ServerTags,
+};
+use mcpreg_api::problem::ProblemCode;
+use mcpreg_api::registry::Status;
+use mcpreg_client::AuditQuery;
+use serde_json::json;
 
 const NAME: &str = "com.acme/weather";
-const URI: &str = "com.acme%2Fweather";
 
 /// Platform may use approved Acme servers; engineering may use them once submitted; nobody may
 /// use anything with a high finding.
@@ -47,83 +57,104 @@ async fn publish(r: &TestApp, version: &str) {
         .await;
 }
 
-async fn apply(r: &TestApp, source: &str) -> Reply {
-    r.call(
-        Method::PUT,
-        "/api/v1/policy",
-        Some(&r.admin),
-        Some(&json!({ "source": source })),
-    )
-    .await
+fn apply_request(source: &str) -> ApplyPolicyRequest {
+    ApplyPolicyRequest {
+        source: source.to_owned(),
+    }
 }
 
-async fn decide(r: &TestApp, subject: Value, version: &str) -> Reply {
-    r.call(
-        Method::POST,
-        "/api/v1/decisions",
-        None,
-        Some(&json!({"subject": subject, "server": NAME, "version": version})),
-    )
-    .await
+async fn apply(r: &TestApp, source: &str) -> mcpreg_client::Result<AppliedPolicy> {
+    r.admin_client().apply_policy(&apply_request(source)).await
 }
 
-async fn decision(r: &TestApp, subject: Value, version: &str) -> Value {
-    let reply = decide(r, subject, version).await;
-    assert_eq!(reply.status, StatusCode::OK, "{:#}", reply.body);
-    reply.body
+async fn decide(
+    r: &TestApp,
+    subject: RequestSubject,
+    version: &str,
+) -> mcpreg_client::Result<DecisionAnswer> {
+    r.anonymous_client()
+        .decide(&DecisionRequest {
+            subject,
+            server: NAME.to_owned(),
+            version: version.to_owned(),
+        })
+        .await
 }
 
-async fn diff(r: &TestApp, body: Value) -> Reply {
-    r.call(
-        Method::POST,
-        "/api/v1/policy/diff",
-        Some(r.reviewer().await),
-        Some(&body),
-    )
-    .await
+async fn decision(r: &TestApp, subject: RequestSubject, version: &str) -> DecisionAnswer {
+    decide(r, subject, version).await.unwrap()
 }
 
-fn strings(value: &Value) -> Vec<String> {
-    value
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap().to_owned())
-        .collect()
+fn diff_request(source: &str, subjects: Vec<RequestSubject>) -> DiffRequest {
+    DiffRequest {
+        source: source.to_owned(),
+        subjects,
+    }
+}
+
+async fn diff(r: &TestApp, request: DiffRequest) -> mcpreg_client::Result<DiffAnswer> {
+    r.reviewer_client().await.policy_diff(&request).await
+}
+
+fn user(name: &str) -> RequestSubject {
+    RequestSubject {
+        user: Some(name.to_owned()),
+        ..RequestSubject::default()
+    }
+}
+
+fn groups(groups: &[&str]) -> RequestSubject {
+    RequestSubject {
+        groups: groups.iter().map(|g| (*g).to_owned()).collect(),
+        ..RequestSubject::default()
+    }
+}
+
+fn allowlist(name: &str) -> RequestSubject {
+    RequestSubject {
+        allowlist: Some(name.to_owned()),
+        ..RequestSubject::default()
+    }
 }
 
 /// The conditions of one rule of a decision: `(condition, held)`.
-fn conditions(decision: &Value, rule: &str) -> Vec<(String, bool)> {
-    decision["rules"]
-        .as_array()
-        .unwrap()
+fn conditions(decision: &Decision, rule: &str) -> Vec<(String, bool)> {
+    decision
+        .rules
         .iter()
-        .find(|r| r["rule"] == rule)
-        .unwrap_or_else(|| panic!("rule {rule} is not in {decision:#}"))["conditions"]
-        .as_array()
-        .unwrap()
+        .find(|r| r.rule == rule)
+        .unwrap_or_else(|| panic!("rule {rule} is not in {decision:#?}"))
+        .conditions
         .iter()
-        .map(|c| {
-            (
-                c["condition"].as_str().unwrap().to_owned(),
-                c["held"].as_bool().unwrap(),
-            )
-        })
+        .map(|c| (c.condition.clone(), c.held))
         .collect()
+}
+
+/// The status of a refusal and the locations of its problem's errors.
+#[track_caller]
+fn refused_at<T: std::fmt::Debug>(result: mcpreg_client::Result<T>) -> (u16, Vec<String>) {
+    let e = result.unwrap_err();
+    let failure = e.api_failure().unwrap();
+    (
+        failure.status.as_u16(),
+        locations(&failure.problem)
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+    )
 }
 
 #[tokio::test]
 async fn applied_versions_grow_and_the_same_document_is_no_new_version() {
     let r = TestApp::new().await;
-    let none = r.call(Method::GET, "/api/v1/policy", None, None).await;
-    none.problem(404, "no_policy");
+    let none = r.anonymous_client().policy().await;
+    expect_problem(none, 404, ProblemCode::NoPolicy);
 
-    let first = apply(&r, POLICY).await;
-    assert_eq!(first.status, StatusCode::OK, "{:#}", first.body);
-    assert_eq!(first.body["changed"], true);
-    assert_eq!(first.body["rules"], 3);
-    let v1 = first.body["version"].as_i64().unwrap();
-    let digest = first.body["digest"].as_str().unwrap().to_owned();
+    let first = apply(&r, POLICY).await.unwrap();
+    assert!(first.changed);
+    assert_eq!(first.rules, 3);
+    let v1 = first.version;
+    let digest = first.digest.clone();
     assert!(
         digest.starts_with("sha256:") && digest.len() == 71,
         "{digest}"
@@ -131,76 +162,63 @@ async fn applied_versions_grow_and_the_same_document_is_no_new_version() {
 
     // The same policy written as JSON, in another key order and without the comment, is the
     // same canonical document: nothing is stored.
-    let current = r.call(Method::GET, "/api/v1/policy", None, None).await;
-    assert_eq!(current.status, StatusCode::OK, "{:#}", current.body);
-    let mut as_json = current.body["document"].clone();
+    let current = r.anonymous_client().policy().await.unwrap();
+    let mut as_json = current.document.clone();
     as_json.as_object_mut().unwrap().remove("kind");
     as_json["kind"] = json!("Policy");
-    let same = apply(&r, &serde_json::to_string_pretty(&as_json).unwrap()).await;
-    assert_eq!(same.status, StatusCode::OK, "{:#}", same.body);
-    assert_eq!(same.body["changed"], false);
-    assert_eq!(same.body["version"], v1);
-    assert_eq!(same.body["digest"], digest.as_str());
+    let same = apply(&r, &serde_json::to_string_pretty(&as_json).unwrap())
+        .await
+        .unwrap();
+    assert!(!same.changed);
+    assert_eq!(same.version, v1);
+    assert_eq!(same.digest, digest);
     assert_eq!(r.count("select count(*) from policies").await, 1);
 
     // A changed document is a new, higher version; the current policy is the highest.
     let changed = POLICY.replace("[submitted, approved]", "[approved]");
-    let second = apply(&r, &changed).await;
-    assert_eq!(second.status, StatusCode::OK, "{:#}", second.body);
-    assert_eq!(second.body["changed"], true);
-    let v2 = second.body["version"].as_i64().unwrap();
+    let second = apply(&r, &changed).await.unwrap();
+    assert!(second.changed);
+    let v2 = second.version;
     assert!(v2 > v1);
-    assert_ne!(second.body["digest"], digest.as_str());
+    assert_ne!(second.digest, digest);
     // Going back to the first document is a change too: a third version, not the first again.
-    let third = apply(&r, POLICY).await;
-    assert_eq!(third.body["changed"], true);
-    let v3 = third.body["version"].as_i64().unwrap();
+    let third = apply(&r, POLICY).await.unwrap();
+    assert!(third.changed);
+    let v3 = third.version;
     assert!(v3 > v2);
-    assert_eq!(third.body["digest"], digest.as_str());
+    assert_eq!(third.digest, digest);
 
     // The current policy: the source as sent, comments included, and its canonical form.
-    let current = r
-        .call(Method::GET, "/api/v1/policy", Some(r.reader().await), None)
-        .await;
-    assert_eq!(current.status, StatusCode::OK);
-    let c = &current.body;
-    assert_eq!(c["version"], v3);
-    assert_eq!(c["digest"], digest.as_str());
-    assert_eq!(c["source"], POLICY);
-    assert_eq!(c["format"], "yaml");
-    assert_eq!(c["appliedBy"], "token:admin");
-    assert!(c["appliedAt"].is_string());
-    assert_eq!(c["document"]["apiVersion"], "mcpreg.dev/v1");
-    assert_eq!(c["document"]["rules"][1]["name"], "engineering-early");
+    let c = r.reader_client().await.policy().await.unwrap();
+    assert_eq!(c.version, v3);
+    assert_eq!(c.digest, digest);
+    assert_eq!(c.source, POLICY);
+    assert_eq!(c.format, PolicyFormat::Yaml);
+    assert_eq!(c.applied_by, "token:admin");
+    assert_eq!(c.document["apiVersion"], "mcpreg.dev/v1");
+    assert_eq!(c.document["rules"][1]["name"], "engineering-early");
 
     // Every stored version is audited with its version, digest and rule count.
-    let audit = r
-        .call(Method::GET, "/api/v1/audit", Some(&r.admin), None)
-        .await;
-    let applies: Vec<&Value> = audit.body["events"]
-        .as_array()
-        .unwrap()
+    let audit = r.admin_client().audit(AuditQuery::default()).await.unwrap();
+    let applies: Vec<_> = audit
+        .events
         .iter()
-        .filter(|e| e["action"] == "policy.apply")
+        .filter(|e| e.action == "policy.apply")
         .collect();
-    assert_eq!(applies.len(), 3, "{:#}", audit.body);
-    assert_eq!(applies[0]["actor"], "token:admin");
-    assert_eq!(applies[0]["details"]["version"], v3);
-    assert_eq!(applies[0]["details"]["digest"], digest.as_str());
-    assert_eq!(applies[0]["details"]["rules"], 3);
-    assert_eq!(applies[0]["details"]["previousVersion"], v2);
+    assert_eq!(applies.len(), 3, "{audit:#?}");
+    assert_eq!(applies[0].actor, "token:admin");
+    assert_eq!(applies[0].details["version"], v3);
+    assert_eq!(applies[0].details["digest"], digest.as_str());
+    assert_eq!(applies[0].details["rules"], 3);
+    assert_eq!(applies[0].details["previousVersion"], v2);
 
     // Only admins apply; versions cannot be edited or removed.
     for token in [r.reviewer().await, r.publisher().await, r.reader().await] {
         let refused = r
-            .call(
-                Method::PUT,
-                "/api/v1/policy",
-                Some(token),
-                Some(&json!({ "source": POLICY })),
-            )
+            .client(Some(token))
+            .apply_policy(&apply_request(POLICY))
             .await;
-        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{:#}", refused.body);
+        assert_eq!(refused_status(refused), 403);
     }
     for statement in [
         "update policies set applied_by = 'someone-else'",
@@ -233,9 +251,9 @@ rules:
     resources: [{server: "com.acme"}]
 "#;
     let refused = apply(&r, invalid).await;
-    refused.problem(422, "invalid_policy");
+    let refused = expect_problem(refused, 422, ProblemCode::InvalidPolicy);
     assert_eq!(
-        refused.locations(),
+        locations(&refused),
         [
             "source.rules[0].require.reviewstate",
             "source.rules[0].require.reviewState",
@@ -243,27 +261,22 @@ rules:
             "source.rules[1].resources[0].server",
             "source.rules[1].name",
         ],
-        "{:#}",
-        refused.body
+        "{refused:#?}"
     );
-    let first = &refused.body["errors"][0];
-    assert_eq!(first["source"], "policy");
+    let first = &refused.errors[0];
+    assert_eq!(first.source, "policy");
     assert!(
-        first["message"]
-            .as_str()
-            .unwrap()
-            .contains("did you mean `reviewState`?"),
-        "{first:#}"
+        first.message.contains("did you mean `reviewState`?"),
+        "{first:#?}"
     );
 
     // A document that is not YAML at all is located at the source as a whole.
     let syntax = apply(&r, "rules: [unclosed").await;
-    assert_eq!(syntax.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(syntax.locations(), ["source"]);
+    assert_eq!(refused_at(syntax), (422, vec!["source".to_owned()]));
     let json_syntax = apply(&r, "{\"apiVersion\": ").await;
-    assert_eq!(json_syntax.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(json_syntax.locations(), ["source"]);
-    // A body that is not `{source}` is a 400 naming the field.
+    assert_eq!(refused_at(json_syntax), (422, vec!["source".to_owned()]));
+    // A body that is not `{source}` is a 400 naming the field: as bytes, since the typed
+    // request has no other field.
     let wrong = r
         .call(
             Method::PUT,
@@ -280,8 +293,8 @@ rules:
             .await,
         0
     );
-    let none = r.call(Method::GET, "/api/v1/policy", None, None).await;
-    assert_eq!(none.status, StatusCode::NOT_FOUND);
+    let none = r.anonymous_client().policy().await;
+    assert_eq!(refused_status(none), 404);
 }
 
 #[tokio::test]
@@ -301,60 +314,44 @@ rules:
     subjects: [{anyone: true}]
     resources: [{tag: untrusted}]
 "#;
-    let applied = apply(&r, tagged).await;
-    assert_eq!(applied.status, StatusCode::OK, "{:#}", applied.body);
-    let before = decision(&r, json!({"user": "alice"}), "1.0.0").await;
-    assert_eq!(before["decision"]["effect"], "allow", "{before:#}");
+    apply(&r, tagged).await.unwrap();
+    let before = decision(&r, user("alice"), "1.0.0").await;
+    assert_eq!(before.decision.effect, Effect::Allow, "{before:#?}");
 
-    let uri = format!("/api/v1/servers/{}/tags", NAME.replace('/', "%2F"));
-    let tag = |token: String, tags: Value| {
-        let app = r.app.clone();
-        let uri = uri.clone();
-        async move {
-            call(
-                &app,
-                Method::PUT,
-                &uri,
-                Some(&token),
-                Some(&json!({"tags": tags})),
-            )
-            .await
-        }
+    let tags = |tags: &[&str]| ServerTags {
+        tags: tags.iter().map(|t| (*t).to_owned()).collect(),
     };
     // A publisher cannot tag (or untag) its own server.
-    let refused = tag(r.publisher().await.to_owned(), json!(["untrusted"])).await;
-    assert_eq!(refused.status, StatusCode::FORBIDDEN);
-    let invalid = tag(r.reviewer().await.to_owned(), json!(["ok", "Not OK"])).await;
-    assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(invalid.locations(), ["tags[1]"]);
-    let set = tag(
-        r.reviewer().await.to_owned(),
-        json!(["untrusted", "internal", "untrusted"]),
-    )
-    .await;
-    assert_eq!(set.status, StatusCode::OK, "{:#}", set.body);
-    assert_eq!(set.body["tags"], json!(["internal", "untrusted"]));
-    let shown = r.call(Method::GET, &uri, None, None).await;
-    assert_eq!(shown.body["tags"], json!(["internal", "untrusted"]));
-
-    let after = decision(&r, json!({"user": "alice"}), "1.0.0").await;
-    assert_eq!(after["decision"]["effect"], "deny", "{after:#}");
-    assert_eq!(after["decision"]["reason"], "denied_by_rule");
-    assert_eq!(
-        after["decision"]["decidingRules"],
-        json!(["nothing-untrusted"])
-    );
-    let audit = r
-        .call(Method::GET, "/api/v1/audit", Some(&r.admin), None)
+    let refused = r
+        .publisher_client()
+        .await
+        .set_server_tags(NAME, &tags(&["untrusted"]))
         .await;
+    assert_eq!(refused_status(refused), 403);
+    let reviewer = r.reviewer_client().await;
+    let invalid = reviewer
+        .set_server_tags(NAME, &tags(&["ok", "Not OK"]))
+        .await;
+    assert_eq!(refused_at(invalid), (422, vec!["tags[1]".to_owned()]));
+    let set = reviewer
+        .set_server_tags(NAME, &tags(&["untrusted", "internal", "untrusted"]))
+        .await
+        .unwrap();
+    assert_eq!(set.tags, ["internal", "untrusted"]);
+    let shown = r.anonymous_client().server_tags(NAME).await.unwrap();
+    assert_eq!(shown.tags, ["internal", "untrusted"]);
+
+    let after = decision(&r, user("alice"), "1.0.0").await;
+    assert_eq!(after.decision.effect, Effect::Deny, "{after:#?}");
+    assert_eq!(after.decision.reason, DecisionReason::DeniedByRule);
+    assert_eq!(after.decision.deciding_rules, ["nothing-untrusted"]);
+    let audit = r.admin_client().audit(AuditQuery::default()).await.unwrap();
     assert!(
-        audit.body["events"]
-            .as_array()
-            .unwrap()
+        audit
+            .events
             .iter()
-            .any(|e| e["action"] == "server.tags" && e["actor"] == "token:rev"),
-        "{:#}",
-        audit.body
+            .any(|e| e.action == "server.tags" && e.actor == "token:rev"),
+        "{audit:#?}"
     );
 }
 
@@ -363,67 +360,58 @@ async fn decisions_follow_the_rules_the_review_the_signers_and_the_findings() {
     let r = TestApp::new().await;
     publish(&r, "1.0.0").await;
     publish(&r, "2.0.0").await;
-    let platform = json!({"user": "alice@acme.com", "groups": ["platform"]});
-    let engineering = json!({"allowlist": "engineering"});
+    let platform = RequestSubject {
+        user: Some("alice@acme.com".to_owned()),
+        ..groups(&["platform"])
+    };
+    let engineering = allowlist("engineering");
 
     // No policy: nothing is allowed.
     let d = decision(&r, platform.clone(), "1.0.0").await;
-    assert_eq!(d["policyVersion"], Value::Null);
-    assert_eq!(d["decision"]["effect"], "deny");
-    assert_eq!(d["decision"]["reason"], "no_rule_allows");
+    assert_eq!(d.policy_version, None);
+    assert_eq!(d.decision.effect, Effect::Deny);
+    assert_eq!(d.decision.reason, DecisionReason::NoRuleAllows);
 
-    let applied = apply(&r, POLICY).await;
-    let v = applied.body["version"].as_i64().unwrap();
+    let v = apply(&r, POLICY).await.unwrap().version;
 
     // Submitted: platform's rule applies but wants an approval; engineering's allows.
     let d = decision(&r, platform.clone(), "1.0.0").await;
-    assert_eq!(d["policyVersion"], v);
-    assert_eq!(d["server"], NAME);
-    assert_eq!(d["version"], "1.0.0");
-    insta::assert_json_snapshot!("decision_requirements_not_met", d);
-    assert_eq!(d["decision"]["effect"], "deny");
-    assert_eq!(d["decision"]["reason"], "requirements_not_met");
-    assert_eq!(
-        strings(&d["decision"]["decidingRules"]),
-        ["platform-approved"]
+    assert_eq!(d.policy_version, Some(v));
+    assert_eq!(d.server.as_str(), NAME);
+    assert_eq!(d.version.as_str(), "1.0.0");
+    insta::assert_json_snapshot!(
+        "decision_requirements_not_met",
+        serde_json::to_value(&d).unwrap()
     );
+    assert_eq!(d.decision.effect, Effect::Deny);
+    assert_eq!(d.decision.reason, DecisionReason::RequirementsNotMet);
+    assert_eq!(d.decision.deciding_rules, ["platform-approved"]);
     assert_eq!(
-        conditions(&d["decision"], "platform-approved"),
+        conditions(&d.decision, "platform-approved"),
         [("reviewState".to_owned(), false)]
     );
     assert_eq!(
-        d["decision"]["rules"][0]["conditions"][0]["detail"],
+        d.decision.rules[0].conditions[0].detail,
         "review state submitted is not in [approved]"
     );
     let d = decision(&r, engineering.clone(), "1.0.0").await;
-    assert_eq!(d["decision"]["effect"], "allow", "{d:#}");
-    assert_eq!(d["decision"]["reason"], "allowed");
-    assert_eq!(
-        strings(&d["decision"]["decidingRules"]),
-        ["engineering-early"]
-    );
+    assert_eq!(d.decision.effect, Effect::Allow, "{d:#?}");
+    assert_eq!(d.decision.reason, DecisionReason::Allowed);
+    assert_eq!(d.decision.deciding_rules, ["engineering-early"]);
     // The deny rule applied to everyone and did not match: it is listed, with why.
     assert_eq!(
-        conditions(&d["decision"], "no-high-findings"),
+        conditions(&d.decision, "no-high-findings"),
         [("severityAtLeast".to_owned(), false)]
     );
 
     // Default deny: a subject no rule names, and a server no rule covers.
-    let d = decision(&r, json!({"groups": ["sales"]}), "1.0.0").await;
-    assert_eq!(d["decision"]["effect"], "deny");
-    assert_eq!(d["decision"]["reason"], "no_rule_allows");
-    assert_eq!(d["decision"]["decidingRules"], json!([]));
-    let anonymous = r
-        .call(
-            Method::POST,
-            "/api/v1/decisions",
-            None,
-            Some(&json!({"server": NAME, "version": "latest"})),
-        )
-        .await;
-    assert_eq!(anonymous.status, StatusCode::OK, "{:#}", anonymous.body);
-    assert_eq!(anonymous.body["version"], "2.0.0", "latest is resolved");
-    assert_eq!(anonymous.body["decision"]["reason"], "no_rule_allows");
+    let d = decision(&r, groups(&["sales"]), "1.0.0").await;
+    assert_eq!(d.decision.effect, Effect::Deny);
+    assert_eq!(d.decision.reason, DecisionReason::NoRuleAllows);
+    assert!(d.decision.deciding_rules.is_empty());
+    let anonymous = decision(&r, RequestSubject::default(), "latest").await;
+    assert_eq!(anonymous.version.as_str(), "2.0.0", "latest is resolved");
+    assert_eq!(anonymous.decision.reason, DecisionReason::NoRuleAllows);
 
     // Approved through the review API (signed by the trusted key, tools pinned): platform may
     // use it, and the approval's rule decides.
@@ -434,13 +422,10 @@ async fn decisions_follow_the_rules_the_review_the_signers_and_the_findings() {
         .await;
     r.approve(NAME, "1.0.0").await;
     let d = decision(&r, platform.clone(), "1.0.0").await;
-    assert_eq!(d["decision"]["effect"], "allow", "{d:#}");
+    assert_eq!(d.decision.effect, Effect::Allow, "{d:#?}");
+    assert_eq!(d.decision.deciding_rules, ["platform-approved"]);
     assert_eq!(
-        strings(&d["decision"]["decidingRules"]),
-        ["platform-approved"]
-    );
-    assert_eq!(
-        conditions(&d["decision"], "platform-approved"),
+        conditions(&d.decision, "platform-approved"),
         [("reviewState".to_owned(), true)]
     );
 
@@ -451,18 +436,15 @@ async fn decisions_follow_the_rules_the_review_the_signers_and_the_findings() {
         .await;
     r.attach_tools(r.publisher().await, NAME, "2.0.0", &malicious_manifest())
         .await;
-    r.approve_overriding(NAME, "2.0.0", json!({"findings": "accepted for the test"}))
+    r.approve_overriding(NAME, "2.0.0", &[("findings", "accepted for the test")])
         .await;
     for subject in [&platform, &engineering] {
         let d = decision(&r, subject.clone(), "2.0.0").await;
-        assert_eq!(d["decision"]["effect"], "deny", "{d:#}");
-        assert_eq!(d["decision"]["reason"], "denied_by_rule");
+        assert_eq!(d.decision.effect, Effect::Deny, "{d:#?}");
+        assert_eq!(d.decision.reason, DecisionReason::DeniedByRule);
+        assert_eq!(d.decision.deciding_rules, ["no-high-findings"]);
         assert_eq!(
-            strings(&d["decision"]["decidingRules"]),
-            ["no-high-findings"]
-        );
-        assert_eq!(
-            conditions(&d["decision"], "no-high-findings"),
+            conditions(&d.decision, "no-high-findings"),
             [("severityAtLeast".to_owned(), true)]
         );
     }
@@ -483,11 +465,11 @@ rules:
       maxSeverity: medium
 "#
     );
-    assert_eq!(apply(&r, &signed).await.status, StatusCode::OK);
+    apply(&r, &signed).await.unwrap();
     let d = decision(&r, platform.clone(), "1.0.0").await;
-    assert_eq!(d["decision"]["effect"], "allow", "{d:#}");
+    assert_eq!(d.decision.effect, Effect::Allow, "{d:#?}");
     assert_eq!(
-        conditions(&d["decision"], "signed-by-release-key"),
+        conditions(&d.decision, "signed-by-release-key"),
         [
             ("reviewState".to_owned(), true),
             ("signedBy".to_owned(), true),
@@ -496,9 +478,13 @@ rules:
     );
     // The same rule without deny rules: 2.0.0 fails only on its findings.
     let d = decision(&r, platform.clone(), "2.0.0").await;
-    assert_eq!(d["decision"]["reason"], "requirements_not_met", "{d:#}");
     assert_eq!(
-        conditions(&d["decision"], "signed-by-release-key"),
+        d.decision.reason,
+        DecisionReason::RequirementsNotMet,
+        "{d:#?}"
+    );
+    assert_eq!(
+        conditions(&d.decision, "signed-by-release-key"),
         [
             ("reviewState".to_owned(), true),
             ("signedBy".to_owned(), true),
@@ -506,49 +492,60 @@ rules:
         ]
     );
     let other_key = format!("sha256:{}", "0".repeat(64));
-    assert_eq!(
-        apply(&r, &signed.replace(&key_id, &other_key)).await.status,
-        StatusCode::OK
-    );
+    apply(&r, &signed.replace(&key_id, &other_key))
+        .await
+        .unwrap();
     let d = decision(&r, platform.clone(), "1.0.0").await;
-    assert_eq!(d["decision"]["reason"], "requirements_not_met", "{d:#}");
     assert_eq!(
-        conditions(&d["decision"], "signed-by-release-key")[1],
+        d.decision.reason,
+        DecisionReason::RequirementsNotMet,
+        "{d:#?}"
+    );
+    assert_eq!(
+        conditions(&d.decision, "signed-by-release-key")[1],
         ("signedBy".to_owned(), false)
     );
 
     // A deleted version is found, and never allowed.
-    let deleted = r
-        .call(
-            Method::PATCH,
-            &format!("/api/v1/servers/{URI}/versions/1.0.0/status"),
-            Some(&r.admin),
-            Some(&json!({"status": "deleted"})),
+    r.admin_client()
+        .set_version_status(
+            NAME,
+            "1.0.0",
+            &StatusChange {
+                status: Status::Deleted,
+                status_message: None,
+            },
         )
-        .await;
-    assert_eq!(deleted.status, StatusCode::OK, "{:#}", deleted.body);
-    assert_eq!(apply(&r, &signed).await.status, StatusCode::OK);
+        .await
+        .unwrap();
+    apply(&r, &signed).await.unwrap();
     let d = decision(&r, platform.clone(), "1.0.0").await;
-    assert_eq!(d["decision"]["effect"], "deny", "{d:#}");
-    assert_eq!(d["decision"]["reason"], "version_deleted", "{d:#}");
+    assert_eq!(d.decision.effect, Effect::Deny, "{d:#?}");
+    assert_eq!(d.decision.reason, DecisionReason::VersionDeleted, "{d:#?}");
 
     // Unknown versions are 404; names and versions that cannot be are 422 at their field.
     let unknown = decide(&r, platform.clone(), "9.9.9").await;
-    unknown.problem(404, "version_not_found");
+    expect_problem(unknown, 404, ProblemCode::VersionNotFound);
     let bad_name = r
+        .anonymous_client()
+        .decide(&DecisionRequest {
+            subject: RequestSubject::default(),
+            server: "not a name".to_owned(),
+            version: "1.0.0".to_owned(),
+        })
+        .await;
+    assert_eq!(refused_at(bad_name), (422, vec!["server".to_owned()]));
+    let bad_version = decide(&r, platform.clone(), "").await;
+    assert_eq!(refused_at(bad_version), (422, vec!["version".to_owned()]));
+    // A subject with a part the typed request does not have, as bytes.
+    let bad_subject = r
         .call(
             Method::POST,
             "/api/v1/decisions",
             None,
-            Some(&json!({"server": "not a name", "version": "1.0.0"})),
+            Some(&json!({"subject": {"team": "platform"}, "server": NAME, "version": "1.0.0"})),
         )
         .await;
-    assert_eq!(bad_name.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(bad_name.locations(), ["server"]);
-    let bad_version = decide(&r, platform.clone(), "").await;
-    assert_eq!(bad_version.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(bad_version.locations(), ["version"]);
-    let bad_subject = decide(&r, json!({"team": "platform"}), "1.0.0").await;
     assert_eq!(
         bad_subject.status,
         StatusCode::BAD_REQUEST,
@@ -571,96 +568,81 @@ async fn the_diff_lists_what_would_change_for_every_allowlist() {
     .unwrap();
 
     // No current policy: engineering gains both versions, contractors nothing.
-    let d = diff(&r, json!({ "source": POLICY })).await;
-    assert_eq!(d.status, StatusCode::OK, "{:#}", d.body);
-    assert_eq!(d.body["currentVersion"], Value::Null);
-    assert_eq!(d.body["currentDigest"], Value::Null);
-    assert!(
-        d.body["proposedDigest"]
-            .as_str()
-            .unwrap()
-            .starts_with("sha256:")
-    );
-    assert_eq!(d.body["evaluated"], 4, "2 allowlists × 2 versions");
-    let changes = d.body["changes"].as_array().unwrap();
-    assert_eq!(changes.len(), 2, "{:#}", d.body);
+    let d = diff(&r, diff_request(POLICY, Vec::new())).await.unwrap();
+    assert_eq!(d.current_version, None);
+    assert_eq!(d.current_digest, None);
+    assert!(d.proposed_digest.starts_with("sha256:"));
+    assert_eq!(d.diff.evaluated, 4, "2 allowlists × 2 versions");
+    let changes = &d.diff.changes;
+    assert_eq!(changes.len(), 2, "{d:#?}");
     for (change, version) in changes.iter().zip(["1.0.0", "2.0.0"]) {
-        assert_eq!(change["subject"], json!({"allowlist": "engineering"}));
-        assert_eq!(change["server"], NAME);
-        assert_eq!(change["version"], version);
-        assert_eq!(change["from"], "deny");
-        assert_eq!(change["fromReason"], "no_rule_allows");
-        assert_eq!(change["to"], "allow");
-        assert_eq!(change["toReason"], "allowed");
-        assert_eq!(strings(&change["decidingRules"]), ["engineering-early"]);
+        assert_eq!(
+            serde_json::to_value(&change.subject).unwrap(),
+            json!({"allowlist": "engineering"})
+        );
+        assert_eq!(change.server.as_str(), NAME);
+        assert_eq!(change.version.as_str(), version);
+        assert_eq!(change.from, Effect::Deny);
+        assert_eq!(change.from_reason, DecisionReason::NoRuleAllows);
+        assert_eq!(change.to, Effect::Allow);
+        assert_eq!(change.to_reason, DecisionReason::Allowed);
+        assert_eq!(change.deciding_rules, ["engineering-early"]);
     }
 
     // Subjects of the request are decided too (an allowlist named again counts once).
     let d = diff(
         &r,
-        json!({
-            "source": POLICY,
-            "subjects": [{"groups": ["platform"]}, {"allowlist": "engineering"}],
-        }),
+        diff_request(
+            POLICY,
+            vec![groups(&["platform"]), allowlist("engineering")],
+        ),
     )
-    .await;
-    assert_eq!(d.status, StatusCode::OK, "{:#}", d.body);
-    assert_eq!(d.body["evaluated"], 6);
-    assert_eq!(
-        d.body["changes"].as_array().unwrap().len(),
-        2,
-        "not approved"
-    );
+    .await
+    .unwrap();
+    assert_eq!(d.diff.evaluated, 6);
+    assert_eq!(d.diff.changes.len(), 2, "not approved");
 
     // Applied, the same document changes nothing; narrowing it takes the versions away.
-    let applied = apply(&r, POLICY).await;
-    let d = diff(&r, json!({ "source": POLICY })).await;
-    assert_eq!(d.body["currentVersion"], applied.body["version"]);
-    assert_eq!(d.body["currentDigest"], applied.body["digest"]);
-    assert_eq!(d.body["proposedDigest"], applied.body["digest"]);
-    assert_eq!(d.body["changes"], json!([]));
+    let applied = apply(&r, POLICY).await.unwrap();
+    let d = diff(&r, diff_request(POLICY, Vec::new())).await.unwrap();
+    assert_eq!(d.current_version, Some(applied.version));
+    assert_eq!(d.current_digest.as_deref(), Some(applied.digest.as_str()));
+    assert_eq!(d.proposed_digest, applied.digest);
+    assert!(d.diff.changes.is_empty());
     let narrower = POLICY.replace("[submitted, approved]", "[approved]");
-    let d = diff(&r, json!({ "source": narrower })).await;
-    let changes = d.body["changes"].as_array().unwrap();
-    assert_eq!(changes.len(), 2, "{:#}", d.body);
-    assert!(changes.iter().all(|c| c["from"] == "allow"
-        && c["to"] == "deny"
-        && c["toReason"] == "requirements_not_met"));
+    let d = diff(&r, diff_request(&narrower, Vec::new())).await.unwrap();
+    let changes = &d.diff.changes;
+    assert_eq!(changes.len(), 2, "{d:#?}");
+    assert!(changes.iter().all(|c| c.from == Effect::Allow
+        && c.to == Effect::Deny
+        && c.to_reason == DecisionReason::RequirementsNotMet));
     // Previewing stores nothing.
     assert_eq!(r.count("select count(*) from policies").await, 1);
 
     // An invalid proposal is refused at its place; only reviewers and admins preview.
     let invalid = diff(
         &r,
-        json!({"source": POLICY.replace("effect: deny", "effect: block")}),
+        diff_request(&POLICY.replace("effect: deny", "effect: block"), Vec::new()),
     )
     .await;
-    assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(invalid.locations(), ["source.rules[2].effect"]);
-    let too_many: Vec<Value> = (0..101).map(|i| json!({"user": format!("u{i}")})).collect();
-    let refused = diff(&r, json!({"source": POLICY, "subjects": too_many})).await;
-    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(refused.locations(), ["subjects"]);
+    assert_eq!(
+        refused_at(invalid),
+        (422, vec!["source.rules[2].effect".to_owned()])
+    );
+    let too_many: Vec<RequestSubject> = (0..101).map(|i| user(&format!("u{i}"))).collect();
+    let refused = diff(&r, diff_request(POLICY, too_many)).await;
+    assert_eq!(refused_at(refused), (422, vec!["subjects".to_owned()]));
     for token in [r.reader().await, r.publisher().await] {
         let refused = r
-            .call(
-                Method::POST,
-                "/api/v1/policy/diff",
-                Some(token),
-                Some(&json!({ "source": POLICY })),
-            )
+            .client(Some(token))
+            .policy_diff(&diff_request(POLICY, Vec::new()))
             .await;
-        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        assert_eq!(refused_status(refused), 403);
     }
-    let by_admin = r
-        .call(
-            Method::POST,
-            "/api/v1/policy/diff",
-            Some(&r.admin),
-            Some(&json!({ "source": POLICY })),
-        )
-        .await;
-    assert_eq!(by_admin.status, StatusCode::OK);
+    r.admin_client()
+        .policy_diff(&diff_request(POLICY, Vec::new()))
+        .await
+        .unwrap();
 }
 
 /// The CLI against the real server binary: `policy apply` (a local check listing every problem
@@ -723,8 +705,8 @@ async fn the_cli_applies_previews_and_tests_policies() {
         &["--output", "json", "policy", "diff", "-f", file_arg],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let diff: Value = serde_json::from_str(&run.stdout).unwrap();
-    assert_eq!(diff["changes"].as_array().unwrap().len(), 1, "{diff:#}");
+    let diff: DiffAnswer = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(diff.diff.changes.len(), 1, "{diff:#?}");
 
     // Not allowed before the policy is applied.
     let run = mcpreg(
@@ -815,8 +797,8 @@ async fn the_cli_applies_previews_and_tests_policies() {
         ],
     );
     assert_eq!(run.code, 7, "{}", run.stderr);
-    let answer: Value = serde_json::from_str(&run.stdout).unwrap();
-    assert_eq!(answer["decision"]["reason"], "no_rule_allows");
+    let answer: DecisionAnswer = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(answer.decision.reason, DecisionReason::NoRuleAllows);
     // An unknown version is not found (4), not a denial.
     let run = mcpreg(&url, None, &["policy", "test", "com.acme/weather@9.9.9"]);
     assert_eq!(run.code, 4, "{}", run.stderr);

@@ -8,10 +8,16 @@
     reason = "in tests a failed unwrap is a failed test, with its location"
 )]
 
-use crate::util::{TestApp, everything_manifest, malicious_manifest, server_json};
-use axum::http::{Method, StatusCode};
+use std::collections::BTreeMap;
+
+use crate::util::{
+    TestApp, everything_manifest, expect_problem, locations, malicious_manifest, refused_status,
+    server_json,
+};
+use mcpreg_api::problem::ProblemCode;
+use mcpreg_api::review::{Gate, ReviewAction, ReviewRequest, ReviewState, VersionReview};
+use mcpreg_client::{AuditQuery, ReviewQuery};
 use mcpreg_server::auth::config::AccessConfig;
-use serde_json::{Value, json};
 
 const NAME: &str = "com.acme/weather";
 
@@ -31,15 +37,45 @@ async fn publish(r: &TestApp, version: &str) {
         .await;
 }
 
-fn gate(review: &Value, name: &str) -> bool {
-    review["gates"]
-        .as_array()
-        .unwrap()
+fn gate(review: &VersionReview, gate: Gate) -> bool {
+    review.gates.iter().find(|g| g.gate == gate).unwrap().passed
+}
+
+/// A decision with this action, reason and overrides.
+fn decision(
+    action: ReviewAction,
+    reason: Option<&str>,
+    overrides: &[(&str, &str)],
+) -> ReviewRequest {
+    ReviewRequest {
+        action,
+        reason: reason.map(str::to_owned),
+        overrides: overrides_of(overrides),
+    }
+}
+
+fn overrides_of(overrides: &[(&str, &str)]) -> BTreeMap<String, String> {
+    overrides
         .iter()
-        .find(|g| g["gate"] == name)
-        .unwrap()["passed"]
-        .as_bool()
+        .map(|(gate, reason)| ((*gate).to_owned(), (*reason).to_owned()))
+        .collect()
+}
+
+/// `{"action": "approve"}`.
+fn approve() -> ReviewRequest {
+    decision(ReviewAction::Approve, None, &[])
+}
+
+/// The actions of the audit trail, newest first.
+async fn audit_actions(r: &TestApp) -> Vec<String> {
+    r.admin_client()
+        .audit(AuditQuery::default())
+        .await
         .unwrap()
+        .events
+        .into_iter()
+        .map(|e| e.action)
+        .collect()
 }
 
 #[tokio::test]
@@ -47,61 +83,46 @@ async fn approval_needs_the_gates_and_a_reviewer_who_did_not_publish() {
     let r = registry(AccessConfig::default()).await;
     publish(&r, "1.0.0").await;
     let review = r.review(NAME, "1.0.0").await;
-    assert_eq!(review["state"], "submitted");
-    assert_eq!(review["publishedBy"], "token:ci");
-    assert_eq!(review["approvalsRequired"], 1);
-    assert!(!gate(&review, "signature"));
-    assert!(!gate(&review, "tools"));
-    assert!(gate(&review, "digests"), "no packages: nothing to pin");
-    assert!(gate(&review, "findings"));
+    assert_eq!(review.state, ReviewState::Submitted);
+    assert_eq!(review.published_by, "token:ci");
+    assert_eq!(review.approvals_required, 1);
+    assert!(!gate(&review, Gate::Signature));
+    assert!(!gate(&review, Gate::Tools));
+    assert!(gate(&review, Gate::Digests), "no packages: nothing to pin");
+    assert!(gate(&review, Gate::Findings));
 
     // The gates that do not hold are each named.
     let refused = r
-        .decide(
-            r.reviewer().await,
-            NAME,
-            "1.0.0",
-            &json!({"action": "approve"}),
-        )
+        .decide(r.reviewer().await, NAME, "1.0.0", &approve())
         .await;
-    refused.problem(422, "review_gate_failed");
-    assert_eq!(refused.locations(), ["gates.signature", "gates.tools"]);
+    let refused = expect_problem(refused, 422, ProblemCode::ReviewGateFailed);
+    assert_eq!(locations(&refused), ["gates.signature", "gates.tools"]);
 
     // A publisher is no reviewer; an admin who published a version cannot approve it.
     let r2 = r
-        .decide(
-            r.publisher().await,
-            NAME,
-            "1.0.0",
-            &json!({"action": "approve"}),
-        )
+        .decide(r.publisher().await, NAME, "1.0.0", &approve())
         .await;
-    assert_eq!(r2.status, StatusCode::FORBIDDEN);
-    let own = r
-        .call(
-            Method::POST,
-            "/api/v1/publish",
-            Some(&r.admin),
-            Some(&server_json(NAME, "0.9.0")),
-        )
-        .await;
-    assert_eq!(own.status, StatusCode::CREATED);
+    assert_eq!(refused_status(r2), 403);
+    r.published(&r.admin, &server_json(NAME, "0.9.0")).await;
     let r3 = r
         .decide(
             &r.admin,
             NAME,
             "0.9.0",
-            &json!({"action": "approve", "overrides": {"signature": "x", "tools": "x"}}),
+            &decision(
+                ReviewAction::Approve,
+                None,
+                &[("signature", "x"), ("tools", "x")],
+            ),
         )
         .await;
-    assert_eq!(r3.status, StatusCode::FORBIDDEN, "{:#}", r3.body);
+    let r3 = r3.unwrap_err();
+    let r3 = r3.api_failure().unwrap();
+    assert_eq!(r3.status.as_u16(), 403, "{:#?}", r3.problem);
     assert!(
-        r3.body["detail"]
-            .as_str()
-            .unwrap()
-            .contains("cannot approve"),
-        "{:#}",
-        r3.body
+        r3.problem.detail.contains("cannot approve"),
+        "{:#?}",
+        r3.problem
     );
 
     // With a trusted signature and pinned tools, one reviewer approves.
@@ -114,51 +135,37 @@ async fn approval_needs_the_gates_and_a_reviewer_who_did_not_publish() {
             r.reviewer().await,
             NAME,
             "1.0.0",
-            &json!({"action": "approve", "reason": "reviewed the code"}),
+            &decision(ReviewAction::Approve, Some("reviewed the code"), &[]),
         )
-        .await;
-    assert_eq!(approved.status, StatusCode::OK, "{:#}", approved.body);
-    assert_eq!(approved.body["state"], "approved");
-    assert_eq!(approved.body["approvals"], 1);
-    let d = &approved.body["decisions"][0];
-    assert_eq!(d["action"], "approve");
-    assert_eq!(d["actor"], "token:rev");
-    assert_eq!(d["reason"], "reviewed the code");
-    insta::assert_json_snapshot!("approved_review", approved.body, {
+        .await
+        .unwrap();
+    assert_eq!(approved.state, ReviewState::Approved);
+    assert_eq!(approved.approvals, 1);
+    let d = &approved.decisions[0];
+    assert_eq!(d.action, ReviewAction::Approve);
+    assert_eq!(d.actor, "token:rev");
+    assert_eq!(d.reason.as_deref(), Some("reviewed the code"));
+    insta::assert_json_snapshot!("approved_review", serde_json::to_value(&approved).unwrap(), {
         ".decisions[].id" => "[id]",
         ".**.at" => "[timestamp]",
         ".approvedUntil" => "[timestamp]",
     });
-    assert!(
-        d["gates"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|g| g["passed"] == true)
-    );
+    assert!(d.gates.iter().all(|g| g.passed));
     let again = r
-        .decide(
-            r.second_reviewer().await,
-            NAME,
-            "1.0.0",
-            &json!({"action": "approve"}),
-        )
+        .decide(r.second_reviewer().await, NAME, "1.0.0", &approve())
         .await;
-    again.problem(409, "review_state_conflict");
+    expect_problem(again, 409, ProblemCode::ReviewStateConflict);
 
     // A new version inherits nothing.
     publish(&r, "1.0.1").await;
-    assert_eq!(r.review(NAME, "1.0.1").await["state"], "submitted");
+    assert_eq!(r.review(NAME, "1.0.1").await.state, ReviewState::Submitted);
     let latest = r
-        .decide(
-            r.reviewer().await,
-            NAME,
-            "latest",
-            &json!({"action": "approve"}),
-        )
-        .await;
-    assert_eq!(latest.status, StatusCode::BAD_REQUEST);
-    assert_eq!(latest.locations(), ["path.version"]);
+        .decide(r.reviewer().await, NAME, "latest", &approve())
+        .await
+        .unwrap_err();
+    let latest = latest.api_failure().unwrap();
+    assert_eq!(latest.status.as_u16(), 400, "{:#?}", latest.problem);
+    assert_eq!(locations(&latest.problem), ["path.version"]);
 
     // Reject and revoke need a reason, and are final.
     let no_reason = r
@@ -166,83 +173,69 @@ async fn approval_needs_the_gates_and_a_reviewer_who_did_not_publish() {
             r.reviewer().await,
             NAME,
             "1.0.1",
-            &json!({"action": "reject"}),
+            &decision(ReviewAction::Reject, None, &[]),
         )
         .await;
-    no_reason.problem(422, "reason_required");
-    assert_eq!(no_reason.locations(), ["reason"]);
+    let no_reason = expect_problem(no_reason, 422, ProblemCode::ReasonRequired);
+    assert_eq!(locations(&no_reason), ["reason"]);
     let rejected = r
         .decide(
             r.reviewer().await,
             NAME,
             "1.0.1",
-            &json!({"action": "reject", "reason": "  "}),
+            &decision(ReviewAction::Reject, Some("  "), &[]),
         )
         .await;
-    rejected.problem(422, "reason_required");
+    expect_problem(rejected, 422, ProblemCode::ReasonRequired);
     let rejected = r
         .decide(
             r.reviewer().await,
             NAME,
             "1.0.1",
-            &json!({"action": "reject", "reason": "phones home"}),
+            &decision(ReviewAction::Reject, Some("phones home"), &[]),
         )
-        .await;
-    assert_eq!(rejected.status, StatusCode::OK);
-    assert_eq!(rejected.body["state"], "rejected");
+        .await
+        .unwrap();
+    assert_eq!(rejected.state, ReviewState::Rejected);
     let revoke_rejected = r
         .decide(
             r.reviewer().await,
             NAME,
             "1.0.1",
-            &json!({"action": "revoke", "reason": "x"}),
+            &decision(ReviewAction::Revoke, Some("x"), &[]),
         )
         .await;
-    assert_eq!(revoke_rejected.status, StatusCode::CONFLICT);
+    assert_eq!(refused_status(revoke_rejected), 409);
     r.sign(r.publisher().await, &server_json(NAME, "1.0.1"))
         .await;
     r.attach_tools(r.publisher().await, NAME, "1.0.1", &everything_manifest())
         .await;
     let after = r
-        .decide(
-            r.second_reviewer().await,
-            NAME,
-            "1.0.1",
-            &json!({"action": "approve"}),
-        )
+        .decide(r.second_reviewer().await, NAME, "1.0.1", &approve())
         .await;
-    assert_eq!(after.status, StatusCode::CONFLICT, "rejected is final");
+    assert_eq!(refused_status(after), 409, "rejected is final");
 
     let revoked = r
         .decide(
             r.second_reviewer().await,
             NAME,
             "1.0.0",
-            &json!({"action": "revoke", "reason": "CVE-2026-1"}),
+            &decision(ReviewAction::Revoke, Some("CVE-2026-1"), &[]),
         )
-        .await;
-    assert_eq!(revoked.status, StatusCode::OK);
-    assert_eq!(revoked.body["state"], "revoked");
-    assert_eq!(revoked.body["decisions"].as_array().unwrap().len(), 2);
+        .await
+        .unwrap();
+    assert_eq!(revoked.state, ReviewState::Revoked);
+    assert_eq!(revoked.decisions.len(), 2);
     let reapprove = r
-        .decide(
-            r.reviewer().await,
-            NAME,
-            "1.0.0",
-            &json!({"action": "approve"}),
-        )
+        .decide(r.reviewer().await, NAME, "1.0.0", &approve())
         .await;
-    assert_eq!(reapprove.status, StatusCode::CONFLICT);
+    assert_eq!(refused_status(reapprove), 409);
 
     // Every decision is in the audit trail; decisions cannot be edited.
-    let audit = r
-        .call(Method::GET, "/api/v1/audit", Some(&r.admin), None)
-        .await;
-    let actions: Vec<&str> = audit.body["events"]
-        .as_array()
-        .unwrap()
+    let actions = audit_actions(&r).await;
+    let actions: Vec<&str> = actions
         .iter()
-        .filter_map(|e| e["action"].as_str())
+        .map(String::as_str)
         .filter(|a| a.starts_with("review."))
         .collect();
     assert_eq!(
@@ -262,28 +255,28 @@ async fn a_failed_gate_is_overridden_only_with_a_reason_that_is_recorded() {
     r.attach_tools(r.publisher().await, NAME, "2.0.0", &malicious_manifest())
         .await;
     let review = r.review(NAME, "2.0.0").await;
-    assert!(!gate(&review, "findings"), "{review:#}");
+    assert!(!gate(&review, Gate::Findings), "{review:#?}");
 
     let refused = r
-        .decide(
-            r.reviewer().await,
-            NAME,
-            "2.0.0",
-            &json!({"action": "approve"}),
-        )
-        .await;
-    assert_eq!(refused.locations(), ["gates.signature", "gates.findings"]);
+        .decide(r.reviewer().await, NAME, "2.0.0", &approve())
+        .await
+        .unwrap_err();
+    let refused = refused.api_failure().unwrap();
+    assert_eq!(
+        locations(&refused.problem),
+        ["gates.signature", "gates.findings"]
+    );
     for (overrides, location) in [
         (
-            json!({"signature": "signed out of band", "findings": ""}),
+            [("signature", "signed out of band"), ("findings", "")].as_slice(),
             "overrides.findings",
         ),
         (
-            json!({"signature": "x", "findings": "x", "speed": "x"}),
+            [("signature", "x"), ("findings", "x"), ("speed", "x")].as_slice(),
             "overrides.speed",
         ),
         (
-            json!({"signature": "x", "findings": "x", "tools": "x"}),
+            [("signature", "x"), ("findings", "x"), ("tools", "x")].as_slice(),
             "overrides.tools",
         ),
     ] {
@@ -292,57 +285,59 @@ async fn a_failed_gate_is_overridden_only_with_a_reason_that_is_recorded() {
                 r.reviewer().await,
                 NAME,
                 "2.0.0",
-                &json!({"action": "approve", "overrides": overrides}),
+                &decision(ReviewAction::Approve, None, overrides),
             )
-            .await;
-        assert_eq!(
-            reply.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{:#}",
-            reply.body
-        );
+            .await
+            .unwrap_err();
+        let failure = reply.api_failure().unwrap();
+        assert_eq!(failure.status.as_u16(), 422, "{:#?}", failure.problem);
         assert!(
-            reply.locations().contains(&location.to_owned()),
-            "{:#}",
-            reply.body
+            locations(&failure.problem).contains(&location),
+            "{:#?}",
+            failure.problem
         );
     }
-    let overrides = json!({"signature": "internal build, signed by the release team's HSM", "findings": "the flagged tools are test fixtures"});
+    let overrides = [
+        (
+            "signature",
+            "internal build, signed by the release team's HSM",
+        ),
+        ("findings", "the flagged tools are test fixtures"),
+    ];
     let approved = r
         .decide(
             r.reviewer().await,
             NAME,
             "2.0.0",
-            &json!({"action": "approve", "overrides": overrides}),
+            &decision(ReviewAction::Approve, None, &overrides),
         )
-        .await;
-    assert_eq!(approved.status, StatusCode::OK, "{:#}", approved.body);
-    assert_eq!(approved.body["state"], "approved");
-    assert_eq!(approved.body["decisions"][0]["overrides"], overrides);
-    let audit = r
-        .call(Method::GET, "/api/v1/audit", Some(&r.admin), None)
-        .await;
-    let event = audit.body["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["action"] == "review.approve")
-        .cloned()
+        .await
         .unwrap();
-    assert_eq!(event["details"]["overrides"], overrides);
+    assert_eq!(approved.state, ReviewState::Approved);
+    assert_eq!(approved.decisions[0].overrides, overrides_of(&overrides));
+    let audit = r.admin_client().audit(AuditQuery::default()).await.unwrap();
+    let event = audit
+        .events
+        .into_iter()
+        .find(|e| e.action == "review.approve")
+        .unwrap();
     assert_eq!(
-        event["details"]["failedGates"],
-        json!(["signature", "findings"])
+        event.details["overrides"],
+        serde_json::to_value(overrides_of(&overrides)).unwrap()
+    );
+    assert_eq!(
+        event.details["failedGates"],
+        serde_json::json!(["signature", "findings"])
     );
     let overrides_on_reject = r
         .decide(
             r.reviewer().await,
             NAME,
             "2.0.0",
-            &json!({"action": "revoke", "reason": "x", "overrides": {"tools": "x"}}),
+            &decision(ReviewAction::Revoke, Some("x"), &[("tools", "x")]),
         )
         .await;
-    assert_eq!(overrides_on_reject.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused_status(overrides_on_reject), 422);
 }
 
 #[tokio::test]
@@ -362,65 +357,49 @@ async fn several_approvals_expiry_and_the_queue() {
     let r = registry(config).await;
     publish(&r, "3.0.0").await;
     let first = r
-        .decide(
-            r.reviewer().await,
-            NAME,
-            "3.0.0",
-            &json!({"action": "approve"}),
-        )
-        .await;
-    assert_eq!(first.status, StatusCode::OK, "{:#}", first.body);
-    assert_eq!(first.body["state"], "submitted");
-    assert_eq!(first.body["approvals"], 1);
-    assert!(first.body["decisions"][0]["expiresAt"].is_string());
-    let twice = r
-        .decide(
-            r.reviewer().await,
-            NAME,
-            "3.0.0",
-            &json!({"action": "approve"}),
-        )
-        .await;
-    twice.problem(409, "already_approved");
-    let second = r
-        .decide(
-            r.second_reviewer().await,
-            NAME,
-            "3.0.0",
-            &json!({"action": "approve"}),
-        )
-        .await;
-    assert_eq!(second.body["state"], "approved");
-    assert_eq!(second.body["approvals"], 2);
-    assert!(second.body["approvedUntil"].is_string());
-
-    let queue = async |query: &str| {
-        r.call(
-            Method::GET,
-            &format!("/api/v1/reviews{query}"),
-            Some(r.reviewer().await),
-            None,
-        )
+        .decide(r.reviewer().await, NAME, "3.0.0", &approve())
         .await
+        .unwrap();
+    assert_eq!(first.state, ReviewState::Submitted);
+    assert_eq!(first.approvals, 1);
+    assert!(first.decisions[0].expires_at.is_some());
+    let twice = r
+        .decide(r.reviewer().await, NAME, "3.0.0", &approve())
+        .await;
+    expect_problem(twice, 409, ProblemCode::AlreadyApproved);
+    let second = r
+        .decide(r.second_reviewer().await, NAME, "3.0.0", &approve())
+        .await
+        .unwrap();
+    assert_eq!(second.state, ReviewState::Approved);
+    assert_eq!(second.approvals, 2);
+    assert!(second.approved_until.is_some());
+
+    let reviewer = r.reviewer_client().await;
+    let queue = async |state: Option<&str>, limit: Option<u32>| {
+        reviewer
+            .reviews(&ReviewQuery {
+                limit,
+                state: state.map(str::to_owned),
+            })
+            .await
     };
     publish(&r, "3.0.1").await;
-    let approved = queue("?state=approved").await;
-    assert_eq!(approved.status, StatusCode::OK);
-    let names: Vec<&str> = approved.body["reviews"]
-        .as_array()
-        .unwrap()
+    let approved = queue(Some("approved"), None).await.unwrap();
+    let names: Vec<&str> = approved
+        .reviews
         .iter()
-        .map(|v| v["version"].as_str().unwrap())
+        .map(|v| v.version.as_str())
         .collect();
     assert_eq!(names, ["3.0.0"]);
-    let submitted = queue("?state=submitted").await;
-    assert_eq!(submitted.body["reviews"][0]["version"], "3.0.1");
+    let submitted = queue(Some("submitted"), None).await.unwrap();
+    assert_eq!(submitted.reviews[0].version, "3.0.1");
+    assert_eq!(refused_status(queue(Some("pending"), None).await), 400);
+    let bad = queue(None, Some(0)).await.unwrap_err();
     assert_eq!(
-        queue("?state=pending").await.status,
-        StatusCode::BAD_REQUEST
+        locations(&bad.api_failure().unwrap().problem),
+        ["query.limit"]
     );
-    let bad = queue("?limit=0").await;
-    assert_eq!(bad.locations(), ["query.limit"]);
 
     // One approval expires (recorded as given; decisions are append-only, so an expired one is
     // added the way a past approval would have been): the version is submitted again, and the
@@ -447,21 +426,16 @@ async fn several_approvals_expiry_and_the_queue() {
         .await
         .unwrap();
     let expired = r.review(NAME, "3.0.1").await;
-    assert_eq!(expired["state"], "submitted", "{expired:#}");
-    assert_eq!(expired["approvals"], 0);
+    assert_eq!(expired.state, ReviewState::Submitted, "{expired:#?}");
+    assert_eq!(expired.approvals, 0);
     assert_eq!(
-        queue("?state=submitted").await.body["reviews"][0]["version"],
+        queue(Some("submitted"), None).await.unwrap().reviews[0].version,
         "3.0.1"
     );
     let renewed = r
-        .decide(
-            r.reviewer().await,
-            NAME,
-            "3.0.1",
-            &json!({"action": "approve"}),
-        )
-        .await;
-    assert_eq!(renewed.status, StatusCode::OK, "{:#}", renewed.body);
-    assert_eq!(renewed.body["approvals"], 1);
-    assert_eq!(renewed.body["state"], "submitted");
+        .decide(r.reviewer().await, NAME, "3.0.1", &approve())
+        .await
+        .unwrap();
+    assert_eq!(renewed.approvals, 1);
+    assert_eq!(renewed.state, ReviewState::Submitted);
 }

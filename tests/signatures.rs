@@ -3,15 +3,27 @@
 //! file's source): digests recorded at publish, signatures verified on arrival against the trust
 //! root and the namespace's trusted signers, refused with the failed check's code, and nothing
 //! half-stored after a refusal.
+//!
+//! Through the typed client, except for requests of a shape the typed requests cannot take (an
+//! unknown field, a missing or unknown signature target, a bundle that is a string), which are
+//! sent as bytes.
 
 #![expect(
     clippy::unwrap_used,
     reason = "in tests a failed unwrap is a failed test, with its location"
 )]
 
-use crate::util::{Reply, SCHEMA, TestApp, TestDb, trust_fixture};
+use crate::util::{SCHEMA, TestApp, TestDb, expect_problem, refused_status, trust_fixture};
 use axum::http::{Method, StatusCode};
-use mcpreg_api::admin::Role;
+use mcpreg_api::Problem;
+use mcpreg_api::admin::{NewNamespace, Role};
+use mcpreg_api::name::NamespaceName;
+use mcpreg_api::problem::ProblemCode;
+use mcpreg_api::registry::ServerResponse;
+use mcpreg_api::trust::{
+    NewSignature, NewTrustedSigner, PublishRequest, SignatureTarget, SignerKind, TrustedSigner,
+    TrustedSignerKind, VersionTrust,
+};
 use mcpreg_trust::{Sha256Digest, SigningKey, TrustRoot, server_json_digest};
 use serde_json::{Value, json};
 
@@ -59,47 +71,57 @@ fn github_bundle() -> Value {
     json_fixture("sigstore-python/bundle_v3_github.whl.sigstore")
 }
 
-fn envelope(server: &Value, signatures: &[(Value, &str)]) -> Value {
-    json!({
-        "server": server,
-        "signatures": signatures
+fn signature(bundle: Value, target: &str) -> NewSignature {
+    NewSignature {
+        bundle,
+        target: SignatureTarget::parse(target).unwrap(),
+    }
+}
+
+fn envelope(server: &Value, signatures: &[(Value, &str)]) -> PublishRequest {
+    PublishRequest {
+        server: server.clone(),
+        signatures: signatures
             .iter()
-            .map(|(bundle, target)| json!({"bundle": bundle, "for": target}))
-            .collect::<Vec<_>>(),
-    })
+            .map(|(bundle, target)| signature(bundle.clone(), target))
+            .collect(),
+        tools: None,
+    }
+}
+
+/// Publishes a request as the admin.
+async fn publish(r: &TestApp, request: &PublishRequest) -> mcpreg_client::Result<ServerResponse> {
+    r.admin_client().publish(request).await
 }
 
 /// A registry with an admin and the namespace.
 async fn registry(root: TrustRoot) -> TestApp {
     let r = TestApp::with_trust(Default::default(), root).await;
-    let created = r
-        .call(
-            Method::POST,
-            "/api/v1/namespaces",
-            Some(&r.admin),
-            Some(&json!({"name": NS})),
-        )
-        .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{:#}", created.body);
+    r.admin_client()
+        .create_namespace(&NewNamespace {
+            name: NamespaceName::parse(NS).unwrap(),
+            description: None,
+        })
+        .await
+        .unwrap();
     r
 }
 
-/// Makes a signer trusted in the namespace.
-async fn trust(r: &TestApp, signer: Value) -> Reply {
-    r.call(
-        Method::POST,
-        &format!("/api/v1/namespaces/{NS}/trusted-signers"),
-        Some(&r.admin),
-        Some(&signer),
-    )
-    .await
+/// A trusted signer of the namespace, with the fields of `json` (`identity`, `identityPattern`,
+/// `issuer`, `publicKey`, `server`).
+fn signer(json: Value) -> NewTrustedSigner {
+    serde_json::from_value(json).unwrap()
 }
 
-async fn version_trust(r: &TestApp, version: &str) -> Reply {
-    r.get(&format!(
-        "/api/v1/servers/io.github.trailofbits%2Frfc8785/versions/{version}/trust"
-    ))
-    .await
+/// Makes a signer trusted in the namespace.
+async fn trust(r: &TestApp, signer_json: Value) -> mcpreg_client::Result<TrustedSigner> {
+    r.admin_client()
+        .add_trusted_signer(NS, &signer(signer_json))
+        .await
+}
+
+async fn version_trust(r: &TestApp, version: &str) -> mcpreg_client::Result<VersionTrust> {
+    r.anonymous_client().version_trust(NAME, version).await
 }
 
 /// Rows of (versions, package digests, signatures, publish audit events).
@@ -119,66 +141,81 @@ async fn counts(r: &TestApp) -> [i64; 4] {
     out
 }
 
+/// Asserts a 422 with this code, one of whose errors is at `location` and says `says`; returns
+/// the problem.
 #[track_caller]
-fn assert_refused(reply: &Reply, code: &str, location: &str, says: &str) {
-    let error = reply.problem_at(422, code, location);
-    let message = error["message"].as_str().unwrap_or_default();
+fn assert_refused<T: std::fmt::Debug>(
+    result: mcpreg_client::Result<T>,
+    code: &str,
+    location: &str,
+    says: &str,
+) -> Problem {
+    let code = ProblemCode::parse(code).unwrap_or_else(|| panic!("{code} is a problem code"));
+    let problem = expect_problem(result, 422, code);
+    let message = problem
+        .errors
+        .iter()
+        .find(|e| e.location == location)
+        .map(|e| e.message.as_str())
+        .unwrap_or_else(|| panic!("no error at {location:?} in {problem:#?}"));
     assert!(message.contains(says), "{message:?} should say {says:?}");
+    problem
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn github_actions_bundle_is_verified_and_stored_with_its_ci_claims() {
     let r = registry(TrustRoot::production()).await;
-    let added = trust(&r, json!({"identity": RFC8785_RELEASE, "issuer": GHA})).await;
-    assert_eq!(added.status, StatusCode::CREATED, "{:#}", added.body);
-    assert_eq!(added.body["kind"], "identity");
+    let added = trust(&r, json!({"identity": RFC8785_RELEASE, "issuer": GHA}))
+        .await
+        .unwrap();
+    assert_eq!(added.kind, TrustedSignerKind::Identity);
 
     let doc = server_json(NAME, "0.1.2", Some(wheel_digest()));
-    let published = r
-        .publish(&r.admin, &envelope(&doc, &[(github_bundle(), "package:0")]))
-        .await;
+    let published = publish(&r, &envelope(&doc, &[(github_bundle(), "package:0")]))
+        .await
+        .unwrap();
     assert_eq!(
-        published.status,
-        StatusCode::CREATED,
-        "{:#}",
-        published.body
-    );
-    assert_eq!(
-        published.body["server"], doc,
+        published.server_value(),
+        doc,
         "the document is stored as sent"
     );
 
-    let trust = version_trust(&r, "0.1.2").await;
-    assert_eq!(trust.status, StatusCode::OK, "{:#}", trust.body);
-    let t = &trust.body;
-    assert_eq!(t["serverJsonDigest"], server_json_digest(&doc).to_string());
-    assert_eq!(t["pinned"], true);
+    let t = version_trust(&r, "0.1.2").await.unwrap();
+    assert_eq!(t.server_json_digest, server_json_digest(&doc).to_string());
+    assert!(t.pinned);
     assert_eq!(
-        t["packages"],
+        serde_json::to_value(&t.packages).unwrap(),
         json!([{"index": 0, "registryType": "pypi", "identifier": "rfc8785", "digest": wheel_digest().to_string()}])
     );
-    let s = &t["signatures"][0];
-    assert_eq!(t["signatures"].as_array().unwrap().len(), 1);
-    assert_eq!(s["for"], "package:0");
-    assert_eq!(s["subjectDigest"], wheel_digest().to_string());
-    assert_eq!(s["signerKind"], "certificate");
-    assert_eq!(s["identity"], RFC8785_RELEASE);
-    assert_eq!(s["issuer"], GHA);
+    assert_eq!(t.signatures.len(), 1);
+    let s = &t.signatures[0];
+    assert_eq!(s.target.to_string(), "package:0");
+    assert_eq!(s.subject_digest, wheel_digest().to_string());
+    assert_eq!(s.signer_kind, SignerKind::Certificate);
+    assert_eq!(s.identity.as_deref(), Some(RFC8785_RELEASE));
+    assert_eq!(s.issuer.as_deref(), Some(GHA));
+    let ci = s.ci.as_ref().unwrap();
     assert_eq!(
-        s["ci"]["repository"],
-        "https://github.com/trailofbits/rfc8785.py"
+        ci.repository.as_deref(),
+        Some("https://github.com/trailofbits/rfc8785.py")
     );
-    assert_eq!(s["ci"]["gitRef"], "refs/tags/v0.1.2");
-    assert_eq!(s["ci"]["workflow"], RFC8785_RELEASE);
-    assert_eq!(s["ci"]["runnerEnvironment"], "github-hosted");
+    assert_eq!(ci.git_ref.as_deref(), Some("refs/tags/v0.1.2"));
+    assert_eq!(ci.workflow.as_deref(), Some(RFC8785_RELEASE));
+    assert_eq!(ci.runner_environment.as_deref(), Some("github-hosted"));
     assert_eq!(
-        s["ci"]["sourceSha"],
-        "d8b4a6445f38c48b9137a8099706d9b8073146e4"
+        ci.source_sha.as_deref(),
+        Some("d8b4a6445f38c48b9137a8099706d9b8073146e4")
     );
-    assert!(s["signedAt"].as_str().unwrap().starts_with("20"));
-    assert!(s["logEntries"][0]["logIndex"].as_u64().is_some());
-    assert_eq!(s["bundle"], github_bundle(), "the bundle is kept as sent");
-    assert_eq!(s["createdBy"], "token:admin");
+    assert!(
+        s.signed_at
+            .unwrap()
+            .format("%Y")
+            .to_string()
+            .starts_with("20")
+    );
+    assert!(!s.log_entries.is_empty());
+    assert_eq!(s.bundle, github_bundle(), "the bundle is kept as sent");
+    assert_eq!(s.created_by, "token:admin");
 
     // The identity is queryable, and the publish and the signature are in the audit trail.
     let (identity, issuer): (String, String) =
@@ -189,43 +226,29 @@ async fn github_actions_bundle_is_verified_and_stored_with_its_ci_claims() {
     assert_eq!((identity.as_str(), issuer.as_str()), (RFC8785_RELEASE, GHA));
     assert_eq!(counts(&r).await, [1, 1, 1, 2]);
     // `latest` resolves.
-    assert_eq!(version_trust(&r, "latest").await.body["version"], "0.1.2");
-    assert_eq!(
-        version_trust(&r, "9.9.9").await.status,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(version_trust(&r, "latest").await.unwrap().version, "0.1.2");
+    assert_eq!(refused_status(version_trust(&r, "9.9.9").await), 404);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_anchored_identity_pattern_admits_the_release_workflow() {
     let r = registry(TrustRoot::production()).await;
-    let pattern = trust(&r, json!({
+    trust(&r, json!({
             "identityPattern": r"^https://github\.com/trailofbits/rfc8785\.py/\.github/workflows/release\.yml@refs/tags/v.+$",
             "issuer": GHA,
             "server": NAME,
         }))
-        .await;
-    assert_eq!(pattern.status, StatusCode::CREATED, "{:#}", pattern.body);
+        .await
+        .unwrap();
     let doc = server_json(NAME, "0.1.2", Some(wheel_digest()));
-    let published = r
-        .publish(&r.admin, &envelope(&doc, &[(github_bundle(), "package:0")]))
-        .await;
-    assert_eq!(
-        published.status,
-        StatusCode::CREATED,
-        "{:#}",
-        published.body
-    );
+    publish(&r, &envelope(&doc, &[(github_bundle(), "package:0")]))
+        .await
+        .unwrap();
     // A signer limited to one server does not sign its neighbours.
     let other = server_json("io.github.trailofbits/other", "0.1.2", Some(wheel_digest()));
-    let refused = r
-        .publish(
-            &r.admin,
-            &envelope(&other, &[(github_bundle(), "package:0")]),
-        )
-        .await;
+    let refused = publish(&r, &envelope(&other, &[(github_bundle(), "package:0")])).await;
     assert_refused(
-        &refused,
+        refused,
         "no_trusted_signers",
         "signatures[0]",
         "trusted signer",
@@ -236,18 +259,18 @@ async fn an_anchored_identity_pattern_admits_the_release_workflow() {
 async fn wrong_identity_or_issuer_is_refused_naming_what_the_certificate_carried() {
     let r = registry(TrustRoot::production()).await;
     let expected = "https://github.com/acme/rfc8785/.github/workflows/release.yml@refs/tags/v0.1.2";
-    trust(&r, json!({"identity": expected, "issuer": GHA})).await;
+    trust(&r, json!({"identity": expected, "issuer": GHA}))
+        .await
+        .unwrap();
     let doc = server_json(NAME, "0.1.2", Some(wheel_digest()));
-    let refused = r
-        .publish(&r.admin, &envelope(&doc, &[(github_bundle(), "package:0")]))
-        .await;
-    assert_refused(
-        &refused,
+    let request = envelope(&doc, &[(github_bundle(), "package:0")]);
+    let refused = assert_refused(
+        publish(&r, &request).await,
         "identity_mismatch",
         "signatures[0]",
         RFC8785_RELEASE,
     );
-    let detail = refused.body["detail"].as_str().unwrap();
+    let detail = &refused.detail;
     assert!(detail.contains("identity check failed"), "{detail}");
     assert!(detail.contains(expected), "{detail}");
     assert_eq!(counts(&r).await, [0, 0, 0, 0], "nothing is half-stored");
@@ -257,40 +280,34 @@ async fn wrong_identity_or_issuer_is_refused_naming_what_the_certificate_carried
         &r,
         json!({"identity": RFC8785_RELEASE, "issuer": "https://accounts.google.com"}),
     )
-    .await;
-    let refused = r
-        .publish(&r.admin, &envelope(&doc, &[(github_bundle(), "package:0")]))
-        .await;
-    assert_refused(&refused, "issuer_mismatch", "signatures[0]", GHA);
+    .await
+    .unwrap();
+    let refused = publish(&r, &request).await;
+    assert_refused(refused, "issuer_mismatch", "signatures[0]", GHA);
     assert_eq!(counts(&r).await, [0, 0, 0, 0]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_tampered_artifact_fails_the_digest_check() {
     let r = registry(TrustRoot::production()).await;
-    trust(&r, json!({"identity": RFC8785_RELEASE, "issuer": GHA})).await;
+    trust(&r, json!({"identity": RFC8785_RELEASE, "issuer": GHA}))
+        .await
+        .unwrap();
     // The server.json pins another file than the one the bundle signed.
     let other = Sha256Digest::of_bytes(&bytes("sigstore-python/bundle.txt"));
     let doc = server_json(NAME, "0.1.2", Some(other));
-    let refused = r
-        .publish(&r.admin, &envelope(&doc, &[(github_bundle(), "package:0")]))
-        .await;
+    let refused = publish(&r, &envelope(&doc, &[(github_bundle(), "package:0")])).await;
     assert_refused(
-        &refused,
+        refused,
         "artifact_digest_mismatch",
         "signatures[0]",
         &other.to_string(),
     );
     // A bundle over the wheel offered as the server.json's signature fails the same way.
     let doc = server_json(NAME, "0.1.2", Some(wheel_digest()));
-    let refused = r
-        .publish(
-            &r.admin,
-            &envelope(&doc, &[(github_bundle(), "server.json")]),
-        )
-        .await;
+    let refused = publish(&r, &envelope(&doc, &[(github_bundle(), "server.json")])).await;
     assert_refused(
-        &refused,
+        refused,
         "artifact_digest_mismatch",
         "signatures[0]",
         &server_json_digest(&doc).to_string(),
@@ -301,7 +318,9 @@ async fn a_tampered_artifact_fails_the_digest_check() {
 #[tokio::test(flavor = "multi_thread")]
 async fn malformed_requests_and_bundles_are_refused_with_their_location() {
     let r = registry(TrustRoot::staging()).await;
-    trust(&r, json!({"identity": WILLIAM, "issuer": GITHUB_OAUTH})).await;
+    trust(&r, json!({"identity": WILLIAM, "issuer": GITHUB_OAUTH}))
+        .await
+        .unwrap();
     let doc = server_json(NAME, "1.0.0", Some(wheel_digest()));
 
     let cases: Vec<(Value, &str, &str, &str)> = vec![
@@ -331,32 +350,27 @@ async fn malformed_requests_and_bundles_are_refused_with_their_location() {
         ),
     ];
     for (bundle, code, location, says) in cases {
-        let refused = r
-            .publish(&r.admin, &envelope(&doc, &[(bundle, "package:0")]))
-            .await;
-        assert_refused(&refused, code, location, says);
+        let refused = publish(&r, &envelope(&doc, &[(bundle, "package:0")])).await;
+        assert_refused(refused, code, location, says);
     }
 
-    // The shape of the request: each problem with its place.
+    // The shape of the request: each problem with its place. Hostile input the typed request
+    // cannot take, so as bytes.
     let refused = r
-        .publish(
-            &r.admin,
-            &json!({"server": doc, "signatures": [
-            {"bundle": "{\"mediaType\": \"…\"}", "for": "package:0"},
-            {"bundle": {}, "for": "pkg:0"},
-            {"bundle": {}},
-        ], "extra": 1}),
+        .call(
+            Method::POST,
+            "/api/v1/publish",
+            Some(&r.admin),
+            Some(&json!({"server": doc, "signatures": [
+                {"bundle": "{\"mediaType\": \"…\"}", "for": "package:0"},
+                {"bundle": {}, "for": "pkg:0"},
+                {"bundle": {}},
+            ], "extra": 1})),
         )
         .await;
     refused.problem(422, "invalid_publish_request");
-    let locations: Vec<&str> = refused.body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["location"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        locations,
+        refused.locations(),
         [
             "extra",
             "signatures[0].bundle",
@@ -366,27 +380,20 @@ async fn malformed_requests_and_bundles_are_refused_with_their_location() {
     );
 
     // Subjects that do not exist, or pin nothing.
-    let refused = r
-        .publish(
-            &r.admin,
-            &envelope(&doc, &[(json!({"mediaType": "x"}), "package:3")]),
-        )
-        .await;
-    assert_refused(
-        &refused,
-        "unknown_subject",
-        "signatures[0]",
-        "has 1 package",
-    );
+    let refused = publish(
+        &r,
+        &envelope(&doc, &[(json!({"mediaType": "x"}), "package:3")]),
+    )
+    .await;
+    assert_refused(refused, "unknown_subject", "signatures[0]", "has 1 package");
     let unpinned = server_json(NAME, "1.0.0", None);
-    let refused = r
-        .publish(
-            &r.admin,
-            &envelope(&unpinned, &[(json!({"mediaType": "x"}), "package:0")]),
-        )
-        .await;
+    let refused = publish(
+        &r,
+        &envelope(&unpinned, &[(json!({"mediaType": "x"}), "package:0")]),
+    )
+    .await;
     assert_refused(
-        &refused,
+        refused,
         "unpinned_package",
         "signatures[0]",
         "pins no digest",
@@ -405,24 +412,26 @@ async fn an_expired_certificate_and_a_bad_inclusion_proof_are_refused() {
         &r,
         json!({"identity": LATE, "issuer": "https://accounts.google.com"}),
     )
-    .await;
-    trust(&r, json!({"identity": WILLIAM, "issuer": GITHUB_OAUTH})).await;
+    .await
+    .unwrap();
+    trust(&r, json!({"identity": WILLIAM, "issuer": GITHUB_OAUTH}))
+        .await
+        .unwrap();
 
     let late = Sha256Digest::of_bytes(&bytes("sigstore-python/tsa/bundle.txt"));
-    let refused = r
-        .publish(
-            &r.admin,
-            &envelope(
-                &server_json(NAME, "1.0.0", Some(late)),
-                &[(
-                    json_fixture("sigstore-python/tsa/bundle.txt.late_timestamp.sigstore"),
-                    "package:0",
-                )],
-            ),
-        )
-        .await;
+    let refused = publish(
+        &r,
+        &envelope(
+            &server_json(NAME, "1.0.0", Some(late)),
+            &[(
+                json_fixture("sigstore-python/tsa/bundle.txt.late_timestamp.sigstore"),
+                "package:0",
+            )],
+        ),
+    )
+    .await;
     assert_refused(
-        &refused,
+        refused,
         "certificate_expired",
         "signatures[0]",
         "had expired at the signed time",
@@ -433,17 +442,16 @@ async fn an_expired_certificate_and_a_bad_inclusion_proof_are_refused() {
         .pointer_mut("/verificationMaterial/tlogEntries/0/inclusionProof/hashes/0")
         .unwrap() = json!("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
     let artifact = Sha256Digest::of_bytes(&bytes("sigstore-python/bundle_v3.txt"));
-    let refused = r
-        .publish(
-            &r.admin,
-            &envelope(
-                &server_json(NAME, "1.0.0", Some(artifact)),
-                &[(corrupted, "package:0")],
-            ),
-        )
-        .await;
+    let refused = publish(
+        &r,
+        &envelope(
+            &server_json(NAME, "1.0.0", Some(artifact)),
+            &[(corrupted, "package:0")],
+        ),
+    )
+    .await;
     assert_refused(
-        &refused,
+        refused,
         "inclusion_proof",
         "signatures[0]",
         "inclusion proof check failed",
@@ -462,15 +470,15 @@ async fn a_bundle_from_another_sigstore_instance_is_refused() {
         &production,
         json!({"identity": WILLIAM, "issuer": GITHUB_OAUTH}),
     )
+    .await
+    .unwrap();
+    let refused = publish(
+        &production,
+        &envelope(&doc, &[(bundle.clone(), "package:0")]),
+    )
     .await;
-    let refused = production
-        .publish(
-            &production.admin,
-            &envelope(&doc, &[(bundle.clone(), "package:0")]),
-        )
-        .await;
     assert_refused(
-        &refused,
+        refused,
         "inclusion_promise",
         "signatures[0]",
         "another Sigstore instance",
@@ -482,20 +490,15 @@ async fn a_bundle_from_another_sigstore_instance_is_refused() {
         &staging,
         json!({"identity": WILLIAM, "issuer": GITHUB_OAUTH}),
     )
-    .await;
-    let published = staging
-        .publish(&staging.admin, &envelope(&doc, &[(bundle, "package:0")]))
-        .await;
+    .await
+    .unwrap();
+    publish(&staging, &envelope(&doc, &[(bundle, "package:0")]))
+        .await
+        .unwrap();
+    let trust = version_trust(&staging, "1.0.0").await.unwrap();
+    assert_eq!(trust.signatures[0].identity.as_deref(), Some(WILLIAM));
     assert_eq!(
-        published.status,
-        StatusCode::CREATED,
-        "{:#}",
-        published.body
-    );
-    let trust = version_trust(&staging, "1.0.0").await;
-    assert_eq!(trust.body["signatures"][0]["identity"], WILLIAM);
-    assert_eq!(
-        trust.body["signatures"][0]["mediaType"],
+        trust.signatures[0].media_type,
         "application/vnd.dev.sigstore.bundle.v0.3+json"
     );
 }
@@ -503,12 +506,17 @@ async fn a_bundle_from_another_sigstore_instance_is_refused() {
 #[tokio::test(flavor = "multi_thread")]
 async fn key_signatures_verify_with_a_trusted_key_only() {
     let r = registry(TrustRoot::production()).await;
+    let admin = r.admin_client();
     let trusted = SigningKey::from_pkcs8_pem(&text("keys/p256.key")).unwrap();
     let stranger = SigningKey::from_pkcs8_pem(&text("keys/ed25519.key")).unwrap();
-    let added = trust(&r, json!({"publicKey": text("keys/p256.pub")})).await;
-    assert_eq!(added.status, StatusCode::CREATED, "{:#}", added.body);
-    assert_eq!(added.body["keyId"], trusted.public_key().key_id());
-    assert_eq!(added.body["keyAlgorithm"], "ecdsa-p256");
+    let added = trust(&r, json!({"publicKey": text("keys/p256.pub")}))
+        .await
+        .unwrap();
+    assert_eq!(
+        added.key_id.as_deref(),
+        Some(trusted.public_key().key_id().as_str())
+    );
+    assert_eq!(added.key_algorithm.as_deref(), Some("ecdsa-p256"));
 
     // Over the server.json (its canonical digest) and over the artifact.
     let doc = server_json(NAME, "1.0.0", Some(wheel_digest()));
@@ -521,32 +529,32 @@ async fn key_signatures_verify_with_a_trusted_key_only() {
     .unwrap();
     let over_wheel: Value =
         serde_json::from_str(&trusted.sign_digest(&wheel_digest()).unwrap().to_json()).unwrap();
-    let published = r
-        .publish(
-            &r.admin,
-            &envelope(
-                &doc,
-                &[(over_doc, "server.json"), (over_wheel, "package:0")],
-            ),
-        )
-        .await;
+    publish(
+        &r,
+        &envelope(
+            &doc,
+            &[(over_doc, "server.json"), (over_wheel, "package:0")],
+        ),
+    )
+    .await
+    .unwrap();
+    let trust = version_trust(&r, "1.0.0").await.unwrap();
+    let s = &trust.signatures;
     assert_eq!(
-        published.status,
-        StatusCode::CREATED,
-        "{:#}",
-        published.body
+        (s[0].target.to_string(), s[1].target.to_string()),
+        ("server.json".to_owned(), "package:0".to_owned())
     );
-    let trust = version_trust(&r, "1.0.0").await.body;
-    let s = &trust["signatures"];
+    assert_eq!(s[0].signer_kind, SignerKind::Key);
     assert_eq!(
-        (s[0]["for"].as_str(), s[1]["for"].as_str()),
-        (Some("server.json"), Some("package:0"))
+        s[0].key_id.as_deref(),
+        Some(trusted.public_key().key_id().as_str())
     );
-    assert_eq!(s[0]["signerKind"], "key");
-    assert_eq!(s[0]["keyId"], trusted.public_key().key_id());
-    assert_eq!(s[0]["publicKey"], trusted.public_key().to_pem());
-    assert_eq!(s[0]["subjectDigest"], trust["serverJsonDigest"]);
-    assert_eq!(s[0]["signedAt"], Value::Null);
+    assert_eq!(
+        s[0].public_key.as_deref(),
+        Some(trusted.public_key().to_pem().as_str())
+    );
+    assert_eq!(s[0].subject_digest, trust.server_json_digest);
+    assert_eq!(s[0].signed_at, None);
 
     // Another key is refused, naming the key it carried and the keys trusted.
     let doc = server_json(NAME, "1.0.1", Some(wheel_digest()));
@@ -557,39 +565,26 @@ async fn key_signatures_verify_with_a_trusted_key_only() {
             .to_json(),
     )
     .unwrap();
-    let refused = r
-        .publish(
-            &r.admin,
-            &envelope(&doc, &[(forged.clone(), "server.json")]),
-        )
-        .await;
-    assert_refused(
-        &refused,
+    let request = envelope(&doc, &[(forged.clone(), "server.json")]);
+    let refused = assert_refused(
+        publish(&r, &request).await,
         "key_mismatch",
         "signatures[0]",
         &stranger.public_key().key_id(),
     );
     assert!(
-        refused.body["errors"][0]["message"]
-            .as_str()
-            .unwrap()
+        refused.errors[0]
+            .message
             .contains(&trusted.public_key().key_id())
     );
     assert_eq!(counts(&r).await, [1, 1, 2, 3]);
 
     // Attach later: published without signatures, signed afterwards; the same twice is a 409.
-    let published = r.publish(&r.admin, &doc).await;
-    assert_eq!(published.status, StatusCode::CREATED);
-    let uri = "/api/v1/servers/io.github.trailofbits%2Frfc8785/versions/1.0.1/signatures";
-    let refused = r
-        .call(
-            Method::POST,
-            uri,
-            Some(&r.admin),
-            Some(&json!({"bundle": forged, "for": "server.json"})),
-        )
+    admin.publish_server_json(&doc).await.unwrap();
+    let refused = admin
+        .attach_signature(NAME, "1.0.1", &signature(forged, "server.json"))
         .await;
-    assert_refused(&refused, "key_mismatch", "bundle", "key check failed");
+    assert_refused(refused, "key_mismatch", "bundle", "key check failed");
     let good: Value = serde_json::from_str(
         &trusted
             .sign_digest(&server_json_digest(&doc))
@@ -597,59 +592,39 @@ async fn key_signatures_verify_with_a_trusted_key_only() {
             .to_json(),
     )
     .unwrap();
-    let body = json!({"bundle": good, "for": "server.json"});
-    let attached = r.call(Method::POST, uri, Some(&r.admin), Some(&body)).await;
-    assert_eq!(attached.status, StatusCode::CREATED, "{:#}", attached.body);
-    assert_eq!(attached.body["signerKind"], "key");
-    let again = r.call(Method::POST, uri, Some(&r.admin), Some(&body)).await;
-    again.problem(409, "signature_exists");
+    let body = signature(good.clone(), "server.json");
+    let attached = admin.attach_signature(NAME, "1.0.1", &body).await.unwrap();
+    assert_eq!(attached.signer_kind, SignerKind::Key);
+    let again = admin.attach_signature(NAME, "1.0.1", &body).await;
+    expect_problem(again, 409, ProblemCode::SignatureExists);
+    // A target that is none, which the typed request cannot carry: as bytes.
     let bad_request = r
         .call(
             Method::POST,
-            uri,
+            "/api/v1/servers/io.github.trailofbits%2Frfc8785/versions/1.0.1/signatures",
             Some(&r.admin),
             Some(&json!({"bundle": good, "for": "everything"})),
         )
         .await;
     assert_eq!(bad_request.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(bad_request.body["errors"][0]["location"], "for");
-    let latest = r
-        .call(
-            Method::POST,
-            "/api/v1/servers/io.github.trailofbits%2Frfc8785/versions/latest/signatures",
-            Some(&r.admin),
-            Some(&body),
-        )
-        .await;
-    assert_eq!(latest.status, StatusCode::BAD_REQUEST);
+    let latest = admin.attach_signature(NAME, "latest", &body).await;
+    assert_eq!(refused_status(latest), 400);
     // A removed key signs nothing new; what it signed stays.
-    let id = added.body["id"].as_i64().unwrap();
-    let removed = r
-        .call(
-            Method::DELETE,
-            &format!("/api/v1/namespaces/{NS}/trusted-signers/{id}"),
-            Some(&r.admin),
-            None,
-        )
-        .await;
-    assert_eq!(removed.status, StatusCode::NO_CONTENT);
-    let refused = r
-        .publish(
-            &r.admin,
-            &envelope(&server_json(NAME, "1.0.2", None), &[(good, "server.json")]),
-        )
-        .await;
+    admin.remove_trusted_signer(NS, added.id).await.unwrap();
+    let refused = publish(
+        &r,
+        &envelope(&server_json(NAME, "1.0.2", None), &[(good, "server.json")]),
+    )
+    .await;
     assert_refused(
-        &refused,
+        refused,
         "no_trusted_signers",
         "signatures[0]",
         "mcpreg trusted-signer add",
     );
     assert_eq!(
-        version_trust(&r, "1.0.0").await.body["signatures"]
-            .as_array()
-            .unwrap()
-            .len(),
+        version_trust(&r, "1.0.0").await.unwrap().signatures.len(),
         2
     );
 }
@@ -658,85 +633,71 @@ async fn key_signatures_verify_with_a_trusted_key_only() {
 async fn no_trusted_signer_means_no_signature_is_accepted() {
     let r = registry(TrustRoot::production()).await;
     let doc = server_json(NAME, "0.1.2", Some(wheel_digest()));
-    let refused = r
-        .publish(&r.admin, &envelope(&doc, &[(github_bundle(), "package:0")]))
-        .await;
-    assert_refused(&refused, "no_trusted_signers", "signatures[0]", NS);
+    let refused = publish(&r, &envelope(&doc, &[(github_bundle(), "package:0")])).await;
+    assert_refused(refused, "no_trusted_signers", "signatures[0]", NS);
     assert_eq!(counts(&r).await, [0, 0, 0, 0]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn one_refused_signature_refuses_the_whole_publish() {
     let r = registry(TrustRoot::production()).await;
-    trust(&r, json!({"identity": RFC8785_RELEASE, "issuer": GHA})).await;
+    trust(&r, json!({"identity": RFC8785_RELEASE, "issuer": GHA}))
+        .await
+        .unwrap();
     let doc = server_json(NAME, "0.1.2", Some(wheel_digest()));
-    let refused = r
-        .publish(
-            &r.admin,
-            &envelope(
-                &doc,
-                &[
-                    (github_bundle(), "package:0"),
-                    (github_bundle(), "package:0"),
-                    (json!({"mediaType": "text/plain"}), "server.json"),
-                ],
-            ),
-        )
-        .await;
-    assert_refused(
-        &refused,
+    let request = envelope(
+        &doc,
+        &[
+            (github_bundle(), "package:0"),
+            (github_bundle(), "package:0"),
+            (json!({"mediaType": "text/plain"}), "server.json"),
+        ],
+    );
+    let refused = assert_refused(
+        publish(&r, &request).await,
         "duplicate_signature",
         "signatures[1]",
         "appears twice",
     );
-    let errors = refused.body["errors"].as_array().unwrap();
+    let errors = &refused.errors;
     assert_eq!(errors.len(), 2, "{errors:#?}");
-    assert_eq!(errors[1]["location"], "signatures[2]");
-    assert!(
-        errors[1]["message"]
-            .as_str()
-            .unwrap()
-            .contains("unknown media type")
-    );
+    assert_eq!(errors[1].location, "signatures[2]");
+    assert!(errors[1].message.contains("unknown media type"));
     assert_eq!(counts(&r).await, [0, 0, 0, 0], "nothing is half-stored");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn unpinned_versions_are_catalogued_and_marked() {
     let r = registry(TrustRoot::production()).await;
+    let admin = r.admin_client();
     let mut doc = server_json(NAME, "2.0.0", None);
     doc["packages"]
         .as_array_mut()
         .unwrap()
         .push(json!({"registryType": "oci", "identifier": format!("ghcr.io/acme/rfc8785@{}", wheel_digest()), "transport": {"type": "stdio"}}));
-    let published = r.publish(&r.admin, &doc).await;
+    admin.publish_server_json(&doc).await.unwrap();
+    let trust = version_trust(&r, "2.0.0").await.unwrap();
+    assert!(!trust.pinned);
+    assert_eq!(trust.packages[0].digest, None);
     assert_eq!(
-        published.status,
-        StatusCode::CREATED,
-        "{:#}",
-        published.body
+        trust.packages[1].digest.as_deref(),
+        Some(wheel_digest().to_string().as_str())
     );
-    let trust = version_trust(&r, "2.0.0").await.body;
-    assert_eq!(trust["pinned"], false);
-    assert_eq!(trust["packages"][0]["digest"], Value::Null);
-    assert_eq!(trust["packages"][1]["digest"], wheel_digest().to_string());
-    assert_eq!(trust["signatures"], json!([]));
+    assert!(trust.signatures.is_empty());
 
     // A digest that does not parse is refused at publish, naming its field.
     doc["version"] = json!("2.0.1");
     doc["packages"][1]["identifier"] = json!("ghcr.io/acme/rfc8785@sha256:abc");
-    let refused = r.publish(&r.admin, &doc).await;
-    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(
-        refused.body["errors"][0]["location"],
-        "packages[1].identifier"
-    );
+    let refused = admin.publish_server_json(&doc).await.unwrap_err();
+    let failure = refused.api_failure().unwrap();
+    assert_eq!(failure.status.as_u16(), 422, "{:#?}", failure.problem);
+    assert_eq!(failure.problem.errors[0].location, "packages[1].identifier");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn trusted_signers_are_admin_only_validated_field_by_field_and_audited() {
     let r = registry(TrustRoot::production()).await;
-    let url = format!("/api/v1/namespaces/{NS}/trusted-signers");
+    let admin = r.admin_client();
     for (body, field, says) in [
         (json!({}), "identity", "give `identity`"),
         (
@@ -776,66 +737,49 @@ async fn trusted_signers_are_admin_only_validated_field_by_field_and_audited() {
             "not in namespace",
         ),
     ] {
-        let reply = r
-            .call(Method::POST, &url, Some(&r.admin), Some(&body))
-            .await;
+        let refused = trust(&r, body.clone()).await.unwrap_err();
+        let failure = refused.api_failure().unwrap();
         assert_eq!(
-            reply.status,
-            StatusCode::BAD_REQUEST,
-            "{body}: {:#}",
-            reply.body
+            failure.status.as_u16(),
+            400,
+            "{body}: {:#?}",
+            failure.problem
         );
-        let issue = reply.body["errors"]
-            .as_array()
-            .unwrap()
+        let issue = failure
+            .problem
+            .errors
             .iter()
-            .find(|e| e["location"] == field)
-            .unwrap_or_else(|| panic!("{body}: no issue at {field}: {:#}", reply.body));
-        assert!(
-            issue["message"].as_str().unwrap().contains(says),
-            "{body}: {issue}"
-        );
+            .find(|e| e.location == field)
+            .unwrap_or_else(|| panic!("{body}: no issue at {field}: {:#?}", failure.problem));
+        assert!(issue.message.contains(says), "{body}: {issue:#?}");
     }
 
     let publisher =
         r.db.scoped_token("pub", Role::Publisher, &["io.github.other"])
             .await;
-    let good = json!({"identity": "a@example.com", "issuer": GHA});
+    let good = signer(json!({"identity": "a@example.com", "issuer": GHA}));
     let denied = r
-        .call(Method::POST, &url, Some(&publisher), Some(&good))
+        .client(Some(&publisher))
+        .add_trusted_signer(NS, &good)
         .await;
-    assert_eq!(denied.status, StatusCode::FORBIDDEN);
-    let created = r
-        .call(Method::POST, &url, Some(&r.admin), Some(&good))
-        .await;
-    assert_eq!(created.status, StatusCode::CREATED);
-    let twice = r
-        .call(Method::POST, &url, Some(&r.admin), Some(&good))
-        .await;
-    twice.problem(409, "trusted_signer_exists");
-    let key = r
-        .call(
-            Method::POST,
-            &url,
-            Some(&r.admin),
-            Some(&json!({"publicKey": text("keys/ed25519.pub"), "server": NAME})),
-        )
-        .await;
-    assert_eq!(key.status, StatusCode::CREATED, "{:#}", key.body);
-    assert_eq!(key.body["keyAlgorithm"], "ed25519");
-    assert_eq!(key.body["server"], NAME);
+    assert_eq!(refused_status(denied), 403);
+    let created = admin.add_trusted_signer(NS, &good).await.unwrap();
+    let twice = admin.add_trusted_signer(NS, &good).await;
+    expect_problem(twice, 409, ProblemCode::TrustedSignerExists);
+    let key = trust(
+        &r,
+        json!({"publicKey": text("keys/ed25519.pub"), "server": NAME}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(key.key_algorithm.as_deref(), Some("ed25519"));
+    assert_eq!(key.server.as_deref(), Some(NAME));
 
-    let list = r.call(Method::GET, &url, Some(&r.admin), None).await;
-    assert_eq!(list.body["trustedSigners"].as_array().unwrap().len(), 2);
-    let id = created.body["id"].as_i64().unwrap();
-    let gone = r
-        .call(Method::DELETE, &format!("{url}/{id}"), Some(&r.admin), None)
-        .await;
-    assert_eq!(gone.status, StatusCode::NO_CONTENT);
-    let again = r
-        .call(Method::DELETE, &format!("{url}/{id}"), Some(&r.admin), None)
-        .await;
-    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    let list = admin.trusted_signers(NS).await.unwrap();
+    assert_eq!(list.trusted_signers.len(), 2);
+    admin.remove_trusted_signer(NS, created.id).await.unwrap();
+    let again = admin.remove_trusted_signer(NS, created.id).await;
+    assert_eq!(refused_status(again), 404);
     let actions: Vec<String> = sqlx::query_scalar(
         "select action from audit_events where action like 'trusted_signer.%' order by id",
     )
@@ -850,15 +794,8 @@ async fn trusted_signers_are_admin_only_validated_field_by_field_and_audited() {
             "trusted_signer.delete"
         ]
     );
-    let unknown = r
-        .call(
-            Method::GET,
-            "/api/v1/namespaces/com.nowhere/trusted-signers",
-            Some(&r.admin),
-            None,
-        )
-        .await;
-    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    let unknown = admin.trusted_signers("com.nowhere").await;
+    assert_eq!(refused_status(unknown), 404);
 }
 
 /// End to end with the real binaries: a CI-style `mcpreg publish --bundle` of a real GitHub

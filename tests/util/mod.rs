@@ -9,12 +9,14 @@
 
 mod fixtures;
 mod idp;
+mod problem;
 mod response;
 mod test_app;
 
 pub use fixtures::*;
 pub use idp::Idp;
-pub use response::{Reply, call};
+pub use problem::{expect_problem, expect_problem_at, locations, refused_status};
+pub use response::call;
 pub use test_app::TestApp;
 
 use std::io::{BufRead, BufReader};

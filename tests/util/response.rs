@@ -53,17 +53,6 @@ impl Reply {
         &self.body
     }
 
-    /// Asserts a problem document as [`Reply::problem`] does, one of whose `errors` is at this
-    /// location, and returns that error (`location`, `message`).
-    #[track_caller]
-    pub fn problem_at(&self, status: u16, code: &str, location: &str) -> &Value {
-        let problem = self.problem(status, code);
-        problem["errors"]
-            .as_array()
-            .and_then(|errors| errors.iter().find(|e| e["location"] == location))
-            .unwrap_or_else(|| panic!("no error at {location:?} in {problem:#}"))
-    }
-
     /// The locations of the problem's `errors`, in order.
     pub fn locations(&self) -> Vec<String> {
         self.body["errors"]
