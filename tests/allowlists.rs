@@ -160,10 +160,7 @@ async fn a_view_holds_only_what_policy_allows_its_audience() {
     let list = r.get("/a/engineering/v0/servers").await;
     assert_eq!(list.status, StatusCode::OK, "{:#}", list.body);
     assert_eq!(names_of(&list.body), ["com.acme/github@1.0.0 (latest)"]);
-    let latest_only = || ServerListQuery {
-        latest_only: true,
-        ..ServerListQuery::default()
-    };
+    let latest_only = || ServerListQuery::default().latest_only(true);
     let full = anonymous.servers(&latest_only()).await.unwrap();
     assert!(names(&full).contains(&"com.acme/github@1.1.0 (latest)".to_owned()));
 
@@ -208,11 +205,9 @@ async fn a_view_holds_only_what_policy_allows_its_audience() {
     let page1 = anonymous
         .allowlist_servers(
             "engineering",
-            &ServerListQuery {
-                limit: Some(1),
-                updated_since: Some(since),
-                ..ServerListQuery::default()
-            },
+            &ServerListQuery::default()
+                .limit(1)
+                .updated_since(Some(since)),
         )
         .await
         .unwrap();
@@ -221,25 +216,17 @@ async fn a_view_holds_only_what_policy_allows_its_audience() {
     let page2 = anonymous
         .allowlist_servers(
             "engineering",
-            &ServerListQuery {
-                limit: Some(1),
-                updated_since: Some(since),
-                cursor: Some(cursor),
-                ..ServerListQuery::default()
-            },
+            &ServerListQuery::default()
+                .limit(1)
+                .updated_since(Some(since))
+                .cursor(Some(cursor)),
         )
         .await
         .unwrap();
     assert_eq!(names(&page2), ["com.acme/github@1.1.0 (latest)"]);
     assert!(page2.metadata.next_cursor.is_none());
     let bad = anonymous
-        .allowlist_servers(
-            "engineering",
-            &ServerListQuery {
-                limit: Some(1000),
-                ..ServerListQuery::default()
-            },
-        )
+        .allowlist_servers("engineering", &ServerListQuery::default().limit(1000))
         .await;
     assert_eq!(refused_status(bad), 422);
 

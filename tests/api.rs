@@ -296,10 +296,7 @@ async fn status_changes_hide_deleted_versions_and_record_why() {
         Some("use com.example/kept")
     );
     // Deprecated versions are still listed.
-    let latest_only = ServerListQuery {
-        latest_only: true,
-        ..ServerListQuery::default()
-    };
+    let latest_only = ServerListQuery::default().latest_only(true);
     assert_eq!(
         anonymous
             .servers(&latest_only)
@@ -330,10 +327,7 @@ async fn status_changes_hide_deleted_versions_and_record_why() {
         .unwrap();
     assert_eq!(entries(&list), ["com.example/kept@1.0.0"]);
     let all = anonymous
-        .servers(&ServerListQuery {
-            include_deleted: true,
-            ..ServerListQuery::default()
-        })
+        .servers(&ServerListQuery::default().include_deleted(true))
         .await
         .unwrap();
     assert_eq!(all.metadata.count, 3);
@@ -515,12 +509,12 @@ async fn pages_are_complete_and_consistent_while_versions_are_published() {
     let mut pages = 0;
     loop {
         let page = anonymous
-            .servers(&ServerListQuery {
-                limit: Some(4),
-                latest_only: true,
-                cursor: cursor.clone(),
-                ..ServerListQuery::default()
-            })
+            .servers(
+                &ServerListQuery::default()
+                    .limit(4)
+                    .latest_only(true)
+                    .cursor(cursor.clone()),
+            )
             .await
             .unwrap();
         assert!(page.metadata.count <= 4);

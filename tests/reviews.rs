@@ -379,7 +379,7 @@ async fn several_approvals_expiry_and_the_queue() {
     let queue = async |state: Option<&str>, limit: Option<u32>| {
         reviewer
             .reviews(&ReviewQuery {
-                limit,
+                limit: limit.map(|n: u32| n.to_string()),
                 state: state.map(str::to_owned),
             })
             .await
