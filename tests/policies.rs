@@ -333,6 +333,19 @@ rules:
         .set_server_tags(NAME, &tags(&["ok", "Not OK"]))
         .await;
     assert_eq!(refused_at(invalid), (422, vec!["tags[1]".to_owned()]));
+    // Too many tags and an invalid one: both problems in one answer (the limit counts every
+    // distinct tag asked for).
+    let many: Vec<String> = (0..32)
+        .map(|i| format!("t{i}"))
+        .chain(["Not OK".to_owned()])
+        .collect();
+    let both = reviewer
+        .set_server_tags(NAME, &ServerTags { tags: many })
+        .await;
+    assert_eq!(
+        refused_at(both),
+        (422, vec!["tags[32]".to_owned(), "tags".to_owned()])
+    );
     let set = reviewer
         .set_server_tags(NAME, &tags(&["untrusted", "internal", "untrusted"]))
         .await

@@ -6,8 +6,8 @@
 //! reused on the next start. PostgreSQL refuses to run as root, so when mcpreg runs as root the
 //! cluster runs as the unprivileged `postgres` user (or `nobody` where there is none).
 //!
-//! Its two statements (does the `mcpreg` database exist; create it) stay here, not in `db/`: they
-//! administer the cluster through its maintenance database before the registry's schema exists.
+//! Its one statement of its own (create the `mcpreg` database when missing) is in
+//! `db::cluster`, with the rest of the SQL.
 
 use std::fs::{self, File};
 use std::os::unix::fs::{PermissionsExt, chown};
@@ -342,18 +342,9 @@ impl EmbeddedPostgres {
             .connect()
             .await
             .map_err(to_tool_error)?;
-        let exists: bool =
-            sqlx::query_scalar("select exists (select 1 from pg_database where datname = $1)")
-                .bind(DB_NAME)
-                .fetch_one(&mut conn)
-                .await
-                .map_err(to_tool_error)?;
-        if !exists {
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("create database {DB_NAME}")))
-                .execute(&mut conn)
-                .await
-                .map_err(to_tool_error)?;
-        }
+        crate::db::cluster::ensure_database(&mut conn, DB_NAME)
+            .await
+            .map_err(to_tool_error)?;
         Ok(())
     }
 }

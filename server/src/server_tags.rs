@@ -49,7 +49,12 @@ pub async fn set(
     }
     labels.sort();
     labels.dedup();
-    if labels.len() > MAX_TAGS {
+    // The limit counts every distinct tag asked for, valid or not, so that a request with both
+    // kinds of problem hears of both at once.
+    let mut distinct: Vec<&String> = tags.iter().collect();
+    distinct.sort();
+    distinct.dedup();
+    if distinct.len() > MAX_TAGS {
         issues.push(FieldIssue::new(
             "tags",
             format!("at most {MAX_TAGS} tags"),

@@ -11,6 +11,7 @@
 pub mod allowlists;
 pub mod audit;
 pub mod changes;
+pub mod cluster;
 pub mod namespaces;
 pub mod policies;
 pub mod reviews;
