@@ -6,68 +6,34 @@ use std::path::Path;
 
 use anyhow::Context as _;
 use mcpreg_api::trust::{NewSignature, SignatureTarget};
+pub use mcpreg_trust::Subjects;
 use mcpreg_trust::{
-    Sha256Digest, SignedSubject, Signer, TrustRoot, VerifiedSignature, VerifyError, package_digest,
-    server_json_digest, verify_bundle_any_signer,
+    Sha256Digest, SignedSubject, Signer, TrustRoot, VerifiedSignature, VerifyError,
+    verify_bundle_any_signer,
 };
 use serde_json::Value;
 
 use crate::commands::Rejected;
 
-/// Everything a signature of a server.json can be over: its canonical digest and each package's
-/// artifact digest.
-#[derive(Debug, Clone)]
-pub struct Subjects {
-    /// `sha256:` of the RFC 8785 canonical form of the server.json.
-    pub server_json: Sha256Digest,
-    /// Each package: registryType, identifier, and its digest (`None`: unpinned).
-    pub packages: Vec<Package>,
+/// The subjects of a server.json (`mcpreg_trust::Subjects`), or the first package digest that
+/// does not parse.
+pub fn subjects_of(document: &Value) -> Result<Subjects, Rejected> {
+    Subjects::of(document).map_err(|errors| {
+        let first = &errors[0];
+        Rejected(format!("{}: {}", first.location(), first.error.error))
+    })
 }
 
-/// One package of a server.json.
-#[derive(Debug, Clone)]
-pub struct Package {
-    /// `registryType`.
-    pub registry_type: String,
-    /// `identifier`.
-    pub identifier: String,
-    /// Its artifact digest, when it pins one.
-    pub digest: Option<Sha256Digest>,
-}
-
-impl Subjects {
-    /// The subjects of a server.json, by the registry's rules (`fileSha256`, or `@sha256:` for
-    /// OCI images).
-    pub fn of(document: &Value) -> Result<Self, Rejected> {
-        let list = document
-            .get("packages")
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        let mut packages = Vec::new();
-        for (i, p) in list.iter().enumerate() {
-            let text = |keys: &[&str]| {
-                keys.iter()
-                    .find_map(|k| p.get(*k).and_then(Value::as_str))
-                    .unwrap_or_default()
-                    .to_owned()
-            };
-            let digest = package_digest(p)
-                .map_err(|e| Rejected(format!("packages[{i}].{}: {}", e.field, e.error)))?;
-            packages.push(Package {
-                registry_type: text(&["registryType", "registry_type"]),
-                identifier: text(&["identifier"]),
-                digest,
-            });
-        }
-        Ok(Self {
-            server_json: server_json_digest(document),
-            packages,
-        })
-    }
-
+/// What the CLI says about a document's subjects.
+pub trait SubjectsExt {
     /// The digest a signature for `target` is over.
-    pub fn digest_for(&self, target: SignatureTarget) -> Result<Sha256Digest, String> {
+    fn digest_for(&self, target: SignatureTarget) -> Result<Sha256Digest, String>;
+    /// Warns on stderr about packages that pin no digest.
+    fn warn_unpinned(&self);
+}
+
+impl SubjectsExt for Subjects {
+    fn digest_for(&self, target: SignatureTarget) -> Result<Sha256Digest, String> {
         match target {
             SignatureTarget::ServerJson => Ok(self.server_json),
             SignatureTarget::Package(i) => match self.packages.get(i as usize) {
@@ -85,19 +51,7 @@ impl Subjects {
         }
     }
 
-    /// Every subject that has a digest, server.json first.
-    fn candidates(&self) -> Vec<(SignatureTarget, Sha256Digest)> {
-        let mut all = vec![(SignatureTarget::ServerJson, self.server_json)];
-        for (i, p) in self.packages.iter().enumerate() {
-            if let (Some(d), Ok(i)) = (p.digest, u32::try_from(i)) {
-                all.push((SignatureTarget::Package(i), d));
-            }
-        }
-        all
-    }
-
-    /// Warns on stderr about packages that pin no digest.
-    pub fn warn_unpinned(&self) {
+    fn warn_unpinned(&self) {
         for (i, p) in self.packages.iter().enumerate() {
             if p.digest.is_none() {
                 eprintln!(

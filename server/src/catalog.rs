@@ -34,14 +34,14 @@ pub fn validate(document: Value) -> ApiResult<ValidServerJson> {
 }
 
 /// Publishes a validated server.json as a new, immutable version, with the digests of its
-/// packages (`subjects`, from [`signatures::Subjects::of`]) and the signatures already verified
+/// packages (`subjects`, from [`signatures::subjects_of`]) and the signatures already verified
 /// over them, and the tool manifest with its built-in scan when one came with it, all in one
 /// transaction.
 pub async fn publish(
     pool: &PgPool,
     actor: &str,
     valid: ValidServerJson,
-    subjects: &signatures::Subjects,
+    subjects: &mcpreg_trust::Subjects,
     verified: &[signatures::Verified],
     manifest: Option<&tools::Prepared>,
 ) -> ApiResult<ServerResponse> {
@@ -145,7 +145,7 @@ pub async fn publish(
     )
     .await?
     .ok_or_else(|| version_exists(&valid.name, &valid.version))?;
-    let packages = subjects.package_rows();
+    let packages = signatures::package_rows(subjects);
     db::signatures::insert_packages(&mut *tx, row.id, &packages).await?;
     signatures::store(&mut tx, row.id, actor, verified).await?;
     let subject = format!("{name}@{}", valid.version);

@@ -18,7 +18,7 @@ use mcpreg_api::trust::{
 };
 use mcpreg_trust::{
     PublicKey, Sha256Digest, SignatureKind, SignedSubject, Signer, SignerIdentity, SignerPolicy,
-    TrustRoot, VerifiedSignature, package_digest, server_json_digest, verify_bundle,
+    Subjects, TrustRoot, VerifiedSignature, server_json_digest, verify_bundle,
 };
 use serde_json::{Value, json};
 use sqlx::PgConnection;
@@ -40,114 +40,68 @@ pub struct Trust {
 /// Where FieldIssues about signatures say they came from.
 const SOURCE: &str = "signature";
 
-/// Everything a signature of a version can be over: the server.json's digest and each package's.
-#[derive(Debug, Clone)]
-pub struct Subjects {
-    /// `sha256:` of the RFC 8785 canonical form of the server.json.
-    pub server_json: Sha256Digest,
-    /// The packages, in document order.
-    pub packages: Vec<Package>,
+/// The subjects of a (validated) server.json (`mcpreg_trust::Subjects`); package digests that do
+/// not parse are a 422 naming each field.
+pub fn subjects_of(document: &Value) -> ApiResult<Subjects> {
+    Subjects::of(document).map_err(|errors| {
+        ApiError::unprocessable(
+            ProblemCode::InvalidServerJson,
+            "server.json is invalid: a package digest is malformed",
+            errors
+                .iter()
+                .map(|e| FieldIssue::new(e.location(), e.error.error.to_string(), "semantic"))
+                .collect(),
+        )
+    })
 }
 
-/// One package of a server.json and the digest it pins.
-#[derive(Debug, Clone)]
-pub struct Package {
-    /// `registryType`.
-    pub registry_type: String,
-    /// `identifier`.
-    pub identifier: String,
-    /// The artifact digest; `None` when unpinned.
-    pub digest: Option<Sha256Digest>,
-}
-
-impl Subjects {
-    /// The digests of a (validated) server.json; a package digest that does not parse is a 422
-    /// naming the field.
-    pub fn of(document: &Value) -> ApiResult<Self> {
-        let mut packages = Vec::new();
-        let mut issues = Vec::new();
-        let list = document
-            .get("packages")
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        for (i, package) in list.iter().enumerate() {
-            let text = |keys: &[&str]| {
-                keys.iter()
-                    .find_map(|k| package.get(*k).and_then(Value::as_str))
-                    .unwrap_or_default()
-                    .to_owned()
-            };
-            let digest = match package_digest(package) {
-                Ok(d) => d,
-                Err(e) => {
-                    issues.push(FieldIssue::new(
-                        format!("packages[{i}].{}", e.field),
-                        e.error.to_string(),
-                        "semantic",
-                    ));
-                    None
-                }
-            };
-            packages.push(Package {
-                registry_type: text(&["registryType", "registry_type"]),
-                identifier: text(&["identifier"]),
-                digest,
-            });
-        }
-        if !issues.is_empty() {
-            return Err(ApiError::unprocessable(
-                ProblemCode::InvalidServerJson,
-                "server.json is invalid: a package digest is malformed",
-                issues,
-            ));
-        }
-        Ok(Self {
-            server_json: server_json_digest(document),
-            packages,
+/// The rows to record for a version's packages.
+pub fn package_rows(subjects: &Subjects) -> Vec<PackageRow> {
+    subjects
+        .packages
+        .iter()
+        .enumerate()
+        .map(|(i, p)| PackageRow {
+            package_index: i32::try_from(i).unwrap_or(i32::MAX),
+            registry_type: p.registry_type.clone(),
+            identifier: p.identifier.clone(),
+            digest: p.digest.map(|d| d.to_string()),
         })
-    }
+        .collect()
+}
 
-    /// The rows to record for the packages.
-    pub fn package_rows(&self) -> Vec<PackageRow> {
-        self.packages
-            .iter()
-            .enumerate()
-            .map(|(i, p)| PackageRow {
-                package_index: i32::try_from(i).unwrap_or(i32::MAX),
-                registry_type: p.registry_type.clone(),
-                identifier: p.identifier.clone(),
-                digest: p.digest.map(|d| d.to_string()),
+/// The digest a signature for `target` must be over, or why there is none: a stable code
+/// and a message.
+fn digest_for(
+    subjects: &Subjects,
+    target: SignatureTarget,
+) -> Result<Sha256Digest, (ProblemCode, String)> {
+    match target {
+        SignatureTarget::ServerJson => Ok(subjects.server_json),
+        SignatureTarget::Package(i) => {
+            let Some(package) = subjects.packages.get(i as usize) else {
+                return Err((
+                    ProblemCode::UnknownSubject,
+                    format!(
+                        "subject check failed: the signature is for package:{i}, but the server.json has {} package{}",
+                        subjects.packages.len(),
+                        if subjects.packages.len() == 1 {
+                            ""
+                        } else {
+                            "s"
+                        }
+                    ),
+                ));
+            };
+            package.digest.ok_or_else(|| {
+                (
+                    ProblemCode::UnpinnedPackage,
+                    format!(
+                        "subject check failed: package:{i} ({} {}) pins no digest (`fileSha256`, or `@sha256:` for OCI), so no signature can be bound to its artifact",
+                        package.registry_type, package.identifier
+                    ),
+                )
             })
-            .collect()
-    }
-
-    /// The digest a signature for `target` must be over, or why there is none: a stable code
-    /// and a message.
-    fn digest_for(&self, target: SignatureTarget) -> Result<Sha256Digest, (ProblemCode, String)> {
-        match target {
-            SignatureTarget::ServerJson => Ok(self.server_json),
-            SignatureTarget::Package(i) => {
-                let Some(package) = self.packages.get(i as usize) else {
-                    return Err((
-                        ProblemCode::UnknownSubject,
-                        format!(
-                            "subject check failed: the signature is for package:{i}, but the server.json has {} package{}",
-                            self.packages.len(),
-                            if self.packages.len() == 1 { "" } else { "s" }
-                        ),
-                    ));
-                };
-                package.digest.ok_or_else(|| {
-                    (
-                        ProblemCode::UnpinnedPackage,
-                        format!(
-                            "subject check failed: package:{i} ({} {}) pins no digest (`fileSha256`, or `@sha256:` for OCI), so no signature can be bound to its artifact",
-                            package.registry_type, package.identifier
-                        ),
-                    )
-                })
-            }
         }
     }
 }
@@ -262,7 +216,7 @@ fn verify_blocking(
         let mut fail = |code: ProblemCode, message: String| {
             failures.push((code, FieldIssue::new(location(i), message, SOURCE)));
         };
-        let digest = match subjects.digest_for(signature.target) {
+        let digest = match digest_for(subjects, signature.target) {
             Ok(d) => d,
             Err((code, message)) => {
                 fail(code, message);
@@ -504,7 +458,7 @@ pub async fn attach(
         .ok_or_else(|| ApiError::version_not_found(name, version))?;
     let document: Value = serde_json::from_str(&v.document)
         .map_err(|e| anyhow::anyhow!("stored document of {name}@{version} is not JSON: {e}"))?;
-    let subjects = Subjects::of(&document)?;
+    let subjects = subjects_of(&document)?;
     if let Some(recorded) = &v.server_json_digest
         && *recorded != subjects.server_json.to_string()
     {

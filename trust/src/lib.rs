@@ -22,6 +22,7 @@ mod error;
 mod keysig;
 mod root;
 mod signer_policy;
+mod subjects;
 mod verify;
 
 pub use allowlist::{
@@ -40,6 +41,7 @@ pub use root::{TrustRoot, TrustRootError};
 pub use signer_policy::{
     IdentityMatcher, KeyKind, PublicKey, SignerIdentity, SignerPolicy, SignerPolicyError,
 };
+pub use subjects::{SubjectError, SubjectPackage, Subjects};
 pub use verify::{
     CiClaims, LogEntry, MAX_TIMESTAMPS, SignatureKind, SignedSubject, Signer, StatementSubject,
     VerifiedSignature, is_sigstore_bundle_media_type, verify_bundle, verify_bundle_any_signer,

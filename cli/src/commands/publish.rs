@@ -8,7 +8,7 @@ use mcpreg_client::Client;
 use serde_json::Value;
 
 use super::Rejected;
-use crate::bundles::{self, Subjects};
+use crate::bundles::{self, Subjects, SubjectsExt as _};
 use crate::exit;
 use crate::output::{self, Output};
 
@@ -96,7 +96,7 @@ pub async fn run(client: &Client, out: Output, args: Args) -> anyhow::Result<u8>
         }
         return Err(Rejected(text).into());
     }
-    let subjects = Subjects::of(&document)?;
+    let subjects = bundles::subjects_of(&document)?;
     subjects.warn_unpinned();
     let signatures = local_signatures(&args, &subjects)?;
     // Checked locally too: a manifest edited after capture no longer matches its own pin.

@@ -7,7 +7,7 @@ use mcpreg_api::trust::SignatureTarget;
 use mcpreg_client::Client;
 
 use super::{Rejected, split_name_version};
-use crate::bundles::{self, Subjects};
+use crate::bundles;
 use crate::exit;
 use crate::output::{self, Output};
 
@@ -51,7 +51,7 @@ pub async fn run(client: &Client, out: Output, command: SignatureCommand) -> any
                 );
             };
             let published = client.version(server, version, true).await?;
-            let subjects = Subjects::of(&published.server_value())?;
+            let subjects = bundles::subjects_of(&published.server_value())?;
             let root = bundles::trust_root(trusted_root.as_deref())?;
             let signature = bundles::check_bundle(&bundle, target, &subjects, &root, None)?;
             let info = client.attach_signature(server, version, &signature).await?;

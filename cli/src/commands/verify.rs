@@ -17,7 +17,7 @@ use mcpreg_trust::{
 use serde::Serialize;
 
 use super::{Rejected, split_name_version};
-use crate::bundles::{self, Subjects, describe};
+use crate::bundles::{self, Subjects, SubjectsExt as _, describe};
 use crate::exit;
 use crate::output::{self, Output};
 
@@ -87,7 +87,7 @@ pub async fn run(client: &Client, out: Output, args: Args) -> anyhow::Result<u8>
     let trust = client.version_trust(name, version).await?;
     let published = client.version(name, &trust.version, true).await?;
     let document = published.server_value();
-    let subjects = Subjects::of(&document)?;
+    let subjects = bundles::subjects_of(&document)?;
 
     let artifact = match &args.artifact {
         None => None,

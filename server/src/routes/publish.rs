@@ -63,7 +63,7 @@ pub async fn publish(
     })?;
     let valid = catalog::validate(body.server)?;
     caller.require(Permission::Publish(&valid.name))?;
-    let subjects = signatures::Subjects::of(&valid.document)?;
+    let subjects = signatures::subjects_of(&valid.document)?;
     // Verified, parsed and scanned before the transaction: a refusal stores nothing.
     let verified = signatures::verify_all(
         &state.trust(),
