@@ -900,3 +900,23 @@ async fn health_and_readiness() {
     api.get("/readyz").await.problem(503, "unavailable");
     assert_eq!(api.get("/healthz").await.status, StatusCode::OK);
 }
+
+/// A stored value outside the set the code knows is an error (an opaque 500), never read as
+/// another value: a version whose stored status is unknown is not served as `deleted` (hidden)
+/// or as anything else. The schema's check constraint is dropped to store one.
+#[tokio::test]
+async fn an_unknown_stored_status_is_an_error_not_another_status() {
+    let api = TestApp::new().await;
+    publish_ok(&api, "com.example/odd", "1.0.0").await;
+    sqlx::raw_sql(
+        "alter table server_versions drop constraint server_versions_status_check;
+         update server_versions set status = 'archived' where server_name = 'com.example/odd'",
+    )
+    .execute(&api.db.pool)
+    .await
+    .expect("store an unknown status");
+    let reply = api
+        .get("/v0.1/servers/com.example%2Fodd/versions/1.0.0")
+        .await;
+    reply.problem(500, "internal");
+}
