@@ -9,6 +9,7 @@ use sqlx::PgPool;
 use crate::allowlists::{Allowlists, ViewCache};
 use crate::auth::SharedAuthenticator;
 use crate::read_cache::ReadCache;
+use crate::read_model::ReadModel;
 use crate::signatures::Trust;
 use crate::signing::SigningKeys;
 
@@ -22,7 +23,7 @@ pub struct AppState {
     pub auth: SharedAuthenticator,
     /// The registry's public base URL, when configured (else derived from `Host`).
     pub public_url: Option<String>,
-    /// Answers of the official read API, invalidated on every catalog change.
+    /// Allowlist answers (lists and documents), invalidated on every catalog change.
     pub cache: Arc<ReadCache>,
     /// The Sigstore instance signatures must chain to (cheap to clone: shared inside).
     pub trust_root: TrustRoot,
@@ -32,6 +33,8 @@ pub struct AppState {
     pub allowlist_ttl: Duration,
     /// Allowlist views, per catalog generation.
     pub views: Arc<ViewCache>,
+    /// The replica's read model: what the official API (and allowlists) answer from.
+    pub model: Arc<ReadModel>,
 }
 
 impl AppState {
@@ -41,6 +44,13 @@ impl AppState {
             pool: self.pool.clone(),
             trust_root: self.trust_root.clone(),
         }
+    }
+
+    /// Call after a write committed: drops this replica's caches and waits until its read model
+    /// has applied the write, so the caller's next read sees it.
+    pub async fn committed(&self) {
+        self.cache.invalidate().await;
+        self.model.catch_up().await;
     }
 
     /// What the allowlist functions need of this state.

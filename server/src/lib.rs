@@ -18,6 +18,7 @@ pub mod namespaces;
 pub mod official_api;
 pub mod policies;
 pub mod read_cache;
+pub mod read_model;
 pub mod review;
 pub mod router;
 pub mod routes;

@@ -119,7 +119,10 @@ async fn run(
         ));
     }
     let signing = signing_keys(args)?;
+    let model = mcpreg_server::read_model::ReadModel::new(db.pool.clone(), access.review.clone());
+    tokio::spawn(mcpreg_server::read_model::follow(model.clone()));
     let state = AppState {
+        model,
         cache,
         pool: db.pool.clone(),
         auth: std::sync::Arc::new(Authenticator::new(access)),

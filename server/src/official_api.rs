@@ -1,6 +1,6 @@
 //! What both copies of the official MCP registry API share — the registry's own under `/v0.1`
-//! and each allowlist's under `/a/{allowlist}/v0.1`: the checking of their query parameters and the replica's
-//! cache of their answers.
+//! and each allowlist's under `/a/{allowlist}/v0.1`: the checking of their query parameters and
+//! how answers from the read model are written.
 
 use axum::body::Bytes;
 use axum::extract::OriginalUri;
@@ -11,9 +11,10 @@ use mcpreg_api::problem::ProblemCode;
 use mcpreg_api::query::{IncludeDeleted, ServerListQuery};
 
 use crate::app::AppState;
-use crate::db::versions::{Cursor, ListFilter};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{parse_bool, query_issue};
+use crate::read_model::Snapshot;
+use crate::read_model::catalog::{Cursor, ListFilter};
 
 /// Default page size, as in the official registry.
 pub const DEFAULT_LIMIT: u32 = 30;
@@ -116,6 +117,18 @@ pub fn list_filter(params: ServerListQuery) -> ApiResult<ListFilter> {
 /// At most 60 characters of `s`, for quoting a caller's value in a problem detail.
 pub fn clip(s: &str) -> String {
     s.chars().take(60).collect()
+}
+
+/// A JSON answer from the read model, with its revision headers.
+pub fn model_json(state: &AppState, snapshot: &Snapshot, body: Bytes) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    state.model.headers(snapshot, headers);
+    response
 }
 
 /// Says whether an answer came from this replica's cache (`hit`) or the database (`miss`).

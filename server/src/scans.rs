@@ -253,6 +253,8 @@ pub async fn upload(
         }),
     )
     .await?;
+    // The worst open finding is a fact policies read.
+    crate::db::changes::notify(&mut *tx, &v.server_name).await?;
     tx.commit().await?;
     tracing::info!(
         server.name = %name,

@@ -484,6 +484,8 @@ pub async fn attach(
         )
         .await?;
     }
+    // Verified signers are a fact policies read.
+    crate::db::changes::notify(&mut *tx, name.as_str()).await?;
     tx.commit().await?;
     let row = rows
         .into_iter()

@@ -265,7 +265,11 @@ impl TestDb {
             self.pool.clone(),
             cache.clone(),
         ));
+        let model =
+            mcpreg_server::read_model::ReadModel::new(self.pool.clone(), access.review.clone());
+        tokio::spawn(mcpreg_server::read_model::follow(model.clone()));
         let state = AppState {
+            model,
             cache,
             pool: self.pool.clone(),
             auth: Arc::new(mcpreg_server::auth::Authenticator::new(access)),

@@ -1,12 +1,12 @@
 //! Database access: one small function per statement, each taking an executor so that the
-//! caller owns the transaction. Dynamic queries (list filters) are built with sea-query.
+//! caller owns the transaction. Every statement is static: the official API's list filters are
+//! answered from the read model (`crate::read_model`), not by SQL.
 //!
 //! Static statements are checked at compile time (`sqlx::query!` / `query_as!`) against the
 //! query data committed in `.sqlx/`, so a build needs no database (`.cargo/config.toml` sets
 //! `SQLX_OFFLINE=true`). After changing one, rebuild with `SQLX_OFFLINE=false`, `DATABASE_URL`
 //! pointing at a migrated database and `SQLX_OFFLINE_DIR=$PWD/.sqlx` (from the workspace root)
-//! to rewrite that data. The list query of the official API is dynamic and
-//! built with sea-query (`versions::list`).
+//! to rewrite that data.
 
 pub mod allowlists;
 pub mod audit;

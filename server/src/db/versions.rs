@@ -3,22 +3,8 @@
 use chrono::{DateTime, Utc};
 use mcpreg_api::registry::{OfficialMeta, ResponseMeta, ServerResponse, Status};
 use mcpreg_api::tools::{ContextCostTotal, ToolsMeta};
-use sea_query::extension::postgres::PgExpr;
-use sea_query::{Expr, ExprTrait, Iden, LikeExpr, Order, PostgresQueryBuilder, Query};
-use sea_query_sqlx::SqlxBinder;
 use serde_json::value::RawValue;
 use sqlx::PgExecutor;
-
-// Single-version reads join `tool_manifests` on the version id for the tools pin and context
-// cost of `_meta["dev.mcpreg/tools"]`: one index probe per row.
-
-/// The tools pin of a list row (see `list_query`).
-const TOOLS_PIN_SUBQUERY: &str =
-    "(select t.tools_pin from tool_manifests t where t.version_id = \"server_versions\".\"id\")";
-/// Its context cost in tokens.
-const TOOLS_TOKENS_SUBQUERY: &str = "(select t.context_cost_tokens from tool_manifests t where t.version_id = \"server_versions\".\"id\")";
-/// The tokenizer of that estimate.
-const TOOLS_ENCODING_SUBQUERY: &str = "(select t.context_cost ->> 'encoding' from tool_manifests t where t.version_id = \"server_versions\".\"id\")";
 
 /// A version's lifecycle status as stored (`server_versions.status`, text the schema limits to
 /// three values), decoded straight into the wire type (api's `sqlx` feature). A value outside
@@ -129,177 +115,6 @@ impl VersionRow {
     }
 }
 
-#[derive(Iden)]
-enum ServerVersions {
-    Table,
-    ServerName,
-    Version,
-    Document,
-    Status,
-    StatusMessage,
-    IsLatest,
-    PublishedAt,
-    UpdatedAt,
-}
-
-/// Where a page starts: strictly after this server name (and version).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cursor {
-    /// Server name of the last item of the previous page.
-    pub server_name: String,
-    /// Its version; `None` for a cursor that names only a server.
-    pub version: Option<String>,
-}
-
-impl Cursor {
-    /// Parses the official cursor form `name:version` (or a bare `name`).
-    pub fn parse(s: &str) -> Self {
-        match s.split_once(':') {
-            Some((name, version)) => Cursor {
-                server_name: name.to_owned(),
-                version: Some(version.to_owned()),
-            },
-            None => Cursor {
-                server_name: s.to_owned(),
-                version: None,
-            },
-        }
-    }
-
-    /// The cursor that continues after `row`.
-    pub fn after(row: &VersionRow) -> String {
-        format!("{}:{}", row.server_name, row.version)
-    }
-}
-
-/// Filters of `GET /v0.1/servers`.
-#[derive(Debug, Clone, Default)]
-pub struct ListFilter {
-    /// Continue after this item.
-    pub cursor: Option<Cursor>,
-    /// Page size (1–100).
-    pub limit: u32,
-    /// Case-insensitive substring of the server name.
-    pub search: Option<String>,
-    /// Only versions whose metadata changed strictly after this instant.
-    pub updated_since: Option<DateTime<Utc>>,
-    /// Only each server's latest version.
-    pub latest_only: bool,
-    /// Only this exact version.
-    pub version: Option<String>,
-    /// Include versions whose status is `deleted`.
-    pub include_deleted: bool,
-}
-
-fn escape_like(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('%');
-    for c in s.chars() {
-        if matches!(c, '\\' | '%' | '_') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('%');
-    out
-}
-
-/// One page of versions in (name, version) order; returns up to `limit + 1` rows so the caller
-/// knows whether another page follows. Keyset pagination: the cost does not grow with depth.
-pub async fn list(
-    db: impl PgExecutor<'_>,
-    filter: &ListFilter,
-) -> Result<Vec<VersionRow>, sqlx::Error> {
-    let (sql, values) = list_query(filter);
-    sqlx::query_as_with(sqlx::AssertSqlSafe(sql), values)
-        .fetch_all(db)
-        .await
-}
-
-fn list_query(filter: &ListFilter) -> (String, sea_query_sqlx::SqlxValues) {
-    use ServerVersions as V;
-    let mut q = Query::select();
-    q.columns([
-        V::ServerName,
-        V::Version,
-        V::Document,
-        V::Status,
-        V::StatusMessage,
-        V::IsLatest,
-        V::PublishedAt,
-        V::UpdatedAt,
-    ])
-    // Per-row subqueries (one primary-key probe each), not a join: the planner may answer a
-    // join with a hash join and a sort of every row after the cursor, which loses the ordered
-    // index walk that makes a page cost the same at any depth (measured in bench/).
-    .expr_as(Expr::cust(TOOLS_PIN_SUBQUERY), "tools_pin")
-    .expr_as(Expr::cust(TOOLS_TOKENS_SUBQUERY), "context_cost_tokens")
-    .expr_as(Expr::cust(TOOLS_ENCODING_SUBQUERY), "context_cost_encoding")
-    .from(V::Table);
-    // Constant conditions are written as SQL literals, not bound parameters: a generic plan for
-    // `is_latest = $1` could not use the partial index these pages walk.
-    if filter.latest_only {
-        q.and_where(Expr::cust("\"is_latest\""));
-    }
-    if let Some(version) = &filter.version {
-        q.and_where(Expr::col(V::Version).eq(version.as_str()));
-    }
-    if !filter.include_deleted {
-        q.and_where(Expr::cust("\"status\" <> 'deleted'"));
-    }
-    if let Some(search) = filter.search.as_deref().filter(|s| !s.is_empty()) {
-        q.and_where(
-            // Backslash is PostgreSQL's default LIKE escape; sea-query's explicit ESCAPE renders
-            // as invalid SQL (`ILIKE ($1 ESCAPE …)`).
-            Expr::col(V::ServerName).ilike(LikeExpr::new(escape_like(search))),
-        );
-    }
-    if let Some(since) = filter.updated_since {
-        q.and_where(Expr::col(V::UpdatedAt).gt(since));
-    }
-    match &filter.cursor {
-        Some(Cursor {
-            server_name,
-            version: Some(version),
-        }) => {
-            q.and_where(
-                Expr::tuple([Expr::col(V::ServerName), Expr::col(V::Version)]).gt(Expr::tuple([
-                    Expr::val(server_name.as_str()),
-                    Expr::val(version.as_str()),
-                ])),
-            );
-        }
-        Some(Cursor {
-            server_name,
-            version: None,
-        }) => {
-            q.and_where(Expr::col(V::ServerName).gt(server_name.as_str()));
-        }
-        None => {}
-    }
-    q.order_by(V::ServerName, Order::Asc)
-        .order_by(V::Version, Order::Asc)
-        .limit(u64::from(filter.limit) + 1);
-    q.build_sqlx(PostgresQueryBuilder)
-}
-
-/// One version by exact version string.
-pub async fn get(
-    db: impl PgExecutor<'_>,
-    server_name: &str,
-    version: &str,
-) -> Result<Option<VersionRow>, sqlx::Error> {
-    sqlx::query_as!(
-VersionRow,
-r#"select server_name, version, document, status as "status: VersionStatus", status_message, is_latest, published_at, updated_at, t.tools_pin as "tools_pin?", t.context_cost_tokens as "context_cost_tokens?", t.context_cost ->> 'encoding' as context_cost_encoding from server_versions left join tool_manifests t on t.version_id = server_versions.id
-          where server_name = $1 and version = $2"#,
-server_name,
-version
-)
-    .fetch_optional(db)
-    .await
-}
-
 /// The versions named by the pairs `(names[i], versions[i])`, in no particular order.
 pub async fn get_many(
     db: impl PgExecutor<'_>,
@@ -318,37 +133,89 @@ versions
     .await
 }
 
-/// The server's latest version.
-pub async fn get_latest(
-    db: impl PgExecutor<'_>,
-    server_name: &str,
-) -> Result<Option<VersionRow>, sqlx::Error> {
-    sqlx::query_as!(
-VersionRow,
-r#"select server_name, version, document, status as "status: VersionStatus", status_message, is_latest, published_at, updated_at, t.tools_pin as "tools_pin?", t.context_cost_tokens as "context_cost_tokens?", t.context_cost ->> 'encoding' as context_cost_encoding from server_versions left join tool_manifests t on t.version_id = server_versions.id
-          where server_name = $1 and is_latest"#,
-server_name
-)
-    .fetch_optional(db)
-    .await
+/// A stored version with its row id, as the read model holds it.
+#[derive(Debug)]
+pub struct StoredVersion {
+    /// Row id (orders versions published at the same instant).
+    pub id: i64,
+    /// The row.
+    pub row: VersionRow,
 }
 
-/// Every version of a server, newest publication first.
-pub async fn list_for_server(
-    db: impl PgExecutor<'_>,
-    server_name: &str,
-    include_deleted: bool,
-) -> Result<Vec<VersionRow>, sqlx::Error> {
-    sqlx::query_as!(
-VersionRow,
-r#"select server_name, version, document, status as "status: VersionStatus", status_message, is_latest, published_at, updated_at, t.tools_pin as "tools_pin?", t.context_cost_tokens as "context_cost_tokens?", t.context_cost ->> 'encoding' as context_cost_encoding from server_versions left join tool_manifests t on t.version_id = server_versions.id
-          where server_name = $1 and ($2 or status <> 'deleted')
-          order by published_at desc, id desc"#,
-server_name,
-include_deleted
-)
+struct StoredRow {
+    id: i64,
+    server_name: String,
+    version: String,
+    document: String,
+    status: VersionStatus,
+    status_message: Option<String>,
+    is_latest: bool,
+    published_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    tools_pin: Option<String>,
+    context_cost_tokens: Option<i64>,
+    context_cost_encoding: Option<String>,
+}
+
+impl From<StoredRow> for StoredVersion {
+    fn from(r: StoredRow) -> Self {
+        StoredVersion {
+            id: r.id,
+            row: VersionRow {
+                server_name: r.server_name,
+                version: r.version,
+                document: r.document,
+                status: r.status,
+                status_message: r.status_message,
+                is_latest: r.is_latest,
+                published_at: r.published_at,
+                updated_at: r.updated_at,
+                tools_pin: r.tools_pin,
+                context_cost_tokens: r.context_cost_tokens,
+                context_cost_encoding: r.context_cost_encoding,
+            },
+        }
+    }
+}
+
+/// Every stored version, deleted ones included, in no particular order (the read model's load).
+pub async fn all_stored(db: impl PgExecutor<'_>) -> Result<Vec<StoredVersion>, sqlx::Error> {
+    let rows = sqlx::query_as!(
+        StoredRow,
+        r#"select id as "id!", server_name as "server_name!", version as "version!",
+                  document as "document!", status as "status!: VersionStatus",
+                  status_message, is_latest as "is_latest!", published_at as "published_at!",
+                  updated_at as "updated_at!",
+                  t.tools_pin as "tools_pin?", t.context_cost_tokens as "context_cost_tokens?",
+                  t.context_cost ->> 'encoding' as context_cost_encoding
+             from server_versions left join tool_manifests t on t.version_id = server_versions.id"#
+    )
     .fetch_all(db)
-    .await
+    .await?;
+    Ok(rows.into_iter().map(StoredVersion::from).collect())
+}
+
+/// Every stored version of these servers, deleted ones included (what the read model applies
+/// when they changed).
+pub async fn stored_of(
+    db: impl PgExecutor<'_>,
+    names: &[String],
+) -> Result<Vec<StoredVersion>, sqlx::Error> {
+    let rows = sqlx::query_as!(
+        StoredRow,
+        r#"select id as "id!", server_name as "server_name!", version as "version!",
+                  document as "document!", status as "status!: VersionStatus",
+                  status_message, is_latest as "is_latest!", published_at as "published_at!",
+                  updated_at as "updated_at!",
+                  t.tools_pin as "tools_pin?", t.context_cost_tokens as "context_cost_tokens?",
+                  t.context_cost ->> 'encoding' as context_cost_encoding
+             from server_versions left join tool_manifests t on t.version_id = server_versions.id
+            where server_name = any($1)"#,
+        names
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(StoredVersion::from).collect())
 }
 
 /// A server row, locked for the rest of the transaction.
@@ -552,51 +419,4 @@ pub async fn set_status(
     )
     .fetch_all(db)
     .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursor_forms() {
-        assert_eq!(
-            Cursor::parse("com.a/b:1.0.0:x"),
-            Cursor {
-                server_name: "com.a/b".into(),
-                version: Some("1.0.0:x".into())
-            }
-        );
-        assert_eq!(Cursor::parse("com.a/b").version, None);
-    }
-
-    #[test]
-    fn list_sql() {
-        let filter = ListFilter {
-            search: Some("x".into()),
-            limit: 5,
-            ..Default::default()
-        };
-        let (sql, _) = list_query(&filter);
-        let latest = ListFilter {
-            latest_only: true,
-            limit: 5,
-            ..Default::default()
-        };
-        let (latest_sql, _) = list_query(&latest);
-        assert!(
-            str::contains(
-                &latest_sql,
-                "WHERE (\"is_latest\") AND (\"status\" <> 'deleted')"
-            ),
-            "{latest_sql}"
-        );
-        assert!(str::contains(&sql, "ILIKE"), "{sql}");
-        assert!(!str::contains(&sql, "ESCAPE"), "{sql}");
-    }
-
-    #[test]
-    fn like_patterns_are_literal() {
-        assert_eq!(escape_like("a_b%c\\"), "%a\\_b\\%c\\\\%");
-    }
 }

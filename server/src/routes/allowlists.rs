@@ -144,6 +144,7 @@ pub async fn create(
     caller.require(Permission::Admin)?;
     let base = base_url(&state, &headers);
     let created = allowlists::create(&state.allowlists(), &caller.actor(), &base, new).await?;
+    state.committed().await;
     Ok((StatusCode::CREATED, Json(created)))
 }
 

@@ -1,7 +1,8 @@
 //! The official MCP registry API, read side: what VS Code and GitHub Copilot call.
-//! Served under `/v0.1` (documented) and `/v0` (the same handlers).
+//! Served under `/v0.1` (documented) and `/v0` (the same handlers), from the replica's read
+//! model: no request reaches the database.
 
-use axum::extract::{OriginalUri, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use mcpreg_api::problem::ProblemCode;
 use mcpreg_api::query::{IncludeDeleted, ServerListQuery};
@@ -9,15 +10,9 @@ use mcpreg_api::registry::{ListMetadata, ServerList, ServerResponse, Status};
 
 use crate::app::AppState;
 use crate::auth::Reader;
-use crate::db::versions::{self, Cursor, ListFilter, VersionRow};
 use crate::error::{ApiError, ApiResult};
-use crate::official_api::{cached, clip, include_deleted, list_filter};
-
-fn to_responses(rows: Vec<VersionRow>) -> ApiResult<Vec<ServerResponse>> {
-    rows.into_iter()
-        .map(|r| r.into_response().map_err(|e| ApiError::Internal(e.into())))
-        .collect()
-}
+use crate::official_api::{clip, include_deleted, list_filter, model_json};
+use crate::read_model::catalog::{Cursor, list_json};
 
 /// List servers, one page at a time.
 #[utoipa::path(
@@ -34,29 +29,23 @@ fn to_responses(rows: Vec<VersionRow>) -> ApiResult<Vec<ServerResponse>> {
 pub async fn list_servers(
     State(state): State<AppState>,
     _reader: Reader,
-    uri: OriginalUri,
     Query(params): Query<ServerListQuery>,
 ) -> ApiResult<Response> {
     let filter = list_filter(params)?;
-    cached(&state, &uri, list_page(&state, filter)).await
-}
-
-async fn list_page(state: &AppState, filter: ListFilter) -> ApiResult<ServerList> {
-    let mut rows = versions::list(&state.pool, &filter).await?;
-    let next_cursor = if rows.len() > filter.limit as usize {
-        rows.truncate(filter.limit as usize);
-        rows.last().map(Cursor::after)
+    let snapshot = state.model.snapshot().await?;
+    let mut page = snapshot.catalog.page(&filter);
+    let next_cursor = if page.len() > filter.limit as usize {
+        page.truncate(filter.limit as usize);
+        page.last().map(|e| Cursor::after(&e.name, &e.version))
     } else {
         None
     };
-    let servers = to_responses(rows)?;
-    Ok(ServerList {
-        metadata: ListMetadata {
-            next_cursor,
-            count: servers.len(),
-        },
-        servers,
-    })
+    let metadata = ListMetadata {
+        next_cursor,
+        count: page.len(),
+    };
+    let body = list_json(page.iter().map(|e| e.json().as_ref()), &metadata);
+    Ok(model_json(&state, &snapshot, body))
 }
 
 fn server_not_found(name: &str) -> ApiError {
@@ -83,31 +72,21 @@ fn server_not_found(name: &str) -> ApiError {
 pub async fn list_versions(
     State(state): State<AppState>,
     _reader: Reader,
-    uri: OriginalUri,
     Path(name): Path<String>,
     Query(q): Query<IncludeDeleted>,
 ) -> ApiResult<Response> {
     let include_deleted = include_deleted(&q)?;
-    cached(&state, &uri, versions_of(&state, name, include_deleted)).await
-}
-
-async fn versions_of(
-    state: &AppState,
-    name: String,
-    include_deleted: bool,
-) -> ApiResult<ServerList> {
-    let rows = versions::list_for_server(&state.pool, &name, include_deleted).await?;
-    if rows.is_empty() {
+    let snapshot = state.model.snapshot().await?;
+    let versions = snapshot.catalog.versions_of(&name, include_deleted);
+    if versions.is_empty() {
         return Err(server_not_found(&name));
     }
-    let servers = to_responses(rows)?;
-    Ok(ServerList {
-        metadata: ListMetadata {
-            next_cursor: None,
-            count: servers.len(),
-        },
-        servers,
-    })
+    let metadata = ListMetadata {
+        next_cursor: None,
+        count: versions.len(),
+    };
+    let body = list_json(versions.iter().map(|e| e.json().as_ref()), &metadata);
+    Ok(model_json(&state, &snapshot, body))
 }
 
 /// Get one version of a server, or its latest with `latest`.
@@ -128,34 +107,20 @@ async fn versions_of(
 pub async fn get_version(
     State(state): State<AppState>,
     _reader: Reader,
-    uri: OriginalUri,
     Path((name, version)): Path<(String, String)>,
     Query(q): Query<IncludeDeleted>,
 ) -> ApiResult<Response> {
     let include_deleted = include_deleted(&q)?;
-    cached(
-        &state,
-        &uri,
-        one_version(&state, name, version, include_deleted),
-    )
-    .await
-}
-
-async fn one_version(
-    state: &AppState,
-    name: String,
-    version: String,
-    include_deleted: bool,
-) -> ApiResult<ServerResponse> {
-    let row = if version == "latest" {
-        versions::get_latest(&state.pool, &name).await?
+    let snapshot = state.model.snapshot().await?;
+    let entry = if version == "latest" {
+        snapshot.catalog.latest(&name)
     } else {
-        versions::get(&state.pool, &name, &version).await?
+        snapshot.catalog.get(&name, &version)
     };
-    match row {
-        Some(row) if include_deleted || row.status() != Status::Deleted => row
-            .into_response()
-            .map_err(|e| ApiError::Internal(e.into())),
+    match entry {
+        Some(e) if include_deleted || e.status != Status::Deleted => {
+            Ok(model_json(&state, &snapshot, e.json().clone()))
+        }
         Some(_) => Err(ApiError::not_found(
             ProblemCode::VersionDeleted,
             format!(

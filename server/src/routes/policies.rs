@@ -59,7 +59,7 @@ pub async fn apply(
     caller.require(Permission::Admin)?;
     let applied = policies::apply(&state.pool, &caller.actor(), request.source).await?;
     if applied.changed {
-        state.cache.invalidate().await;
+        state.committed().await;
     }
     Ok(Json(applied))
 }

@@ -87,7 +87,7 @@ pub async fn publish(
     )
     .await?;
     // This replica's readers see the change at once; the others when the notification arrives.
-    state.cache.invalidate().await;
+    state.committed().await;
     Ok((StatusCode::CREATED, Json(published)))
 }
 

@@ -142,6 +142,6 @@ pub async fn decide(
         request,
     )
     .await?;
-    state.cache.invalidate().await;
+    state.committed().await;
     Ok(Json(review))
 }

@@ -115,5 +115,6 @@ pub async fn upload(
 ) -> ApiResult<(StatusCode, Json<ScanReportInfo>)> {
     caller.require(Permission::AttachEvidence(&name))?;
     let stored = scans::upload(&state.pool, &caller.actor(), &name, &version, body).await?;
+    state.committed().await;
     Ok((StatusCode::CREATED, Json(stored)))
 }

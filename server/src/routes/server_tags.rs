@@ -65,6 +65,6 @@ pub async fn set(
     caller.require(Permission::Review)?;
     let name = crate::extract::parse_server_name(&name)?;
     let tags = crate::server_tags::set(&state.pool, &caller.actor(), &name, &body.tags).await?;
-    state.cache.invalidate().await;
+    state.committed().await;
     Ok(Json(ServerTags { tags }))
 }

@@ -90,5 +90,6 @@ pub async fn attach(
     })?;
     let info =
         signatures::attach(&state.trust(), &caller.actor(), &name, &version, signature).await?;
+    state.committed().await;
     Ok((StatusCode::CREATED, Json(info)))
 }

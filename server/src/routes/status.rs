@@ -34,7 +34,7 @@ pub async fn set_server_status(
 ) -> ApiResult<Json<StatusChangeResult>> {
     caller.require(Permission::ChangeStatus(&name))?;
     let result = catalog::change_status(&state.pool, &caller.actor(), &name, None, change).await?;
-    state.cache.invalidate().await;
+    state.committed().await;
     Ok(Json(result))
 }
 
@@ -66,6 +66,6 @@ pub async fn set_version_status(
     caller.require(Permission::ChangeStatus(&name))?;
     let result =
         catalog::change_status(&state.pool, &caller.actor(), &name, Some(&version), change).await?;
-    state.cache.invalidate().await;
+    state.committed().await;
     Ok(Json(result))
 }

@@ -78,6 +78,6 @@ pub async fn attach(
 ) -> ApiResult<(StatusCode, Json<VersionTools>)> {
     caller.require(Permission::AttachEvidence(&name))?;
     let stored = tools::attach(&state.pool, &caller.actor(), &name, &version, body).await?;
-    state.cache.invalidate().await;
+    state.committed().await;
     Ok((StatusCode::CREATED, Json(stored)))
 }

@@ -1,0 +1,1 @@
+drop table catalog_changes;
