@@ -897,7 +897,11 @@ async fn health_and_readiness() {
     assert_eq!(me.body["subject"], "token:admin");
     assert_eq!(me.body["roles"], json!(["admin"]));
     api.db.pool.close().await;
-    api.get("/readyz").await.problem(503, "unavailable");
+    assert_eq!(
+        api.get("/readyz").await.body,
+        json!({"status": "degraded"}),
+        "reads go on from the read model"
+    );
     assert_eq!(api.get("/healthz").await.status, StatusCode::OK);
 }
 
@@ -915,8 +919,35 @@ async fn an_unknown_stored_status_is_an_error_not_another_status() {
     .execute(&api.db.pool)
     .await
     .expect("store an unknown status");
-    let reply = api
-        .get("/v0.1/servers/com.example%2Fodd/versions/1.0.0")
-        .await;
-    reply.problem(500, "internal");
+    // Replicas read what the change log names: log the change as every write does.
+    mcpreg_server::db::changes::notify(&api.db.pool, "com.example/odd")
+        .await
+        .expect("log the change");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    loop {
+        let reply = api
+            .get("/v0.1/servers/com.example%2Fodd/versions/1.0.0")
+            .await;
+        if reply.status != StatusCode::OK {
+            reply.problem(500, "internal");
+            break;
+        }
+        assert_eq!(reply.body["_meta"]["io.modelcontextprotocol.registry/official"]["status"], "active", "never read as another status");
+        assert!(std::time::Instant::now() < deadline, "the change was never applied");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    for path in [
+        "/v0.1/servers/com.example%2Fodd/versions/latest",
+        "/v0.1/servers/com.example%2Fodd/versions",
+        "/v0.1/servers",
+        "/v0.1/servers?search=odd",
+    ] {
+        api.get(path).await.problem(500, "internal");
+    }
+    // The rest of the catalog is still served.
+    publish_ok(&api, "com.example/zz-other", "1.0.0").await;
+    assert_eq!(
+        api.get("/v0.1/servers?cursor=com.example%2Fodd").await.status,
+        StatusCode::OK
+    );
 }

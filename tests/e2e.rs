@@ -2,7 +2,7 @@
 //! database by URL) driven by the real `mcpreg` CLI.
 //!
 //! Where a test reads a replica directly rather than through the CLI, it uses the typed client,
-//! and plain HTTP only where what it checks is on the wire (the read cache's `x-mcpreg-cache`
+//! and plain HTTP only where what it checks is on the wire (the read model's `x-mcpreg-revision`
 //! header).
 
 #![expect(
@@ -432,8 +432,9 @@ fn an_unreachable_data_dir_is_explained_when_running_as_root() {
     }
 }
 
-/// Two replicas on one database: a change made through one is seen by the other's cache within
-/// a second (PostgreSQL LISTEN/NOTIFY), not after its TTL.
+/// Two replicas on one database: a change made through one is in the other's read model within
+/// a second (the change log, heard through PostgreSQL LISTEN/NOTIFY), and each answer says which
+/// revision it comes from.
 #[tokio::test(flavor = "multi_thread")]
 async fn replicas_see_each_others_changes_within_a_second() {
     let db = TestDb::new().await;
@@ -462,35 +463,41 @@ async fn replicas_see_each_others_changes_within_a_second() {
                 .send()
                 .await
                 .unwrap();
-            let cache = r
+            let revision: i64 = r
                 .headers()
-                .get("x-mcpreg-cache")
-                .map(|v| v.to_str().unwrap().to_owned())
-                .unwrap_or_default();
+                .get("x-mcpreg-revision")
+                .map(|v| v.to_str().unwrap().parse().unwrap())
+                .unwrap_or(-1);
             let body: Value = r.json().await.unwrap();
             (
                 body["server"]["version"].as_str().unwrap_or("").to_owned(),
-                cache,
+                revision,
             )
         }
     };
     publish(a.url.clone(), "1.0.0").await;
-    // B's listener connects shortly after start; until then it serves without cache.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    // A reads its own write at once.
+    let (v, revision_a) = latest(a.url.clone()).await;
+    assert_eq!(v, "1.0.0");
+    assert!(revision_a > 0, "A's answer names its revision");
+    let changed = std::time::Instant::now();
     loop {
-        let (v, cache) = latest(b.url.clone()).await;
-        assert_eq!(v, "1.0.0");
-        if cache == "hit" {
+        let (v, _) = latest(b.url.clone()).await;
+        if v == "1.0.0" {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "B never cached");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert!(
+            changed.elapsed() < std::time::Duration::from_secs(1),
+            "B does not serve 1.0.0 a second after A accepted it"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     publish(a.url.clone(), "2.0.0").await;
     let changed = std::time::Instant::now();
     loop {
-        let (v, _) = latest(b.url.clone()).await;
+        let (v, revision_b) = latest(b.url.clone()).await;
         if v == "2.0.0" {
+            assert!(revision_b > revision_a, "a newer revision");
             break;
         }
         assert!(

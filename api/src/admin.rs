@@ -11,15 +11,24 @@ use crate::registry::Status;
 /// A health answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Health {
-    /// `ok`.
+    /// `ok`, or `degraded` (readiness only: reads are served from the replica's last revision
+    /// while the database is unreachable).
     pub status: String,
 }
 
 impl Health {
-    /// The only answer a healthy replica gives.
+    /// A healthy replica.
     pub fn ok() -> Self {
         Self {
             status: "ok".to_owned(),
+        }
+    }
+
+    /// A replica that serves reads from its last revision but cannot reach its database
+    /// (writes fail with 503 until it can).
+    pub fn degraded() -> Self {
+        Self {
+            status: "degraded".to_owned(),
         }
     }
 }

@@ -135,9 +135,11 @@ impl ApiError {
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
         match e {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => {
-                ApiError::Unavailable(e.to_string())
-            }
+            // The database is unreachable (or went away mid-request): retry later.
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_) => ApiError::Unavailable(e.to_string()),
             other => ApiError::Internal(other.into()),
         }
     }

@@ -187,6 +187,10 @@ pub fn router(state: AppState, limits: Limits) -> Router {
     routes
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
         .fallback(unknown_route)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            writes_need_the_database,
+        ))
         .with_state(state)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(middleware::from_fn(plain_errors_to_problems))
@@ -203,6 +207,25 @@ pub fn router(state: AppState, limits: Limits) -> Router {
         )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// While the database is unreachable, reads are answered from the read model and every other
+/// request is refused at once with a 503, rather than each waiting for a connection.
+async fn writes_need_the_database(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        && let Some(down) = state.model.database_down()
+    {
+        return ApiError::Unavailable(format!(
+            "the registry cannot reach its database (for {} s): writes are refused until it is back; reads are served from its last revision",
+            down.as_secs()
+        ))
+        .into_response();
+    }
+    next.run(req).await
 }
 
 async fn unknown_route(method: Method, uri: axum::http::Uri) -> ApiError {

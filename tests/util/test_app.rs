@@ -60,7 +60,7 @@ impl TestApp {
         let app = db.app_with_trust(access, trust_root);
         let admin = db.token("admin", Role::Admin).await;
         let url = serve(app.clone()).await;
-        Self {
+        let this = Self {
             db,
             app,
             url,
@@ -69,6 +69,21 @@ impl TestApp {
             reviewer: OnceCell::new(),
             second_reviewer: OnceCell::new(),
             reader: OnceCell::new(),
+        };
+        this.ready().await;
+        this
+    }
+
+    /// Waits until the replica says it is ready (its read model has loaded), as an orchestrator
+    /// would before sending it traffic.
+    pub async fn ready(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while self.get("/readyz").await.status != axum::http::StatusCode::OK {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the replica never became ready"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
     }
 

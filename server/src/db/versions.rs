@@ -147,7 +147,8 @@ struct StoredRow {
     server_name: String,
     version: String,
     document: String,
-    status: VersionStatus,
+    /// Read as text: a value outside the known three is reported, never mapped to another.
+    status: String,
     status_message: Option<String>,
     is_latest: bool,
     published_at: DateTime<Utc>,
@@ -157,15 +158,34 @@ struct StoredRow {
     context_cost_encoding: Option<String>,
 }
 
-impl From<StoredRow> for StoredVersion {
-    fn from(r: StoredRow) -> Self {
-        StoredVersion {
+/// A stored version the registry cannot read (a value outside what the code knows).
+#[derive(Debug, Clone)]
+pub struct Unreadable {
+    /// Its server.
+    pub server_name: String,
+    /// Its version.
+    pub version: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl StoredRow {
+    fn read(self) -> Result<StoredVersion, Unreadable> {
+        let Some(status) = Status::parse(&self.status) else {
+            return Err(Unreadable {
+                reason: format!("unknown stored status `{}`", self.status),
+                server_name: self.server_name,
+                version: self.version,
+            });
+        };
+        let r = self;
+        Ok(StoredVersion {
             id: r.id,
             row: VersionRow {
                 server_name: r.server_name,
                 version: r.version,
                 document: r.document,
-                status: r.status,
+                status,
                 status_message: r.status_message,
                 is_latest: r.is_latest,
                 published_at: r.published_at,
@@ -174,16 +194,18 @@ impl From<StoredRow> for StoredVersion {
                 context_cost_tokens: r.context_cost_tokens,
                 context_cost_encoding: r.context_cost_encoding,
             },
-        }
+        })
     }
 }
 
 /// Every stored version, deleted ones included, in no particular order (the read model's load).
-pub async fn all_stored(db: impl PgExecutor<'_>) -> Result<Vec<StoredVersion>, sqlx::Error> {
+pub async fn all_stored(
+    db: impl PgExecutor<'_>,
+) -> Result<Vec<Result<StoredVersion, Unreadable>>, sqlx::Error> {
     let rows = sqlx::query_as!(
         StoredRow,
         r#"select id as "id!", server_name as "server_name!", version as "version!",
-                  document as "document!", status as "status!: VersionStatus",
+                  document as "document!", status as "status!",
                   status_message, is_latest as "is_latest!", published_at as "published_at!",
                   updated_at as "updated_at!",
                   t.tools_pin as "tools_pin?", t.context_cost_tokens as "context_cost_tokens?",
@@ -192,7 +214,7 @@ pub async fn all_stored(db: impl PgExecutor<'_>) -> Result<Vec<StoredVersion>, s
     )
     .fetch_all(db)
     .await?;
-    Ok(rows.into_iter().map(StoredVersion::from).collect())
+    Ok(rows.into_iter().map(StoredRow::read).collect())
 }
 
 /// Every stored version of these servers, deleted ones included (what the read model applies
@@ -200,11 +222,11 @@ pub async fn all_stored(db: impl PgExecutor<'_>) -> Result<Vec<StoredVersion>, s
 pub async fn stored_of(
     db: impl PgExecutor<'_>,
     names: &[String],
-) -> Result<Vec<StoredVersion>, sqlx::Error> {
+) -> Result<Vec<Result<StoredVersion, Unreadable>>, sqlx::Error> {
     let rows = sqlx::query_as!(
         StoredRow,
         r#"select id as "id!", server_name as "server_name!", version as "version!",
-                  document as "document!", status as "status!: VersionStatus",
+                  document as "document!", status as "status!",
                   status_message, is_latest as "is_latest!", published_at as "published_at!",
                   updated_at as "updated_at!",
                   t.tools_pin as "tools_pin?", t.context_cost_tokens as "context_cost_tokens?",
@@ -215,7 +237,7 @@ pub async fn stored_of(
     )
     .fetch_all(db)
     .await?;
-    Ok(rows.into_iter().map(StoredVersion::from).collect())
+    Ok(rows.into_iter().map(StoredRow::read).collect())
 }
 
 /// A server row, locked for the rest of the transaction.

@@ -16,7 +16,7 @@ use mcpreg_api::registry::ServerResponse;
 use mcpreg_api::registry::{ListMetadata, Status};
 use serde::Serialize;
 
-use crate::db::versions::{StoredVersion, VersionRow};
+use crate::db::versions::{StoredVersion, Unreadable, VersionRow};
 
 /// A version's key: server name, then version (both compared as bytes).
 type Key = (Arc<str>, Arc<str>);
@@ -226,22 +226,75 @@ impl NameIndex {
     }
 }
 
+/// A server the registry cannot read: one of its stored versions holds a value outside what
+/// the code knows. Reads that would include it fail (an opaque 500, the reason logged) rather
+/// than serve it as something else or leave it out.
+#[derive(Debug, Clone)]
+pub struct Broken {
+    /// The server.
+    pub server: Arc<str>,
+    /// What is wrong.
+    pub reason: Arc<str>,
+}
+
+impl From<Broken> for crate::error::ApiError {
+    fn from(b: Broken) -> Self {
+        crate::error::ApiError::Internal(anyhow::anyhow!(
+            "stored versions of {} are unreadable: {}",
+            b.server,
+            b.reason
+        ))
+    }
+}
+
 /// The catalog at one revision.
 #[derive(Clone, Default)]
 pub struct Catalog {
     versions: OrdMap<Key, Arc<VersionEntry>>,
     latest: OrdMap<Arc<str>, Arc<VersionEntry>>,
+    broken: OrdMap<Arc<str>, Arc<str>>,
     names: Arc<OnceLock<NameIndex>>,
 }
 
 impl Catalog {
     /// A catalog of these stored versions.
-    pub fn load(stored: Vec<StoredVersion>) -> Result<Self, serde_json::Error> {
+    pub fn load(stored: Vec<Result<StoredVersion, Unreadable>>) -> Self {
         let mut catalog = Catalog::default();
         for s in stored {
-            catalog.insert(Arc::new(VersionEntry::new(s)?));
+            catalog.add(s);
         }
-        Ok(catalog)
+        catalog
+    }
+
+    fn add(&mut self, stored: Result<StoredVersion, Unreadable>) {
+        let read = stored.and_then(|s| {
+            let (server_name, version) = (s.row.server_name.clone(), s.row.version.clone());
+            VersionEntry::new(s).map_err(|e| Unreadable {
+                server_name,
+                version,
+                reason: format!("the stored document is not JSON: {e}"),
+            })
+        });
+        match read {
+            Ok(entry) => self.insert(Arc::new(entry)),
+            Err(u) => {
+                tracing::error!(server.name = %u.server_name, server.version = %u.version, reason = %u.reason, "a stored version is unreadable; reads of its server fail until it is fixed");
+                self.broken.insert(
+                    Arc::from(u.server_name.as_str()),
+                    Arc::from(format!("{}: {}", u.version, u.reason).as_str()),
+                );
+            }
+        }
+    }
+
+    fn check(&self, name: &str) -> Result<(), Broken> {
+        match self.broken.get_key_value(name) {
+            None => Ok(()),
+            Some((server, reason)) => Err(Broken {
+                server: server.clone(),
+                reason: reason.clone(),
+            }),
+        }
     }
 
     fn insert(&mut self, entry: Arc<VersionEntry>) {
@@ -257,11 +310,12 @@ impl Catalog {
     pub fn replace_servers(
         &self,
         servers: &[String],
-        stored: Vec<StoredVersion>,
-    ) -> Result<Self, serde_json::Error> {
+        stored: Vec<Result<StoredVersion, Unreadable>>,
+    ) -> Self {
         let mut next = Catalog {
             versions: self.versions.clone(),
             latest: self.latest.clone(),
+            broken: self.broken.clone(),
             names: Arc::new(OnceLock::new()),
         };
         for name in servers {
@@ -273,11 +327,12 @@ impl Catalog {
                 next.versions.remove(&k);
             }
             next.latest.remove(name.as_str());
+            next.broken.remove(name.as_str());
         }
         for s in stored {
-            next.insert(Arc::new(VersionEntry::new(s)?));
+            next.add(s);
         }
-        Ok(next)
+        next
     }
 
     fn server_range<'a>(
@@ -307,25 +362,33 @@ impl Catalog {
     }
 
     /// One version by exact version string.
-    pub fn get(&self, name: &str, version: &str) -> Option<&Arc<VersionEntry>> {
-        self.versions
-            .get(&(Arc::<str>::from(name), Arc::<str>::from(version)))
+    pub fn get(&self, name: &str, version: &str) -> Result<Option<&Arc<VersionEntry>>, Broken> {
+        self.check(name)?;
+        Ok(self
+            .versions
+            .get(&(Arc::<str>::from(name), Arc::<str>::from(version))))
     }
 
     /// The server's latest version (deleted or not).
-    pub fn latest(&self, name: &str) -> Option<&Arc<VersionEntry>> {
-        self.latest.get(name)
+    pub fn latest(&self, name: &str) -> Result<Option<&Arc<VersionEntry>>, Broken> {
+        self.check(name)?;
+        Ok(self.latest.get(name))
     }
 
     /// Every version of a server, newest publication first.
-    pub fn versions_of(&self, name: &str, include_deleted: bool) -> Vec<Arc<VersionEntry>> {
+    pub fn versions_of(
+        &self,
+        name: &str,
+        include_deleted: bool,
+    ) -> Result<Vec<Arc<VersionEntry>>, Broken> {
+        self.check(name)?;
         let mut all: Vec<Arc<VersionEntry>> = self
             .server_range(name)
             .map(|(_, e)| e.clone())
             .filter(|e| include_deleted || e.status != Status::Deleted)
             .collect();
         all.sort_by(|a, b| (b.published_at, b.id).cmp(&(a.published_at, a.id)));
-        all
+        Ok(all)
     }
 
     /// The name index, built on first use at this revision.
@@ -335,8 +398,38 @@ impl Catalog {
     }
 
     /// One page of the list: up to `limit + 1` versions in `(name, version)` order, so the caller
-    /// knows whether another follows.
-    pub fn page(&self, filter: &ListFilter) -> Vec<Arc<VersionEntry>> {
+    /// knows whether another follows. Fails when an unreadable server lies in the part of the
+    /// catalog the page covers.
+    pub fn page(&self, filter: &ListFilter) -> Result<Vec<Arc<VersionEntry>>, Broken> {
+        let page = self.page_of_readable(filter);
+        if self.broken.is_empty() {
+            return Ok(page);
+        }
+        let full = page.len() > filter.limit as usize;
+        let until = page.last().filter(|_| full).map(|e| &*e.name);
+        let key = filter
+            .search
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map(|s| search_key(s, Fold::Ascii));
+        for name in self.broken.keys() {
+            let covered = filter.cursor.as_ref().is_none_or(|c| match c.version {
+                Some(_) => **name >= *c.server_name,
+                None => **name > *c.server_name,
+            }) && until.is_none_or(|u| &**name <= u)
+                && key.as_ref().is_none_or(|k| {
+                    k.as_ref().is_some_and(|k| {
+                        memchr::memmem::find(name.to_ascii_lowercase().as_bytes(), k).is_some()
+                    })
+                });
+            if covered {
+                self.check(name)?;
+            }
+        }
+        Ok(page)
+    }
+
+    fn page_of_readable(&self, filter: &ListFilter) -> Vec<Arc<VersionEntry>> {
         let want = filter.limit as usize + 1;
         let keep = |e: &VersionEntry| {
             (filter.include_deleted || e.status != Status::Deleted)
@@ -356,7 +449,7 @@ impl Catalog {
             let mut out = Vec::new();
             for name in self.names().matching(&key, from) {
                 if filter.latest_only {
-                    out.extend(self.latest(name).filter(|e| keep(e)).cloned());
+                    out.extend(self.latest.get(name).filter(|e| keep(e)).cloned());
                 } else {
                     out.extend(
                         self.server_range(name)
@@ -451,13 +544,12 @@ mod tests {
 
     fn sample() -> Catalog {
         Catalog::load(vec![
-            stored(1, "com.b/x", "1.0.0", false, Status::Active),
-            stored(2, "com.b/x", "2.0.0", true, Status::Active),
-            stored(3, "com.a/Server-One", "1.0.0", true, Status::Deprecated),
-            stored(4, "com.c/gone", "1.0.0", true, Status::Deleted),
-            stored(5, "com.a/server-two", "0.1.0", true, Status::Active),
+            Ok(stored(1, "com.b/x", "1.0.0", false, Status::Active)),
+            Ok(stored(2, "com.b/x", "2.0.0", true, Status::Active)),
+            Ok(stored(3, "com.a/Server-One", "1.0.0", true, Status::Deprecated)),
+            Ok(stored(4, "com.c/gone", "1.0.0", true, Status::Deleted)),
+            Ok(stored(5, "com.a/server-two", "0.1.0", true, Status::Active)),
         ])
-        .unwrap_or_default()
     }
 
     fn names(page: &[Arc<VersionEntry>]) -> Vec<String> {
@@ -537,7 +629,7 @@ mod tests {
     #[test]
     fn pages_in_byte_order_with_filters() {
         let c = sample();
-        let all = |f: ListFilter| names(&c.page(&ListFilter { limit: 10, ..f }));
+        let all = |f: ListFilter| names(&c.page(&ListFilter { limit: 10, ..f }).unwrap_or_default());
         assert_eq!(
             all(ListFilter::default()),
             [
@@ -604,10 +696,12 @@ mod tests {
             }),
             ["com.a/Server-One@1.0.0", "com.b/x@1.0.0"]
         );
-        let two = c.page(&ListFilter {
-            limit: 1,
-            ..Default::default()
-        });
+        let two = c
+            .page(&ListFilter {
+                limit: 1,
+                ..Default::default()
+            })
+            .unwrap_or_default();
         assert_eq!(two.len(), 2, "limit + 1 so the caller knows more follow");
     }
 
@@ -618,28 +712,34 @@ mod tests {
             .replace_servers(
                 &["com.b/x".into(), "com.new/y".into()],
                 vec![
-                    stored(7, "com.b/x", "3.0.0", true, Status::Active),
-                    stored(8, "com.new/y", "1.0.0", true, Status::Active),
+                    Ok(stored(7, "com.b/x", "3.0.0", true, Status::Active)),
+                    Ok(stored(8, "com.new/y", "1.0.0", true, Status::Active)),
                 ],
-            )
-            .unwrap_or_else(|e| panic!("{e}"));
+            );
         assert_eq!(c.len(), 5, "the old snapshot is untouched");
         assert_eq!(next.len(), 5);
-        assert!(next.get("com.b/x", "1.0.0").is_none());
+        assert!(matches!(next.get("com.b/x", "1.0.0"), Ok(None)));
         assert_eq!(
-            next.latest("com.b/x").map(|e| e.version.to_string()),
+            next.latest("com.b/x")
+                .ok()
+                .flatten()
+                .map(|e| e.version.to_string()),
             Some("3.0.0".into())
         );
         assert_eq!(
-            names(&next.versions_of("com.b/x", false)),
+            names(&next.versions_of("com.b/x", false).unwrap_or_default()),
             ["com.b/x@3.0.0"]
         );
         assert_eq!(
-            names(&next.page(&ListFilter {
-                search: Some("NEW".into()),
-                limit: 5,
-                ..Default::default()
-            })),
+            names(
+                &next
+                    .page(&ListFilter {
+                        search: Some("NEW".into()),
+                        limit: 5,
+                        ..Default::default()
+                    })
+                    .unwrap_or_default()
+            ),
             ["com.new/y@1.0.0"]
         );
     }
@@ -648,11 +748,47 @@ mod tests {
     fn versions_of_a_server_newest_first() {
         let c = sample();
         assert_eq!(
-            names(&c.versions_of("com.b/x", true)),
+            names(&c.versions_of("com.b/x", true).unwrap_or_default()),
             ["com.b/x@2.0.0", "com.b/x@1.0.0"]
         );
-        assert!(c.versions_of("com.c/gone", false).is_empty());
-        assert_eq!(c.versions_of("com.c/gone", true).len(), 1);
+        assert!(
+            c.versions_of("com.c/gone", false)
+                .unwrap_or_default()
+                .is_empty()
+        );
+        assert_eq!(
+            c.versions_of("com.c/gone", true).unwrap_or_default().len(),
+            1
+        );
+    }
+
+    #[test]
+    fn an_unreadable_server_fails_the_reads_that_cover_it() {
+        let c = sample().replace_servers(
+            &["com.b/x".into()],
+            vec![Err(Unreadable {
+                server_name: "com.b/x".into(),
+                version: "1.0.0".into(),
+                reason: "unknown stored status `archived`".into(),
+            })],
+        );
+        assert!(c.get("com.b/x", "1.0.0").is_err());
+        assert!(c.latest("com.b/x").is_err());
+        assert!(c.versions_of("com.b/x", true).is_err());
+        let page = |cursor: Option<&str>, search: Option<&str>, limit: u32| {
+            c.page(&ListFilter {
+                cursor: cursor.map(Cursor::parse),
+                search: search.map(str::to_owned),
+                limit,
+                ..Default::default()
+            })
+        };
+        assert!(page(None, None, 10).is_err(), "the page reaches it");
+        assert!(page(None, None, 1).is_ok(), "a page that ends before it");
+        assert!(page(Some("com.c"), None, 10).is_ok(), "a page after it");
+        assert!(page(None, Some("server"), 10).is_ok(), "a search it does not match");
+        assert!(page(None, Some("B/X"), 10).is_err(), "a search it matches");
+        assert!(c.get("com.a/server-two", "0.1.0").is_ok());
     }
 
     #[test]

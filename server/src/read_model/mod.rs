@@ -87,7 +87,7 @@ pub struct Snapshot {
 impl Snapshot {
     async fn load(tx: &mut sqlx::PgConnection, review: &ReviewConfig) -> anyhow::Result<Self> {
         let started = Instant::now();
-        let catalog = Catalog::load(versions::all_stored(&mut *tx).await?)?;
+        let catalog = Catalog::load(versions::all_stored(&mut *tx).await?);
         let allowlists = AllowlistModel::load(&mut *tx, review).await?;
         let revision = changes::newest(&mut *tx).await?;
         tracing::info!(
@@ -115,7 +115,7 @@ impl Snapshot {
             self.catalog.clone()
         } else {
             self.catalog
-                .replace_servers(&servers, versions::stored_of(&mut *tx, &servers).await?)?
+                .replace_servers(&servers, versions::stored_of(&mut *tx, &servers).await?)
         };
         let allowlists = self.allowlists.apply(&mut *tx, review, changes).await?;
         Ok(Self {
@@ -147,6 +147,8 @@ pub struct ReadModel {
     wake: Notify,
     /// When the log was last read successfully.
     checked: std::sync::Mutex<Instant>,
+    /// Whether the last read of the log failed to reach the database.
+    unreachable: std::sync::atomic::AtomicBool,
 }
 
 impl ReadModel {
@@ -165,6 +167,7 @@ impl ReadModel {
             completed: watch::Sender::new(0),
             wake: Notify::new(),
             checked: std::sync::Mutex::new(Instant::now()),
+            unreachable: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -185,6 +188,13 @@ impl ReadModel {
             }
         }
         Ok(self.current.load_full())
+    }
+
+    /// Whether the database has been unreachable for longer than [`STALE_AFTER`]: writes are
+    /// refused at once rather than each waiting for a connection.
+    pub fn database_down(&self) -> Option<Duration> {
+        let stale = self.staleness();
+        (self.unreachable.load(Ordering::Acquire) && stale > STALE_AFTER).then_some(stale)
     }
 
     /// How long since the log was last read successfully.
@@ -291,6 +301,7 @@ impl ReadModel {
     }
 
     fn confirm(&self, covers: u64) {
+        self.unreachable.store(false, Ordering::Release);
         if let Ok(mut checked) = self.checked.lock() {
             *checked = Instant::now();
         }
@@ -348,6 +359,16 @@ pub async fn follow(model: Arc<ReadModel>) {
             model.poll(&mut position).await
         };
         if let Err(e) = result {
+            let unreachable = e.downcast_ref::<sqlx::Error>().is_some_and(|e| {
+                matches!(
+                    e,
+                    sqlx::Error::Io(_)
+                        | sqlx::Error::Tls(_)
+                        | sqlx::Error::PoolTimedOut
+                        | sqlx::Error::PoolClosed
+                )
+            });
+            model.unreachable.store(unreachable, Ordering::Release);
             tracing::warn!(error = %e, stale_secs = model.staleness().as_secs(), "read model cannot read the change log; answering from its last revision");
             tokio::time::sleep(Duration::from_millis(200)).await;
         }

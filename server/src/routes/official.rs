@@ -33,7 +33,7 @@ pub async fn list_servers(
 ) -> ApiResult<Response> {
     let filter = list_filter(params)?;
     let snapshot = state.model.snapshot().await?;
-    let mut page = snapshot.catalog.page(&filter);
+    let mut page = snapshot.catalog.page(&filter)?;
     let next_cursor = if page.len() > filter.limit as usize {
         page.truncate(filter.limit as usize);
         page.last().map(|e| Cursor::after(&e.name, &e.version))
@@ -77,7 +77,7 @@ pub async fn list_versions(
 ) -> ApiResult<Response> {
     let include_deleted = include_deleted(&q)?;
     let snapshot = state.model.snapshot().await?;
-    let versions = snapshot.catalog.versions_of(&name, include_deleted);
+    let versions = snapshot.catalog.versions_of(&name, include_deleted)?;
     if versions.is_empty() {
         return Err(server_not_found(&name));
     }
@@ -113,9 +113,9 @@ pub async fn get_version(
     let include_deleted = include_deleted(&q)?;
     let snapshot = state.model.snapshot().await?;
     let entry = if version == "latest" {
-        snapshot.catalog.latest(&name)
+        snapshot.catalog.latest(&name)?
     } else {
-        snapshot.catalog.get(&name, &version)
+        snapshot.catalog.get(&name, &version)?
     };
     match entry {
         Some(e) if include_deleted || e.status != Status::Deleted => {
