@@ -14,6 +14,7 @@ mod e2e;
 mod identity;
 mod openapi;
 mod policies;
+mod read_model;
 mod reviews;
 mod scans;
 mod signatures;

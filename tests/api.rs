@@ -932,8 +932,14 @@ async fn an_unknown_stored_status_is_an_error_not_another_status() {
             reply.problem(500, "internal");
             break;
         }
-        assert_eq!(reply.body["_meta"]["io.modelcontextprotocol.registry/official"]["status"], "active", "never read as another status");
-        assert!(std::time::Instant::now() < deadline, "the change was never applied");
+        assert_eq!(
+            reply.body["_meta"]["io.modelcontextprotocol.registry/official"]["status"], "active",
+            "never read as another status"
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the change was never applied"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     for path in [
@@ -947,7 +953,9 @@ async fn an_unknown_stored_status_is_an_error_not_another_status() {
     // The rest of the catalog is still served.
     publish_ok(&api, "com.example/zz-other", "1.0.0").await;
     assert_eq!(
-        api.get("/v0.1/servers?cursor=com.example%2Fodd").await.status,
+        api.get("/v0.1/servers?cursor=com.example%2Fodd")
+            .await
+            .status,
         StatusCode::OK
     );
 }

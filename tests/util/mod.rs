@@ -16,7 +16,7 @@ mod test_app;
 pub use fixtures::*;
 pub use idp::Idp;
 pub use problem::{expect_problem, expect_problem_at, locations, refused_status};
-pub use response::call;
+pub use response::{Reply, call};
 pub use test_app::TestApp;
 
 use std::io::{BufRead, BufReader};

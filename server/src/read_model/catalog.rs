@@ -387,7 +387,7 @@ impl Catalog {
             .map(|(_, e)| e.clone())
             .filter(|e| include_deleted || e.status != Status::Deleted)
             .collect();
-        all.sort_by(|a, b| (b.published_at, b.id).cmp(&(a.published_at, a.id)));
+        all.sort_by_key(|e| std::cmp::Reverse((e.published_at, e.id)));
         Ok(all)
     }
 
@@ -546,7 +546,13 @@ mod tests {
         Catalog::load(vec![
             Ok(stored(1, "com.b/x", "1.0.0", false, Status::Active)),
             Ok(stored(2, "com.b/x", "2.0.0", true, Status::Active)),
-            Ok(stored(3, "com.a/Server-One", "1.0.0", true, Status::Deprecated)),
+            Ok(stored(
+                3,
+                "com.a/Server-One",
+                "1.0.0",
+                true,
+                Status::Deprecated,
+            )),
             Ok(stored(4, "com.c/gone", "1.0.0", true, Status::Deleted)),
             Ok(stored(5, "com.a/server-two", "0.1.0", true, Status::Active)),
         ])
@@ -629,7 +635,8 @@ mod tests {
     #[test]
     fn pages_in_byte_order_with_filters() {
         let c = sample();
-        let all = |f: ListFilter| names(&c.page(&ListFilter { limit: 10, ..f }).unwrap_or_default());
+        let all =
+            |f: ListFilter| names(&c.page(&ListFilter { limit: 10, ..f }).unwrap_or_default());
         assert_eq!(
             all(ListFilter::default()),
             [
@@ -708,14 +715,13 @@ mod tests {
     #[test]
     fn replacing_a_server_changes_only_it() {
         let c = sample();
-        let next = c
-            .replace_servers(
-                &["com.b/x".into(), "com.new/y".into()],
-                vec![
-                    Ok(stored(7, "com.b/x", "3.0.0", true, Status::Active)),
-                    Ok(stored(8, "com.new/y", "1.0.0", true, Status::Active)),
-                ],
-            );
+        let next = c.replace_servers(
+            &["com.b/x".into(), "com.new/y".into()],
+            vec![
+                Ok(stored(7, "com.b/x", "3.0.0", true, Status::Active)),
+                Ok(stored(8, "com.new/y", "1.0.0", true, Status::Active)),
+            ],
+        );
         assert_eq!(c.len(), 5, "the old snapshot is untouched");
         assert_eq!(next.len(), 5);
         assert!(matches!(next.get("com.b/x", "1.0.0"), Ok(None)));
@@ -786,7 +792,10 @@ mod tests {
         assert!(page(None, None, 10).is_err(), "the page reaches it");
         assert!(page(None, None, 1).is_ok(), "a page that ends before it");
         assert!(page(Some("com.c"), None, 10).is_ok(), "a page after it");
-        assert!(page(None, Some("server"), 10).is_ok(), "a search it does not match");
+        assert!(
+            page(None, Some("server"), 10).is_ok(),
+            "a search it does not match"
+        );
         assert!(page(None, Some("B/X"), 10).is_err(), "a search it matches");
         assert!(c.get("com.a/server-two", "0.1.0").is_ok());
     }

@@ -18,7 +18,7 @@
 //! A replica that wrote calls [`ReadModel::catch_up`] before it answers, so a caller reads its
 //! own writes; other replicas hear of them within the notification's delivery (or the tick).
 //! When the database is unreachable the model keeps answering from its last snapshot and says
-//! how old it is ([`STALE_HEADER`]).
+//! how old it is ([`STALE_HEADER`]), and writes are refused at once (`crate::router`).
 
 pub mod allowlists;
 pub mod catalog;
@@ -44,11 +44,11 @@ pub use catalog::Catalog;
 
 /// Response header: the newest catalog revision the answering replica has applied.
 pub const REVISION_HEADER: &str = "x-mcpreg-revision";
-/// Response header, sent only when the replica could not check the database for changes for
-/// longer than [`STALE_AFTER`]: how many seconds ago it last could (its answer may be that old).
+/// Response header, sent only while the replica cannot reach its database: how many seconds
+/// ago it last read the change log (its answer may be that old).
 pub const STALE_HEADER: &str = "x-mcpreg-stale-seconds";
-/// How long without a successful check before answers say they may be stale.
-pub const STALE_AFTER: Duration = Duration::from_secs(3);
+/// Longest a read of the change log may take before the database counts as unreachable.
+pub const POLL_TIMEOUT: Duration = Duration::from_secs(3);
 /// How often the log is read even without a notification.
 pub const TICK: Duration = Duration::from_secs(1);
 /// How long the log keeps changes; a replica that could not read it for longer loads anew.
@@ -190,11 +190,13 @@ impl ReadModel {
         Ok(self.current.load_full())
     }
 
-    /// Whether the database has been unreachable for longer than [`STALE_AFTER`]: writes are
-    /// refused at once rather than each waiting for a connection.
+    /// How long since the log was last read, when the last attempt could not reach the database:
+    /// answers then say how old they may be, and writes are refused at once rather than each
+    /// waiting for a connection.
     pub fn database_down(&self) -> Option<Duration> {
-        let stale = self.staleness();
-        (self.unreachable.load(Ordering::Acquire) && stale > STALE_AFTER).then_some(stale)
+        self.unreachable
+            .load(Ordering::Acquire)
+            .then(|| self.staleness())
     }
 
     /// How long since the log was last read successfully.
@@ -206,11 +208,10 @@ impl ReadModel {
     }
 
     /// The headers every answer from `snapshot` carries: its revision, and its age when the
-    /// database has not been reachable for a while.
+    /// database is unreachable.
     pub fn headers(&self, snapshot: &Snapshot, headers: &mut HeaderMap) {
         headers.insert(REVISION_HEADER, HeaderValue::from(snapshot.revision));
-        let stale = self.staleness();
-        if stale > STALE_AFTER {
+        if let Some(stale) = self.database_down() {
             headers.insert(STALE_HEADER, HeaderValue::from(stale.as_secs()));
         }
     }
@@ -356,18 +357,16 @@ pub async fn follow(model: Arc<ReadModel>) {
         let result = if model.staleness() > Duration::from_secs(LOG_HOURS as u64 * 3600 / 2) {
             model.load(&mut position).await
         } else {
-            model.poll(&mut position).await
+            tokio::time::timeout(POLL_TIMEOUT, model.poll(&mut position))
+                .await
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("reading the change log timed out")))
         };
         if let Err(e) = result {
-            let unreachable = e.downcast_ref::<sqlx::Error>().is_some_and(|e| {
-                matches!(
-                    e,
-                    sqlx::Error::Io(_)
-                        | sqlx::Error::Tls(_)
-                        | sqlx::Error::PoolTimedOut
-                        | sqlx::Error::PoolClosed
-                )
-            });
+            // Whatever failed, the database is unreachable if it does not answer a ping.
+            let unreachable =
+                tokio::time::timeout(Duration::from_secs(1), changes::ping(&model.pool))
+                    .await
+                    .map_or(true, |r| r.is_err());
             model.unreachable.store(unreachable, Ordering::Release);
             tracing::warn!(error = %e, stale_secs = model.staleness().as_secs(), "read model cannot read the change log; answering from its last revision");
             tokio::time::sleep(Duration::from_millis(200)).await;
