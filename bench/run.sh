@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The mcpreg read-path benchmark, in one command: build the release server, start it on a free
 # port with a fresh private PostgreSQL cluster, publish 10,000 servers x 3 versions through the
-# API, then measure latest lookups, list pages at random depths and /healthz with wrk.
+# API, restart it (timing the read model's load and its memory), then measure latest lookups,
+# list pages at random depths, name searches and /healthz with wrk.
 # Results: bench/results/latest.md and bench/results/latest.json. See bench/README.md.
 #
 # BENCH_SUITE=allowlists (or bench/allowlists.sh) measures the allowlist read paths instead:
@@ -16,7 +17,7 @@
 #   BENCH_WARMUP=3s             unmeasured wrk run before each scenario (0 to skip)
 #   BENCH_THREADS=1             wrk threads
 #   BENCH_CONNECTIONS=32        wrk connections
-#   BENCH_SCENARIOS=lookup,list,healthz   (allowlists: document,document-etag,lookup,list,healthz
+#   BENCH_SCENARIOS=lookup,list,search,healthz   (allowlists: document,document-etag,lookup,list,healthz
 #                               and the first four with -cold; a -cold scenario runs with --no-read-cache)
 #   BENCH_SERVERS=10000         servers to publish (each in 3 versions; allowlists: 2000 x 2)
 #   BENCH_LOAD_CONCURRENCY=12   concurrent publishers during the load
@@ -37,7 +38,7 @@ ROOT=$(cd "$BENCH_DIR/.." && pwd)
 SUITE=${BENCH_SUITE:-official}
 case $SUITE in
   official)
-    DEFAULT_SCENARIOS=lookup,list,healthz DEFAULT_SERVERS=10000 DEFAULT_RESULTS=$BENCH_DIR/results DEFAULT_TIMEOUT= ;;
+    DEFAULT_SCENARIOS=lookup,list,search,healthz DEFAULT_SERVERS=10000 DEFAULT_RESULTS=$BENCH_DIR/results DEFAULT_TIMEOUT= ;;
   allowlists)
     DEFAULT_SCENARIOS=document,document-etag,lookup,list,healthz,document-cold,document-etag-cold,lookup-cold,list-cold
     DEFAULT_SERVERS=2000 DEFAULT_RESULTS=$BENCH_DIR/results/allowlists DEFAULT_TIMEOUT=10s ;;
@@ -164,6 +165,26 @@ start_server() {
   curl -fsS "$URL/healthz" >/dev/null 2>&1 || python3 -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1])" "$URL/healthz"
 }
 start_server cached
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$SERVER_PID/status"; }
+# wait_ready: until /readyz answers 200 (the read model has loaded); prints the milliseconds.
+wait_ready() {
+  python3 - "$URL" <<'PY'
+import sys, time, urllib.request
+t0 = time.monotonic()
+while True:
+    try:
+        if urllib.request.urlopen(sys.argv[1] + "/readyz").status == 200:
+            break
+    except Exception:
+        pass
+    if time.monotonic() - t0 > 300:
+        sys.exit("the server never became ready")
+    time.sleep(0.01)
+print(round((time.monotonic() - t0) * 1000))
+PY
+}
+wait_ready >/dev/null
+RSS_EMPTY=$(rss_kib)
 
 token() { # token NAME ROLE
   local t
@@ -185,6 +206,20 @@ else
 fi
 # Fresh statistics for the planner, as autovacuum would have after a while in production.
 psql -q -h "$DATA/run" -U mcpreg mcpreg -c 'vacuum analyze' >/dev/null 2>&1 || log "(vacuum analyze skipped: psql unavailable)"
+
+if [[ $SUITE == official ]]; then
+  # Restart on the loaded data: the read model loads the whole catalog before /readyz says ready.
+  stop_server
+  STARTED_AT=$(date +%s%N)
+  start_server cached
+  wait_ready >/dev/null
+  READY_MS=$(( ($(date +%s%N) - STARTED_AT) / 1000000 ))
+  LOADED_LINE=$(grep 'read model loaded' "$WORK/server-$STARTS.log" | tail -n1)
+  LOAD_MS=$(sed -n 's/.*millis=\([0-9]*\).*/\1/p' <<<"$LOADED_LINE")
+  VERSIONS_LOADED=$(sed -n 's/.*versions=\([0-9]*\).*/\1/p' <<<"$LOADED_LINE")
+  RSS_LOADED=$(rss_kib)
+  log "read model: $VERSIONS_LOADED versions loaded in $LOAD_MS ms (ready after $READY_MS ms); RSS $((RSS_LOADED / 1024)) MiB (empty: $((RSS_EMPTY / 1024)) MiB)"
+fi
 
 log "preparing request paths and verifying them"
 if [[ $SUITE == allowlists ]]; then
@@ -268,37 +303,17 @@ select relname, seq_scan, seq_tup_read, idx_scan, n_tup_ins, n_tup_upd, n_tup_ho
 SQL
 } >"$RESULTS/latest-explain.txt" 2>&1 || log "(EXPLAIN failed, see $RESULTS/latest-explain.txt)"
 else
-# The plans of the two read queries, for the record: as the server sends them (sqlx prepares
-# each statement once per connection; the list query, built with sea-query, binds every value,
-# `is_latest` and the limit included), with PostgreSQL's choice of custom or generic plan
-# (it may switch to a generic plan after 5 executions) and with each forced.
+# Reads no longer reach PostgreSQL (the read model answers them); for the record, the plan of the
+# publish path's per-server query, the change log's size and the table access counters.
 {
-  echo "-- EXPLAIN (ANALYZE, BUFFERS) of the read queries on the benchmark dataset"
-  echo "-- last statements of the server's connections:"
-  psql -h "$DATA/run" -U mcpreg mcpreg -X -At -c \
-    "select distinct regexp_replace(query, '\\s+', ' ', 'g') from pg_stat_activity where application_name = 'mcpreg' and query <> ''"
+  echo "-- the read path sends no SQL: reads are answered from each replica's read model"
   psql -h "$DATA/run" -U mcpreg mcpreg -X -v ON_ERROR_STOP=1 <<'SQL'
-prepare latest(text) as
-  select server_name, version, document, status, status_message, is_latest, published_at, updated_at
-  from server_versions where server_name = $1 and is_latest;
-explain (analyze, buffers, costs off) execute latest('com.example.team042/server-05042');
-prepare page(bool, text, text, text, bigint) as
-  SELECT "server_name", "version", "document", "status", "status_message", "is_latest", "published_at", "updated_at"
-  FROM "server_versions" WHERE "is_latest" = $1 AND "status" <> $2 AND ("server_name", "version") > ($3, $4)
-  ORDER BY "server_name" ASC, "version" ASC LIMIT $5;
-\echo '-- list page, shallow and deep, plan_cache_mode = force_custom_plan'
-set plan_cache_mode = force_custom_plan;
-explain (analyze, buffers, costs off) execute page(true, 'deleted', 'com.example.team000/server-00100', '2.0.0', 51);
-explain (analyze, buffers, costs off) execute page(true, 'deleted', 'com.example.team099/server-09899', '2.0.0', 51);
-\echo '-- list page, shallow and deep, plan_cache_mode = force_generic_plan (what a cached statement may get)'
-set plan_cache_mode = force_generic_plan;
-explain (analyze, buffers, costs off) execute page(true, 'deleted', 'com.example.team000/server-00100', '2.0.0', 51);
-explain (analyze, buffers, costs off) execute page(true, 'deleted', 'com.example.team099/server-09899', '2.0.0', 51);
 \echo '-- the publish path: every version of one server (catalog::publish, versions::facts)'
-set plan_cache_mode = auto;
 explain (analyze, buffers, costs off)
   select id, version, published_at, status, is_latest from server_versions
   where server_id = (select id from servers where name = 'com.example.team042/server-05042');
+\echo '-- the change log the replicas follow'
+select count(*) as changes, min(revision), max(revision) from catalog_changes;
 \echo '-- table access counters since the cluster was created (the load, then the measurements)'
 select relname, seq_scan, seq_tup_read, idx_scan, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_live_tup,
        pg_size_pretty(pg_relation_size(relid)) as heap, pg_size_pretty(pg_indexes_size(relid)) as indexes
@@ -307,7 +322,11 @@ SQL
 } >"$RESULTS/latest-explain.txt" 2>&1 || log "(EXPLAIN failed, see $RESULTS/latest-explain.txt)"
 fi
 
-$PY report --suite "$SUITE" --retries "${BENCH_RETRIES:-2}" --load "$WORK/load.json" --dir "$WORK" --scenarios "$SCENARIOS" --results "$RESULTS" \
+if [[ $SUITE == official ]]; then
+  printf '{"versions": %s, "load_ms": %s, "ready_ms": %s, "rss_kib_empty": %s, "rss_kib_loaded": %s, "rss_kib_end": %s}\n' \
+    "${VERSIONS_LOADED:-0}" "${LOAD_MS:-0}" "${READY_MS:-0}" "$RSS_EMPTY" "$RSS_LOADED" "$(rss_kib)" >"$WORK/model.json"
+fi
+$PY report --model "$WORK/model.json" --suite "$SUITE" --retries "${BENCH_RETRIES:-2}" --load "$WORK/load.json" --dir "$WORK" --scenarios "$SCENARIOS" --results "$RESULTS" \
   --warmup "$WARMUP" --server-options "$SERVER_OPTIONS" --binary "$BIN" \
   $([[ ${BENCH_SKIP_BUILD:-0} == 1 ]] && echo --prebuilt)
 log "results: $RESULTS/latest.md, $RESULTS/latest.json"
