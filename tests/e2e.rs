@@ -2,8 +2,7 @@
 //! database by URL) driven by the real `mcpreg` CLI.
 //!
 //! Where a test reads a replica directly rather than through the CLI, it uses the typed client,
-//! and plain HTTP only where what it checks is on the wire (the read cache's `x-mcpreg-cache`
-//! header).
+//! and plain HTTP only where what it checks is on the wire (a signed document's `ETag` and 304).
 
 #![expect(
     clippy::unwrap_used,
@@ -432,15 +431,14 @@ fn an_unreachable_data_dir_is_explained_when_running_as_root() {
     }
 }
 
-/// Two replicas on one database: a change made through one is seen by the other's cache within
-/// a second (PostgreSQL LISTEN/NOTIFY), not after its TTL.
+/// Two replicas on one database: a change made through one is seen by the other's read model
+/// within a second (PostgreSQL LISTEN/NOTIFY on the change log), not after its tick.
 #[tokio::test(flavor = "multi_thread")]
 async fn replicas_see_each_others_changes_within_a_second() {
     let db = TestDb::new().await;
     let token = db.token("admin", mcpreg_api::admin::Role::Admin).await;
     let a = ServerProcess::start(&[], &[("DATABASE_URL", &db.url)]);
     let b = ServerProcess::start(&[], &[("DATABASE_URL", &db.url)]);
-    let http = reqwest::Client::new();
     let publish = |url: String, version: &'static str| {
         let token = token.clone();
         async move {
@@ -452,53 +450,161 @@ async fn replicas_see_each_others_changes_within_a_second() {
                 .unwrap();
         }
     };
-    let latest = |url: String| {
-        let http = http.clone();
-        async move {
-            let r = http
-                .get(format!(
-                    "{url}/v0.1/servers/com.example%2Freplicated/versions/latest"
-                ))
-                .send()
-                .await
-                .unwrap();
-            let cache = r
-                .headers()
-                .get("x-mcpreg-cache")
-                .map(|v| v.to_str().unwrap().to_owned())
-                .unwrap_or_default();
-            let body: Value = r.json().await.unwrap();
-            (
-                body["server"]["version"].as_str().unwrap_or("").to_owned(),
-                cache,
-            )
-        }
+    let latest = |url: String| async move {
+        client(&url, None)
+            .version("com.example/replicated", "latest", false)
+            .await
+            .map(|r| {
+                r.server_value()["version"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_owned()
+            })
+            .unwrap_or_default()
     };
     publish(a.url.clone(), "1.0.0").await;
-    // B's listener connects shortly after start; until then it serves without cache.
+    // B loads its model shortly after start.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let (v, cache) = latest(b.url.clone()).await;
-        assert_eq!(v, "1.0.0");
-        if cache == "hit" {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "B never cached");
+    while latest(b.url.clone()).await != "1.0.0" {
+        assert!(std::time::Instant::now() < deadline, "B never served 1.0.0");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     publish(a.url.clone(), "2.0.0").await;
     let changed = std::time::Instant::now();
     loop {
-        let (v, _) = latest(b.url.clone()).await;
+        let v = latest(b.url.clone()).await;
         if v == "2.0.0" {
             break;
         }
         assert!(
             changed.elapsed() < std::time::Duration::from_secs(1),
-            "B still serves 1.0.0 after a second"
+            "B still serves {v} after a second"
         );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+}
+
+/// A second replica answers a client that holds the current signed document with 304 from
+/// memory while unrelated servers are published, and a new version once a server in the view
+/// is; its views follow publishes and policy within a second.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_replica_serves_the_signed_document_from_memory_until_its_entries_change() {
+    let db = TestDb::new().await;
+    let admin = db.token("admin", mcpreg_api::admin::Role::Admin).await;
+    let work = tempfile::tempdir().unwrap();
+    let key = work.path().join("signing.pem");
+    std::fs::write(
+        &key,
+        mcpreg_trust::AllowlistSigningKey::generate()
+            .unwrap()
+            .to_pkcs8_pem()
+            .unwrap(),
+    )
+    .unwrap();
+    let args = ["--signing-key", key.to_str().unwrap()];
+    let a = ServerProcess::start(&args, &[("DATABASE_URL", &db.url)]);
+    let b = ServerProcess::start(&args, &[("DATABASE_URL", &db.url)]);
+    let to_a = client(&a.url, Some(admin.clone()));
+    to_a.create_allowlist(&mcpreg_api::allowlist::NewAllowlist {
+        name: "engineering".into(),
+        description: String::new(),
+        access: Some(mcpreg_api::allowlist::Access::Anonymous),
+        networks: Vec::new(),
+    })
+    .await
+    .unwrap();
+    let policy = |namespace: &str| mcpreg_api::policy::ApplyPolicyRequest {
+        source: format!(
+            "apiVersion: mcpreg.dev/v1\nkind: Policy\nrules:\n  - name: engineering-uses-{namespace}\n    effect: allow\n    subjects: [{{allowlist: engineering}}]\n    resources: [{{namespace: {namespace}}}]\n    require: {{reviewState: [submitted]}}\n"
+        ),
+    };
+    to_a.apply_policy(&policy("com.acme")).await.unwrap();
+    let publish = async |name: &str, version: &str| {
+        to_a.publish_server_json(&json!({
+            "$schema": "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json",
+            "name": name, "description": "x", "version": version}))
+            .await
+            .unwrap();
+    };
+    publish("com.acme/one", "1.0.0").await;
+    let from_b = client(&b.url, None);
+    let count_in_b = async || {
+        from_b
+            .allowlist_servers("engineering", &mcpreg_client::ServerListQuery::default())
+            .await
+            .map(|l| l.metadata.count)
+            .unwrap_or(usize::MAX)
+    };
+    let within = async |seconds: u64, want: usize, what: &str| {
+        let started = std::time::Instant::now();
+        loop {
+            let count = count_in_b().await;
+            if count == want {
+                return;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(seconds),
+                "replica b: {what}: {count} versions in the view, not {want}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    };
+    within(10, 1, "after its start").await;
+    let http = reqwest::Client::new();
+    let document = async |etag: Option<&str>| {
+        let mut request = http.get(format!("{}/api/v1/allowlists/engineering", b.url));
+        if let Some(etag) = etag {
+            request = request.header("if-none-match", etag);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+        (status, etag)
+    };
+    let stored = async || {
+        sqlx::query_scalar::<_, i64>(
+            "select version from allowlist_documents where allowlist = 'engineering'",
+        )
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+    };
+    let (status, etag) = document(None).await;
+    assert_eq!(status, 200);
+    let issued = stored().await;
+    assert_eq!(etag, format!("\"{issued}\""));
+
+    // Unrelated publishes: the same document, 304 with the same ETag, nothing issued.
+    for v in ["1.0.0", "1.0.1", "1.0.2"] {
+        publish("org.other/tool", v).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    for _ in 0..20 {
+        assert_eq!(document(Some(&etag)).await, (304, etag.clone()));
+    }
+    assert_eq!(stored().await, issued, "no document was issued");
+
+    // A publish in the view: a new version within a second.
+    publish("com.acme/two", "1.0.0").await;
+    let started = std::time::Instant::now();
+    let renewed = loop {
+        let (status, now) = document(Some(&etag)).await;
+        if status == 200 {
+            break now;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(1),
+            "replica b still answers 304 for the old document"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert_eq!(renewed, format!("\"{}\"", issued + 1));
+    assert_eq!(stored().await, issued + 1);
+    within(1, 2, "after a publish in the view").await;
+
+    // A policy change through a: b's view follows within a second.
+    to_a.apply_policy(&policy("org.other")).await.unwrap();
+    within(1, 3, "after a policy change").await;
 }
 
 /// server-everything from npm (installed with `npm ci` into `cli/tests/node` on first use, as the
