@@ -515,7 +515,8 @@ async fn a_second_replica_serves_the_signed_document_from_memory_until_its_entri
     .unwrap();
     let policy = |namespace: &str| mcpreg_api::policy::ApplyPolicyRequest {
         source: format!(
-            "apiVersion: mcpreg.dev/v1\nkind: Policy\nrules:\n  - name: engineering-uses-{namespace}\n    effect: allow\n    subjects: [{{allowlist: engineering}}]\n    resources: [{{namespace: {namespace}}}]\n    require: {{reviewState: [submitted]}}\n"
+            "apiVersion: mcpreg.dev/v1\nkind: Policy\nrules:\n  - name: engineering-uses-{}\n    effect: allow\n    subjects: [{{allowlist: engineering}}]\n    resources: [{{namespace: {namespace}}}]\n    require: {{reviewState: [submitted]}}\n",
+            namespace.replace('.', "-")
         ),
     };
     to_a.apply_policy(&policy("com.acme")).await.unwrap();
