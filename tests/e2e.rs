@@ -501,7 +501,19 @@ async fn a_second_replica_serves_the_signed_document_from_memory_until_its_entri
             .unwrap(),
     )
     .unwrap();
-    let args = ["--signing-key", key.to_str().unwrap()];
+    // Reviews that need no signature, digests or tools, so that versions are approved in one call.
+    let config = work.path().join("access.toml");
+    std::fs::write(
+        &config,
+        "[review]\nrequire_signature = false\nrequire_digests = false\nrequire_tools = false\n",
+    )
+    .unwrap();
+    let args = [
+        "--signing-key",
+        key.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+    ];
     let a = ServerProcess::start(&args, &[("DATABASE_URL", &db.url)]);
     let b = ServerProcess::start(&args, &[("DATABASE_URL", &db.url)]);
     let to_a = client(&a.url, Some(admin.clone()));
@@ -520,10 +532,13 @@ async fn a_second_replica_serves_the_signed_document_from_memory_until_its_entri
         ),
     };
     to_a.apply_policy(&policy("com.acme")).await.unwrap();
-    let publish = async |name: &str, version: &str| {
-        to_a.publish_server_json(&json!({
+    let server_json = |name: &str, version: &str| {
+        json!({
             "$schema": "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json",
-            "name": name, "description": "x", "version": version}))
+            "name": name, "description": "x", "version": version})
+    };
+    let publish = async |name: &str, version: &str| {
+        to_a.publish_server_json(&server_json(name, version))
             .await
             .unwrap();
     };
@@ -606,6 +621,75 @@ async fn a_second_replica_serves_the_signed_document_from_memory_until_its_entri
     // A policy change through a: b's view follows within a second.
     to_a.apply_policy(&policy("org.other")).await.unwrap();
     within(1, 3, "after a policy change").await;
+
+    // An approval, a signature and a scan upload through a: each within a second on b.
+    let requiring = |require: &str| mcpreg_api::policy::ApplyPolicyRequest {
+        source: format!(
+            "apiVersion: mcpreg.dev/v1\nkind: Policy\nrules:\n  - name: engineering-acme\n    effect: allow\n    subjects: [{{allowlist: engineering}}]\n    resources: [{{namespace: com.acme}}]\n    require: {{{require}}}\n"
+        ),
+    };
+    to_a.apply_policy(&requiring("reviewState: [approved]"))
+        .await
+        .unwrap();
+    within(1, 0, "after a policy that wants approvals").await;
+    let reviewer = db.token("rev", mcpreg_api::admin::Role::Reviewer).await;
+    client(&a.url, Some(reviewer))
+        .decide_review(
+            "com.acme/two",
+            "1.0.0",
+            &mcpreg_api::review::ReviewRequest {
+                action: mcpreg_api::review::ReviewAction::Approve,
+                reason: None,
+                overrides: Default::default(),
+            },
+        )
+        .await
+        .unwrap();
+    within(1, 1, "after an approval").await;
+    let key = std::fs::read_to_string(crate::util::trust_fixture("keys/p256.pub")).unwrap();
+    let signer = to_a
+        .add_trusted_signer(
+            "com.acme",
+            &mcpreg_api::trust::NewTrustedSigner {
+                server: None,
+                identity: None,
+                identity_pattern: None,
+                issuer: None,
+                public_key: Some(key),
+            },
+        )
+        .await
+        .unwrap();
+    let key_id = signer.key_id.unwrap();
+    to_a.apply_policy(&requiring(&format!(
+        "reviewState: [approved], signedBy: [{{keyId: \"{key_id}\"}}], maxSeverity: medium"
+    )))
+    .await
+    .unwrap();
+    within(1, 0, "after a policy that wants signatures").await;
+    let signature: mcpreg_api::trust::NewSignature = serde_json::from_value(
+        crate::util::test_key_signature(&server_json("com.acme/two", "1.0.0")),
+    )
+    .unwrap();
+    to_a.attach_signature("com.acme/two", "1.0.0", &signature)
+        .await
+        .unwrap();
+    within(1, 1, "after a signature").await;
+    let bandit = crate::util::scan_fixture_json(
+        "scans/bandit/cisco-example-malicious-mcp-servers.bandit.sarif",
+    );
+    to_a.upload_scan(
+        "com.acme/two",
+        "1.0.0",
+        &mcpreg_api::scans::NewScanReport {
+            report: bandit,
+            format: None,
+            scanned_digest: None,
+        },
+    )
+    .await
+    .unwrap();
+    within(1, 0, "after a scan with high findings").await;
 }
 
 /// server-everything from npm (installed with `npm ci` into `cli/tests/node` on first use, as the
