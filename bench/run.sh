@@ -8,8 +8,10 @@
 # BENCH_SUITE=allowlists (or bench/allowlists.sh) measures the allowlist read paths instead:
 # 2,000 servers x 2 versions, approved by a reviewer token, an anonymous allowlist with a policy;
 # the signed document (200 and 304 with If-None-Match), latest-allowed lookups and the
-# allowlist's list, each with the read cache and again (`-cold`) after restarting the server with
-# --no-read-cache. Results: bench/results/allowlists/latest.{md,json}.
+# allowlist's list, each on a warm replica and again (`-cold`) on a freshly restarted one (its
+# first request, which reads the stored document, is recorded), and the 304s on a second replica
+# while another client publishes 5 servers a second through the first (`document-etag-replica`).
+# Results: bench/results/allowlists/latest.{md,json}.
 #
 # Settings (environment):
 #   BENCH_SUITE=official        official (the default) or allowlists
@@ -17,11 +19,12 @@
 #   BENCH_WARMUP=3s             unmeasured wrk run before each scenario (0 to skip)
 #   BENCH_THREADS=1             wrk threads
 #   BENCH_CONNECTIONS=32        wrk connections
-#   BENCH_SCENARIOS=lookup,list,search,healthz   (allowlists: document,document-etag,lookup,list,healthz
-#                               and the first four with -cold; a -cold scenario runs with --no-read-cache)
+#   BENCH_SCENARIOS=lookup,list,search,healthz   (allowlists: document,document-etag,lookup,list,healthz,
+#                               document-etag-replica and the first four with -cold; before each -cold
+#                               scenario the server is restarted)
 #   BENCH_SERVERS=10000         servers to publish (each in 3 versions; allowlists: 2000 x 2)
 #   BENCH_LOAD_CONCURRENCY=12   concurrent publishers during the load
-#   BENCH_SERVER_ARGS=...        extra `serve` flags, e.g. --no-read-cache to measure the database path
+#   BENCH_SERVER_ARGS=...        extra `serve` flags, e.g. --db-max-connections 8
 #   BENCH_RESULTS=DIR             where results go (default bench/results, allowlists: bench/results/allowlists)
 #   BENCH_WRK_TIMEOUT=10s       wrk --timeout (default: wrk's 2 s; allowlists: 10s)
 #   BENCH_DB_MAX_CONNECTIONS=N  the server's --db-max-connections (default: the server's own default)
@@ -40,7 +43,7 @@ case $SUITE in
   official)
     DEFAULT_SCENARIOS=lookup,list,search,healthz DEFAULT_SERVERS=10000 DEFAULT_RESULTS=$BENCH_DIR/results DEFAULT_TIMEOUT= ;;
   allowlists)
-    DEFAULT_SCENARIOS=document,document-etag,lookup,list,healthz,document-cold,document-etag-cold,lookup-cold,list-cold
+    DEFAULT_SCENARIOS=document,document-etag,lookup,list,healthz,document-etag-replica,document-cold,document-etag-cold,lookup-cold,list-cold
     DEFAULT_SERVERS=2000 DEFAULT_RESULTS=$BENCH_DIR/results/allowlists DEFAULT_TIMEOUT=10s ;;
   *) echo "BENCH_SUITE must be official or allowlists, not $SUITE" >&2; exit 2 ;;
 esac
@@ -80,6 +83,8 @@ stop_server() {
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
+  [[ -n ${PUBLISHER_PID:-} ]] && kill -TERM "$PUBLISHER_PID" 2>/dev/null
+  [[ -n ${REPLICA_PID:-} ]] && kill -TERM "$REPLICA_PID" 2>/dev/null && wait "$REPLICA_PID" 2>/dev/null
   stop_server
   # The server stops its private cluster on SIGTERM; if it could not, stop the cluster here.
   if [[ -f $DATA/pg/postmaster.pid ]]; then
@@ -134,11 +139,11 @@ if [[ $SUITE == allowlists ]]; then
 fi
 SERVER_MODE=
 STARTS=0
-# start_server MODE: MODE is cached (as configured) or cold (adds --no-read-cache). Sets
-# SERVER_PID, URL, POSTMASTER_PID and SERVER_MODE; the data dir (and its cluster) is reused.
+# start_server MODE: MODE is warm or cold (a restart: the replica has served nothing yet; the
+# options are the same). Sets SERVER_PID, URL, POSTMASTER_PID and SERVER_MODE; the data dir (and
+# its cluster) is reused.
 start_server() {
   local options=$SERVER_OPTIONS
-  [[ $1 == cold ]] && options+=" --no-read-cache"
   STARTS=$((STARTS + 1))
   local logfile=$WORK/server.log
   [[ $STARTS -gt 1 ]] && logfile=$WORK/server-$STARTS.log
@@ -164,7 +169,6 @@ start_server() {
   log "server pid $SERVER_PID at $URL; PostgreSQL postmaster pid $POSTMASTER_PID"
   curl -fsS "$URL/healthz" >/dev/null 2>&1 || python3 -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1])" "$URL/healthz"
 }
-start_server cached
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$SERVER_PID/status"; }
 # wait_ready: until /readyz answers 200 (the read model has loaded); prints the milliseconds.
 wait_ready() {
@@ -183,6 +187,36 @@ while True:
 print(round((time.monotonic() - t0) * 1000))
 PY
 }
+# start_replica: a second server process on the same cluster (by URL, with the first's signing
+# key), as a second replica behind a load balancer would be. Sets REPLICA_PID, REPLICA_URL.
+REPLICA_PID= PUBLISHER_PID=
+start_replica() {
+  local logfile=$WORK/replica.log
+  REPLICA_OPTIONS="${SERVER_OPTIONS} --signing-key $DATA/allowlist-signing-key.pem"
+  log "starting a second replica on the same cluster"
+  env DATABASE_URL="postgres://mcpreg@localhost/mcpreg?host=$DATA/run" \
+    MCPREG_LOG="warn,mcpreg_server=info,mcpreg_server::catalog=warn" \
+    "$BIN" serve $REPLICA_OPTIONS 2>"$logfile" &
+  REPLICA_PID=$!
+  local addr=
+  for _ in $(seq 1 240); do
+    addr=$(grep -o 'listening address=[0-9.:]*' "$logfile" 2>/dev/null | head -n1 | cut -d= -f2 || true)
+    [[ -n $addr ]] && break
+    kill -0 "$REPLICA_PID" 2>/dev/null || { log "the replica exited during start-up:"; cat "$logfile" >&2; exit 1; }
+    sleep 0.5
+  done
+  [[ -n $addr ]] || { log "the replica did not report its address within 120 s"; exit 1; }
+  REPLICA_URL=http://$addr
+  log "replica pid $REPLICA_PID at $REPLICA_URL"
+}
+stop_replica() {
+  if [[ -n $REPLICA_PID ]]; then
+    kill -TERM "$REPLICA_PID" 2>/dev/null || true
+    wait "$REPLICA_PID" 2>/dev/null || true
+    REPLICA_PID=
+  fi
+}
+start_server warm
 wait_ready >/dev/null
 RSS_EMPTY=$(rss_kib)
 
@@ -211,7 +245,7 @@ if [[ $SUITE == official ]]; then
   # Restart on the loaded data: the read model loads the whole catalog before /readyz says ready.
   stop_server
   STARTED_AT=$(date +%s%N)
-  start_server cached
+  start_server warm
   wait_ready >/dev/null
   READY_MS=$(( ($(date +%s%N) - STARTED_AT) / 1000000 ))
   LOADED_LINE=$(grep 'read model loaded' "$WORK/server-$STARTS.log" | tail -n1)
@@ -233,9 +267,11 @@ FAILED=0
 IFS=, read -ra SCENARIO_LIST <<<"$SCENARIOS"
 for s in "${SCENARIO_LIST[@]}"; do
   base=${s%-cold}
-  mode=cached
-  [[ $base != "$s" ]] && mode=cold
-  if [[ $mode != "$SERVER_MODE" ]]; then
+  base=${base%-replica}
+  mode=warm
+  [[ $s == *-cold ]] && mode=cold
+  # A cold scenario starts on a replica that has served nothing yet: restart before each.
+  if [[ $mode != "$SERVER_MODE" || $mode == cold ]]; then
     stop_server
     start_server "$mode"
   fi
@@ -245,21 +281,37 @@ for s in "${SCENARIO_LIST[@]}"; do
     # If-None-Match with the document's current ETag: 304s, headers only.
     extra+=(--header "$(cat "$WORK/document-etag.header")" --expect-status 304 --max-bytes-per-response 1000)
   fi
+  target_url=$URL target_pid=$SERVER_PID target_options=$CURRENT_OPTIONS idle_wait=${BENCH_IDLE_WAIT:-300} retries=${BENCH_RETRIES:-2}
+  if [[ $s == *-replica ]]; then
+    start_replica
+    log "publishing 5 servers a second through the first replica while the second is measured"
+    $PY publish-steady --url "$URL" --token "$TOKEN" --rate 5 --out "$WORK/$s.publisher.json" &
+    PUBLISHER_PID=$!
+    target_url=$REPLICA_URL target_pid=$REPLICA_PID target_options=$REPLICA_OPTIONS
+    # The publisher and the first replica keep the machine busy on purpose: no idle wait, one run.
+    idle_wait=0 retries=0
+  fi
   log "scenario $s: wrk -t$THREADS -c$CONNECTIONS -d$DURATION (after a $WARMUP warm-up)"
-  if ! $PY wrk --scenario "$s" --url "$URL" --paths "$WORK/$base.paths" --script "$BENCH_DIR/paths.lua" \
-      --threads "$THREADS" --connections "$CONNECTIONS" --duration "$DURATION" --warmup "$WARMUP" --idle-wait "${BENCH_IDLE_WAIT:-300}" --retries "${BENCH_RETRIES:-2}" \
-      --server-pid "$SERVER_PID" --postmaster-pid "$POSTMASTER_PID" --server-options "$CURRENT_OPTIONS" "${extra[@]}" --out "$WORK/$s.json"; then
+  if ! $PY wrk --scenario "$s" --url "$target_url" --paths "$WORK/$base.paths" --script "$BENCH_DIR/paths.lua" \
+      --threads "$THREADS" --connections "$CONNECTIONS" --duration "$DURATION" --warmup "$WARMUP" --idle-wait "$idle_wait" --retries "$retries" \
+      --server-pid "$target_pid" --postmaster-pid "$POSTMASTER_PID" --server-options "$target_options" "${extra[@]}" --out "$WORK/$s.json"; then
     log "scenario $s FAILED: non-2xx responses or socket errors (see above)"
     FAILED=1
+  fi
+  if [[ $s == *-replica ]]; then
+    kill -TERM "$PUBLISHER_PID" 2>/dev/null || true
+    wait "$PUBLISHER_PID" 2>/dev/null || true
+    PUBLISHER_PID=
+    stop_replica
   fi
 done
 
 if [[ $SUITE == allowlists ]]; then
 # The plans of the queries behind the allowlist reads, for the record (copies of the server's
-# SQL in server/src/facts.rs, db/allowlists.rs and db/versions.rs: keep them in step), and the
-# table access counters. A cold lookup runs: the allowlist row, the current policy, the server's
-# facts, then its rows (get_many); the document and the list compute the whole view (every
-# version's facts), then (the list) fetch every allowed row.
+# SQL in server/src/db/version_facts.rs, db/allowlists.rs and db/policies.rs: keep them in step),
+# and the table access counters. None runs on a read's hot path any more: a replica's read model
+# loads the rows, the policy and every version's facts once (then per changed server), and a
+# replica reads the stored document only when it holds none or the view changed.
 {
   echo "-- EXPLAIN (ANALYZE, BUFFERS) of the allowlist read queries on the benchmark dataset"
   echo "-- last statements of the server's connections:"

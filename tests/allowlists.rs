@@ -75,8 +75,8 @@ async fn create(r: &TestApp, allowlist: NewAllowlist) -> mcpreg_client::Result<A
     r.admin_client().create_allowlist(&allowlist).await
 }
 
-/// Applies a policy the way the registry stores it (its canonical JSON), and tells the
-/// replica's caches.
+/// Applies a policy the way the registry stores it (its canonical JSON), and logs the change
+/// that replicas' read models follow (as the registry's own writes do).
 async fn apply_policy(r: &TestApp, source: &str) {
     let policy = mcpreg_policy::Policy::parse_yaml(source).unwrap();
     let document = policy.to_json();
@@ -91,8 +91,7 @@ async fn apply_policy(r: &TestApp, source: &str) {
     .execute(&r.db.pool)
     .await
     .unwrap();
-    sqlx::query("select pg_notify('mcpreg_catalog', '')")
-        .execute(&r.db.pool)
+    mcpreg_server::db::changes::notify(&r.db.pool, "")
         .await
         .unwrap();
 }
@@ -130,7 +129,7 @@ fn names_of(list: &Value) -> Vec<String> {
     names(&serde_json::from_value(list.clone()).unwrap())
 }
 
-/// Waits until the replica's cache listener is connected, so that the cache is in play.
+/// Waits for the replica's read model to hear of a change written straight to the database.
 async fn settle() {
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
 }
@@ -375,8 +374,7 @@ async fn the_signed_document_verifies_and_its_version_only_grows() {
         .execute(&r.db.pool)
         .await
         .unwrap();
-    sqlx::query("select pg_notify('mcpreg_catalog', '')")
-        .execute(&r.db.pool)
+    mcpreg_server::db::changes::notify(&r.db.pool, "")
         .await
         .unwrap();
     settle().await;
@@ -434,4 +432,511 @@ async fn an_allowlists_own_access_decides_even_when_the_catalog_is_closed() {
         .allowlist_servers("public", &every)
         .await;
     assert_eq!(refused_status(bad), 401);
+}
+
+/// What the registry answered for an allowlist's view before its read model, computed here
+/// independently: the versions the test policy allows by SQL (approved now, in `com.acme`, not
+/// the legacy server), their official answers as the database stores them, and each server's
+/// latest among them.
+struct Oracle {
+    /// `(name, version, updated_at, answer)` in `(name, version)` byte order.
+    items: Vec<(
+        String,
+        String,
+        chrono::DateTime<chrono::Utc>,
+        mcpreg_api::registry::ServerResponse,
+    )>,
+}
+
+impl Oracle {
+    async fn read(r: &TestApp) -> Self {
+        let allowed: Vec<(String, String)> = sqlx::query_as(
+            "select v.server_name, v.version from server_versions v
+               cross join lateral review_state_now(v.id, 1) rs
+              where v.status <> 'deleted' and rs.state = 'approved'
+                and v.server_name like 'com.acme/%' and v.server_name <> 'com.acme/legacy'",
+        )
+        .fetch_all(&r.db.pool)
+        .await
+        .unwrap();
+        let (names, versions): (Vec<String>, Vec<String>) = allowed.into_iter().unzip();
+        let mut rows = mcpreg_server::db::versions::get_many(&r.db.pool, &names, &versions)
+            .await
+            .unwrap();
+        rows.sort_by(|a, b| {
+            (a.server_name.as_bytes(), a.version.as_bytes())
+                .cmp(&(b.server_name.as_bytes(), b.version.as_bytes()))
+        });
+        let mut latest =
+            std::collections::HashMap::<String, (String, chrono::DateTime<chrono::Utc>)>::new();
+        for row in &rows {
+            let better = latest.get(&row.server_name).is_none_or(|(v, at)| {
+                mcpreg_api::version::compare_for_latest(
+                    &mcpreg_api::Version::parse(&row.version).unwrap(),
+                    row.published_at,
+                    &mcpreg_api::Version::parse(v).unwrap(),
+                    *at,
+                ) == std::cmp::Ordering::Greater
+            });
+            if better {
+                latest.insert(
+                    row.server_name.clone(),
+                    (row.version.clone(), row.published_at),
+                );
+            }
+        }
+        let items = rows
+            .into_iter()
+            .map(|mut row| {
+                row.is_latest = latest[&row.server_name].0 == row.version;
+                let (name, version, updated) =
+                    (row.server_name.clone(), row.version.clone(), row.updated_at);
+                (name, version, updated, row.into_response().unwrap())
+            })
+            .collect();
+        Self { items }
+    }
+
+    /// A page as the list answered it: the filters, then `limit` (+1 to know whether more follow).
+    fn page(
+        &self,
+        cursor: Option<&str>,
+        limit: usize,
+        search: Option<&str>,
+        version: Option<&str>,
+        updated_since: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Vec<u8> {
+        let cursor = cursor
+            .filter(|c| !c.is_empty())
+            .map(|c| match c.split_once(':') {
+                Some((n, v)) => (n.to_owned(), Some(v.to_owned())),
+                None => (c.to_owned(), None),
+            });
+        let search = search.map(str::to_lowercase);
+        let mut page: Vec<_> = self
+            .items
+            .iter()
+            .filter(|(name, v, updated, answer)| {
+                cursor.as_ref().is_none_or(|(cn, cv)| match cv {
+                    Some(cv) => (name.as_str(), v.as_str()) > (cn.as_str(), cv.as_str()),
+                    None => name.as_str() > cn.as_str(),
+                }) && search
+                    .as_deref()
+                    .is_none_or(|s| name.to_lowercase().contains(s))
+                    && updated_since.is_none_or(|t| *updated > t)
+                    && match version.filter(|v| !v.is_empty()) {
+                        None => true,
+                        Some("latest") => answer.meta.official.is_latest,
+                        Some(want) => want == v,
+                    }
+            })
+            .take(limit + 1)
+            .collect();
+        let next_cursor = (page.len() > limit).then(|| {
+            page.truncate(limit);
+            let (n, v, _, _) = page[limit - 1];
+            format!("{n}:{v}")
+        });
+        serde_json::to_vec(&ServerList {
+            metadata: mcpreg_api::registry::ListMetadata {
+                next_cursor,
+                count: page.len(),
+            },
+            servers: page.into_iter().map(|(_, _, _, a)| a.clone()).collect(),
+        })
+        .unwrap()
+    }
+
+    /// A server's versions as `/versions` answered them (`None`: 404).
+    fn versions(&self, name: &str) -> Option<Vec<u8>> {
+        let mut mine: Vec<_> = self.items.iter().filter(|i| i.0 == name).collect();
+        if mine.is_empty() {
+            return None;
+        }
+        mine.sort_by_key(|i| std::cmp::Reverse(i.3.meta.official.published_at));
+        Some(
+            serde_json::to_vec(&ServerList {
+                metadata: mcpreg_api::registry::ListMetadata {
+                    next_cursor: None,
+                    count: mine.len(),
+                },
+                servers: mine.into_iter().map(|i| i.3.clone()).collect(),
+            })
+            .unwrap(),
+        )
+    }
+
+    /// One version as `/versions/{version}` answered it (`None`: 404).
+    fn version(&self, name: &str, version: &str) -> Option<Vec<u8>> {
+        self.items
+            .iter()
+            .find(|i| {
+                i.0 == name
+                    && if version == "latest" {
+                        i.3.meta.official.is_latest
+                    } else {
+                        i.1 == version
+                    }
+            })
+            .map(|i| serde_json::to_vec(&i.3).unwrap())
+    }
+}
+
+/// Fetches a URL of the test server as bytes: its status and body.
+async fn bytes(url: &str, query: &[(&str, &str)]) -> (u16, Vec<u8>) {
+    let url = reqwest::Url::parse_with_params(url, query).unwrap();
+    let response = reqwest::get(url).await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.bytes().await.unwrap().to_vec())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn views_answer_byte_for_byte_what_the_database_says_at_every_cursor_and_filter() {
+    let r = registry().await;
+    settle().await;
+    // Names with upper case (search folds case), versions that are not semver and sort
+    // differently as text, a pre-release, servers outside the view, and one denied.
+    let data: &[(&str, &[&str], &[&str])] = &[
+        (
+            "com.acme/Alpha",
+            &["1.0.0", "1.2.0", "2.0.0-beta"],
+            &["1.0.0", "2.0.0-beta"],
+        ),
+        (
+            "com.acme/alpha-two",
+            &["0.1.0", "0.2.0"],
+            &["0.1.0", "0.2.0"],
+        ),
+        (
+            "com.acme/beta",
+            &["2024.1", "2024.10", "2024.2"],
+            &["2024.1", "2024.10", "2024.2"],
+        ),
+        ("com.acme/kelvin", &["1.0.0"], &["1.0.0"]),
+        ("com.acme/legacy", &["1.0.0"], &["1.0.0"]),
+        ("com.acme/zeta", &["3.0.0", "3.0.1"], &["3.0.0"]),
+        ("org.other/tool", &["1.0.0"], &["1.0.0"]),
+    ];
+    for (name, versions, approved) in data {
+        for v in *versions {
+            publish(&r, name, v).await;
+        }
+        for v in *approved {
+            r.approve(name, v).await;
+        }
+    }
+    let oracle = Oracle::read(&r).await;
+    assert_eq!(oracle.items.len(), 9, "the data set is as intended");
+    let mid = oracle.items[4].2;
+    let base = format!("{}/a/engineering/v0.1/servers", r.url);
+    let mut compared = 0;
+    for limit in [1usize, 2, 3, 30] {
+        for search in [
+            None,
+            Some(""),
+            Some("ALPHA"),
+            Some("a"),
+            Some("\u{212A}"),
+            Some("é"),
+            Some("/b"),
+        ] {
+            for version in [None, Some(""), Some("latest"), Some("1.0.0")] {
+                for since in [None, Some(mid)] {
+                    // Every page, following the cursors the list hands out.
+                    let mut cursor: Option<String> = None;
+                    loop {
+                        let limit_text = limit.to_string();
+                        let since_text = since.map(|t| t.to_rfc3339());
+                        let mut query = vec![("limit", limit_text.as_str())];
+                        if let Some(s) = search {
+                            query.push(("search", s));
+                        }
+                        if let Some(v) = version {
+                            query.push(("version", v));
+                        }
+                        if let Some(t) = &since_text {
+                            query.push(("updated_since", t));
+                        }
+                        if let Some(c) = &cursor {
+                            query.push(("cursor", c));
+                        }
+                        let (status, body) = bytes(&base, &query).await;
+                        let expected =
+                            oracle.page(cursor.as_deref(), limit, search, version, since);
+                        assert_eq!(status, 200, "{query:?}");
+                        assert_eq!(
+                            String::from_utf8_lossy(&body),
+                            String::from_utf8_lossy(&expected),
+                            "{query:?}"
+                        );
+                        compared += 1;
+                        let list: ServerList = serde_json::from_slice(&body).unwrap();
+                        match list.metadata.next_cursor {
+                            Some(next) => cursor = Some(next),
+                            None => break,
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(compared > 300, "{compared} pages compared");
+    // Cursors no answer handed out: a bare name, a version between two, past the end, empty.
+    for cursor in [
+        "com.acme/beta",
+        "com.acme/alpha-two:0.1.5",
+        "com.acme/Alpha:",
+        "zzz",
+        "",
+        "com.acme/beta:2024.10",
+        "A",
+    ] {
+        for search in [None, Some("a")] {
+            let mut query = vec![("cursor", cursor), ("limit", "4")];
+            if let Some(s) = search {
+                query.push(("search", s));
+            }
+            let (status, body) = bytes(&base, &query).await;
+            assert_eq!(status, 200);
+            assert_eq!(
+                String::from_utf8_lossy(&body),
+                String::from_utf8_lossy(&oracle.page(Some(cursor), 4, search, None, None)),
+                "{query:?}"
+            );
+        }
+    }
+    // One server's versions, and each version, including `latest` and ones not in the view.
+    for (name, versions, _) in data
+        .iter()
+        .chain([&("com.acme/nosuch", &["1.0.0"][..], &[][..])])
+    {
+        let encoded = name.replace('/', "%2F");
+        let (status, body) = bytes(&format!("{base}/{encoded}/versions"), &[]).await;
+        match oracle.versions(name) {
+            Some(expected) => {
+                assert_eq!(status, 200, "{name}");
+                assert_eq!(
+                    String::from_utf8_lossy(&body),
+                    String::from_utf8_lossy(&expected)
+                );
+            }
+            None => assert_eq!(status, 404, "{name}"),
+        }
+        for v in versions.iter().chain(&["latest"]) {
+            for prefix in ["v0.1", "v0"] {
+                let url = format!(
+                    "{}/a/engineering/{prefix}/servers/{encoded}/versions/{v}",
+                    r.url
+                );
+                let (status, body) = bytes(&url, &[]).await;
+                match oracle.version(name, v) {
+                    Some(expected) => {
+                        assert_eq!(status, 200, "{name} {v}");
+                        assert_eq!(
+                            String::from_utf8_lossy(&body),
+                            String::from_utf8_lossy(&expected)
+                        );
+                    }
+                    None => assert_eq!(status, 404, "{name} {v}"),
+                }
+            }
+        }
+    }
+}
+
+/// The policy of the test below: `engineering` wants approved, signed and clean versions,
+/// `secure` approved ones, and `lab` takes anything `com.acme` publishes.
+fn following_policy(key_id: &str, lab: bool) -> String {
+    let lab = if lab {
+        "  - name: lab-takes-anything\n    effect: allow\n    subjects: [{allowlist: lab}]\n    resources: [{namespace: com.acme}]\n    require: {reviewState: [submitted, approved]}\n"
+    } else {
+        ""
+    };
+    format!(
+        r#"apiVersion: mcpreg.dev/v1
+kind: Policy
+rules:
+  - name: engineering-signed-and-clean
+    effect: allow
+    subjects: [{{allowlist: engineering}}]
+    resources: [{{namespace: com.acme}}]
+    require:
+      reviewState: [approved]
+      signedBy: [{{keyId: "{key_id}"}}]
+      maxSeverity: medium
+  - name: secure-approved
+    effect: allow
+    subjects: [{{allowlist: secure}}]
+    resources: [{{namespace: com.acme}}]
+    require: {{reviewState: [approved]}}
+{lab}"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_view_follows_every_kind_of_change_on_the_replica_that_made_it_at_once() {
+    let r = TestApp::with_access(lenient()).await;
+    for (name, access) in [
+        ("engineering", Access::Anonymous),
+        ("secure", Access::Anonymous),
+        ("lab", Access::Anonymous),
+    ] {
+        create(&r, new_allowlist(name, Some(access), &[]))
+            .await
+            .unwrap();
+    }
+    // The publisher's token makes the namespace.
+    r.publisher().await;
+    let key_id = r.trust_test_key("com.acme").await;
+    let admin = r.admin_client();
+    admin
+        .apply_policy(&mcpreg_api::policy::ApplyPolicyRequest {
+            source: following_policy(&key_id, true),
+        })
+        .await
+        .unwrap();
+    let anonymous = r.anonymous_client();
+    let view = async |allowlist: &str| {
+        names(
+            &anonymous
+                .allowlist_servers(allowlist, &ServerListQuery::default())
+                .await
+                .unwrap(),
+        )
+    };
+    let document_version = async || {
+        let d = r.get("/api/v1/allowlists/engineering").await;
+        assert_eq!(d.status, StatusCode::OK, "{:#}", d.body);
+        d.body["signed"]["version"].as_i64().unwrap()
+    };
+    assert!(view("engineering").await.is_empty());
+    let empty = document_version().await;
+
+    // Each read below follows its write with no wait: the writing replica reads its writes.
+    // A publish.
+    let doc = crate::util::server_json("com.acme/github", "1.0.0");
+    r.published(r.publisher().await, &doc).await;
+    assert_eq!(view("lab").await, ["com.acme/github@1.0.0 (latest)"]);
+    assert!(view("secure").await.is_empty());
+    // A review approval.
+    r.approve("com.acme/github", "1.0.0").await;
+    assert_eq!(view("secure").await, ["com.acme/github@1.0.0 (latest)"]);
+    assert!(view("engineering").await.is_empty(), "not signed yet");
+    assert_eq!(
+        document_version().await,
+        empty,
+        "the entries did not change"
+    );
+    // A signature.
+    r.sign(r.publisher().await, &doc).await;
+    assert_eq!(
+        view("engineering").await,
+        ["com.acme/github@1.0.0 (latest)"]
+    );
+    let signed = document_version().await;
+    assert_eq!(signed, empty + 1, "a new document for the new entries");
+    // A scan upload with high findings.
+    let bandit = crate::util::scan_fixture_json(
+        "scans/bandit/cisco-example-malicious-mcp-servers.bandit.sarif",
+    );
+    admin
+        .upload_scan(
+            "com.acme/github",
+            "1.0.0",
+            &mcpreg_api::scans::NewScanReport {
+                report: bandit,
+                format: None,
+                scanned_digest: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(view("engineering").await.is_empty(), "high findings");
+    assert_eq!(view("secure").await, ["com.acme/github@1.0.0 (latest)"]);
+    assert_eq!(document_version().await, signed + 1);
+    // A policy change.
+    admin
+        .apply_policy(&mcpreg_api::policy::ApplyPolicyRequest {
+            source: following_policy(&key_id, false),
+        })
+        .await
+        .unwrap();
+    assert!(view("lab").await.is_empty());
+    assert_eq!(view("secure").await, ["com.acme/github@1.0.0 (latest)"]);
+    // A new allowlist has its view at once.
+    create(&r, new_allowlist("fresh", Some(Access::Anonymous), &[]))
+        .await
+        .unwrap();
+    assert!(view("fresh").await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_approval_that_expires_leaves_the_view_without_any_write() {
+    let r = registry().await;
+    settle().await;
+    publish(&r, "com.acme/github", "1.0.0").await;
+    publish(&r, "com.acme/github", "1.1.0").await;
+    r.approve("com.acme/github", "1.0.0").await;
+    r.approve("com.acme/github", "1.1.0").await;
+    // 1.1.0's approval expires in two seconds (as `approval_days` would make it, sooner); the
+    // change is logged like any review write.
+    // Decisions are append-only (a trigger says so); the test steps around it.
+    let mut tx = r.db.pool.begin().await.unwrap();
+    sqlx::query("set local session_replication_role = replica")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query(
+        "update review_decisions d set expires_at = now() + interval '2 seconds'
+           from server_versions v
+          where v.id = d.version_id and v.server_name = 'com.acme/github' and v.version = '1.1.0'",
+    )
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    mcpreg_server::db::changes::notify(&r.db.pool, "com.acme/github")
+        .await
+        .unwrap();
+    settle().await;
+    let anonymous = r.anonymous_client();
+    let view = async || {
+        names(
+            &anonymous
+                .allowlist_servers("engineering", &ServerListQuery::default())
+                .await
+                .unwrap(),
+        )
+    };
+    assert_eq!(
+        view().await,
+        ["com.acme/github@1.0.0", "com.acme/github@1.1.0 (latest)"]
+    );
+    let before: i64 = r.count("select count(*) from catalog_changes").await;
+    let started = std::time::Instant::now();
+    loop {
+        if view().await == ["com.acme/github@1.0.0 (latest)"] {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "the expired approval is still served: {:?}",
+            view().await
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        started.elapsed() > std::time::Duration::from_millis(1000),
+        "it left before the approval expired"
+    );
+    assert_eq!(
+        r.count("select count(*) from catalog_changes").await,
+        before,
+        "nothing was written"
+    );
+    let latest = anonymous
+        .allowlist_version("engineering", "com.acme/github", "latest", false)
+        .await
+        .unwrap();
+    assert_eq!(latest.server_value()["version"], "1.0.0");
 }

@@ -3,7 +3,7 @@
 //!
 //! Where a test reads a replica directly rather than through the CLI, it uses the typed client,
 //! and plain HTTP only where what it checks is on the wire (the read model's `x-mcpreg-revision`
-//! header).
+//! header, a signed document's `ETag` and 304).
 
 #![expect(
     clippy::unwrap_used,
@@ -480,17 +480,11 @@ async fn replicas_see_each_others_changes_within_a_second() {
     let (v, revision_a) = latest(a.url.clone()).await;
     assert_eq!(v, "1.0.0");
     assert!(revision_a > 0, "A's answer names its revision");
-    let changed = std::time::Instant::now();
-    loop {
-        let (v, _) = latest(b.url.clone()).await;
-        if v == "1.0.0" {
-            break;
-        }
-        assert!(
-            changed.elapsed() < std::time::Duration::from_secs(1),
-            "B does not serve 1.0.0 a second after A accepted it"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    // B loads its model shortly after start.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while latest(b.url.clone()).await.0 != "1.0.0" {
+        assert!(std::time::Instant::now() < deadline, "B never served 1.0.0");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     publish(a.url.clone(), "2.0.0").await;
     let changed = std::time::Instant::now();
@@ -502,10 +496,218 @@ async fn replicas_see_each_others_changes_within_a_second() {
         }
         assert!(
             changed.elapsed() < std::time::Duration::from_secs(1),
-            "B still serves 1.0.0 after a second"
+            "B still serves {v} after a second"
         );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+}
+
+/// A second replica answers a client that holds the current signed document with 304 from
+/// memory while unrelated servers are published, and a new version once a server in the view
+/// is; its views follow publishes and policy within a second.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_replica_serves_the_signed_document_from_memory_until_its_entries_change() {
+    let db = TestDb::new().await;
+    let admin = db.token("admin", mcpreg_api::admin::Role::Admin).await;
+    let work = tempfile::tempdir().unwrap();
+    let key = work.path().join("signing.pem");
+    std::fs::write(
+        &key,
+        mcpreg_trust::AllowlistSigningKey::generate()
+            .unwrap()
+            .to_pkcs8_pem()
+            .unwrap(),
+    )
+    .unwrap();
+    // Reviews that need no signature, digests or tools, so that versions are approved in one call.
+    let config = work.path().join("access.toml");
+    std::fs::write(
+        &config,
+        "[review]\nrequire_signature = false\nrequire_digests = false\nrequire_tools = false\n",
+    )
+    .unwrap();
+    let args = [
+        "--signing-key",
+        key.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+    ];
+    let a = ServerProcess::start(&args, &[("DATABASE_URL", &db.url)]);
+    let b = ServerProcess::start(&args, &[("DATABASE_URL", &db.url)]);
+    let to_a = client(&a.url, Some(admin.clone()));
+    to_a.create_allowlist(&mcpreg_api::allowlist::NewAllowlist {
+        name: "engineering".into(),
+        description: String::new(),
+        access: Some(mcpreg_api::allowlist::Access::Anonymous),
+        networks: Vec::new(),
+    })
+    .await
+    .unwrap();
+    let policy = |namespace: &str| mcpreg_api::policy::ApplyPolicyRequest {
+        source: format!(
+            "apiVersion: mcpreg.dev/v1\nkind: Policy\nrules:\n  - name: engineering-uses-{}\n    effect: allow\n    subjects: [{{allowlist: engineering}}]\n    resources: [{{namespace: {namespace}}}]\n    require: {{reviewState: [submitted]}}\n",
+            namespace.replace('.', "-")
+        ),
+    };
+    to_a.apply_policy(&policy("com.acme")).await.unwrap();
+    let server_json = |name: &str, version: &str| {
+        json!({
+            "$schema": "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json",
+            "name": name, "description": "x", "version": version})
+    };
+    let publish = async |name: &str, version: &str| {
+        to_a.publish_server_json(&server_json(name, version))
+            .await
+            .unwrap();
+    };
+    publish("com.acme/one", "1.0.0").await;
+    let from_b = client(&b.url, None);
+    let count_in_b = async || {
+        from_b
+            .allowlist_servers("engineering", &mcpreg_client::ServerListQuery::default())
+            .await
+            .map(|l| l.metadata.count)
+            .unwrap_or(usize::MAX)
+    };
+    let within = async |seconds: u64, want: usize, what: &str| {
+        let started = std::time::Instant::now();
+        loop {
+            let count = count_in_b().await;
+            if count == want {
+                return;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(seconds),
+                "replica b: {what}: {count} versions in the view, not {want}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    };
+    within(10, 1, "after its start").await;
+    let http = reqwest::Client::new();
+    let document = async |etag: Option<&str>| {
+        let mut request = http.get(format!("{}/api/v1/allowlists/engineering", b.url));
+        if let Some(etag) = etag {
+            request = request.header("if-none-match", etag);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+        (status, etag)
+    };
+    let stored = async || {
+        sqlx::query_scalar::<_, i64>(
+            "select version from allowlist_documents where allowlist = 'engineering'",
+        )
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+    };
+    let (status, etag) = document(None).await;
+    assert_eq!(status, 200);
+    let issued = stored().await;
+    assert_eq!(etag, format!("\"{issued}\""));
+
+    // Unrelated publishes: the same document, 304 with the same ETag, nothing issued.
+    for v in ["1.0.0", "1.0.1", "1.0.2"] {
+        publish("org.other/tool", v).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    for _ in 0..20 {
+        assert_eq!(document(Some(&etag)).await, (304, etag.clone()));
+    }
+    assert_eq!(stored().await, issued, "no document was issued");
+
+    // A publish in the view: a new version within a second.
+    publish("com.acme/two", "1.0.0").await;
+    let started = std::time::Instant::now();
+    let renewed = loop {
+        let (status, now) = document(Some(&etag)).await;
+        if status == 200 {
+            break now;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(1),
+            "replica b still answers 304 for the old document"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert_eq!(renewed, format!("\"{}\"", issued + 1));
+    assert_eq!(stored().await, issued + 1);
+    within(1, 2, "after a publish in the view").await;
+
+    // A policy change through a: b's view follows within a second.
+    to_a.apply_policy(&policy("org.other")).await.unwrap();
+    within(1, 3, "after a policy change").await;
+
+    // An approval, a signature and a scan upload through a: each within a second on b.
+    let requiring = |require: &str| mcpreg_api::policy::ApplyPolicyRequest {
+        source: format!(
+            "apiVersion: mcpreg.dev/v1\nkind: Policy\nrules:\n  - name: engineering-acme\n    effect: allow\n    subjects: [{{allowlist: engineering}}]\n    resources: [{{namespace: com.acme}}]\n    require: {{{require}}}\n"
+        ),
+    };
+    to_a.apply_policy(&requiring("reviewState: [approved]"))
+        .await
+        .unwrap();
+    within(1, 0, "after a policy that wants approvals").await;
+    let reviewer = db.token("rev", mcpreg_api::admin::Role::Reviewer).await;
+    client(&a.url, Some(reviewer))
+        .decide_review(
+            "com.acme/two",
+            "1.0.0",
+            &mcpreg_api::review::ReviewRequest {
+                action: mcpreg_api::review::ReviewAction::Approve,
+                reason: None,
+                overrides: Default::default(),
+            },
+        )
+        .await
+        .unwrap();
+    within(1, 1, "after an approval").await;
+    let key = std::fs::read_to_string(crate::util::trust_fixture("keys/p256.pub")).unwrap();
+    let signer = to_a
+        .add_trusted_signer(
+            "com.acme",
+            &mcpreg_api::trust::NewTrustedSigner {
+                server: None,
+                identity: None,
+                identity_pattern: None,
+                issuer: None,
+                public_key: Some(key),
+            },
+        )
+        .await
+        .unwrap();
+    let key_id = signer.key_id.unwrap();
+    to_a.apply_policy(&requiring(&format!(
+        "reviewState: [approved], signedBy: [{{keyId: \"{key_id}\"}}], maxSeverity: medium"
+    )))
+    .await
+    .unwrap();
+    within(1, 0, "after a policy that wants signatures").await;
+    let signature: mcpreg_api::trust::NewSignature = serde_json::from_value(
+        crate::util::test_key_signature(&server_json("com.acme/two", "1.0.0")),
+    )
+    .unwrap();
+    to_a.attach_signature("com.acme/two", "1.0.0", &signature)
+        .await
+        .unwrap();
+    within(1, 1, "after a signature").await;
+    let bandit = crate::util::scan_fixture_json(
+        "scans/bandit/cisco-example-malicious-mcp-servers.bandit.sarif",
+    );
+    to_a.upload_scan(
+        "com.acme/two",
+        "1.0.0",
+        &mcpreg_api::scans::NewScanReport {
+            report: bandit,
+            format: None,
+            scanned_digest: None,
+        },
+    )
+    .await
+    .unwrap();
+    within(1, 0, "after a scan with high findings").await;
 }
 
 /// server-everything from npm (installed with `npm ci` into `cli/tests/node` on first use, as the

@@ -9,48 +9,38 @@
 //!   a new one is issued when the entries change or when less than half of its validity remains,
 //!   in a transaction that locks the stored one, so replicas agree on every version.
 //!
-//! Views are computed once per catalog generation per replica (see [`ViewCache`]): any catalog,
-//! review or policy change notifies every replica, which drops them.
+//! Views live in the replica's read model (`read_model::allowlists`), which follows every
+//! catalog, review and policy change. Each replica holds the last signed document it served per
+//! allowlist ([`HeldDocuments`]): while the view's entries are those it was signed over and more
+//! than half of its validity remains, it is answered from memory.
 
 use mcpreg_api::problem::ProblemCode;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use chrono::Utc;
+use axum::body::Bytes;
+use chrono::{DateTime, Utc};
 use mcpreg_api::allowlist::{
-    ALLOWLIST_DOCUMENT_TYPE, Access, AllowlistDocument, AllowlistEntry, AllowlistInfo,
-    AllowlistList, NewAllowlist,
+    ALLOWLIST_DOCUMENT_TYPE, Access, AllowlistDocument, AllowlistInfo, AllowlistList, NewAllowlist,
 };
 use mcpreg_api::problem::FieldIssue;
-use mcpreg_api::registry::ServerResponse;
-use mcpreg_api::version::compare_for_latest;
-use mcpreg_policy::{Policy, Subject, evaluate};
 use sqlx::PgPool;
-use tokio::sync::RwLock;
 
-use crate::auth::config::ReviewConfig;
 use crate::auth::{Credentials, Permission};
 use crate::db::allowlists::{self as db, AllowlistRow, DocumentRow};
-use crate::db::{audit, versions};
+use crate::db::audit;
 use crate::error::{ApiError, ApiResult};
-use crate::facts::{self, CatalogVersion};
-use crate::read_cache::ReadCache;
+use crate::read_model::allowlists::{AllowlistModel, View};
 use crate::signing::SigningKeys;
 
-/// What the allowlist functions read on this replica: the database, the caches that follow its
-/// catalog generation, the review rules and the signing keys. Built from the application state
-/// by `AppState::allowlists`, so that this module never sees the HTTP layer.
+/// What the allowlist functions read on this replica besides its read model: the database, the
+/// signing keys and the documents it holds. Built from the application state by
+/// `AppState::allowlists`, so that this module never sees the HTTP layer.
 pub struct Allowlists<'a> {
     /// The database pool.
     pub pool: &'a PgPool,
-    /// The replica's cache of official-API answers, whose generation the views follow.
-    pub cache: &'a ReadCache,
-    /// The replica's allowlist views.
-    pub views: &'a ViewCache,
-    /// How review state is decided.
-    pub review: &'a ReviewConfig,
     /// The keys that sign documents and the keyset.
     pub signing: &'a SigningKeys,
     /// How long a signed document is valid.
@@ -214,7 +204,6 @@ pub async fn create(
     .await?;
     crate::db::changes::notify(&mut *tx, "").await?;
     tx.commit().await?;
-    state.cache.invalidate().await;
     info(row, base)
 }
 
@@ -229,16 +218,16 @@ pub async fn list(state: &Allowlists<'_>, base: &str) -> ApiResult<AllowlistList
     })
 }
 
-/// The allowlist `name` if the caller may read it: 404 for an unknown one, 401/403 per its own
-/// access, which decides whatever the registry's `anonymous_reads` says (an admin chose it for
-/// this audience).
-pub async fn authorize(
-    state: &Allowlists<'_>,
+/// The allowlist `name` (from the replica's read model) if the caller may read it: 404 for an
+/// unknown one, 401/403 per its own access, which decides whatever the registry's
+/// `anonymous_reads` says (an admin chose it for this audience).
+pub fn authorize<'m>(
+    model: &'m AllowlistModel,
     name: &str,
     credentials: &Credentials,
     peer: Option<IpAddr>,
-) -> ApiResult<AllowlistRow> {
-    let row = row(state, name).await?.ok_or_else(|| {
+) -> ApiResult<(&'m Arc<AllowlistRow>, &'m Arc<View>)> {
+    let not_found = || {
         ApiError::not_found(
             ProblemCode::AllowlistNotFound,
             format!(
@@ -246,7 +235,9 @@ pub async fn authorize(
                 name.chars().take(63).collect::<String>()
             ),
         )
-    })?;
+    };
+    let row = model.row(name).ok_or_else(not_found)?;
+    let view = model.view(name).ok_or_else(not_found)?;
     let access = Access::parse(&row.access)
         .ok_or_else(|| anyhow::anyhow!("stored access `{}` is unknown", row.access))?;
     match access {
@@ -275,228 +266,105 @@ pub async fn authorize(
             }
         }
     }
-    Ok(row)
+    Ok((row, view))
 }
 
-/// What an allowlist lets its audience use, at one catalog generation.
+/// The signed document an allowlist's view was last answered with on this replica.
 #[derive(Debug)]
-pub struct View {
-    /// The policy version decided on (`None`: no policy, nothing allowed).
-    pub policy_version: Option<i64>,
-    /// The allowed versions, by name then version (as the official list orders them).
-    pub versions: Vec<CatalogVersion>,
-    /// For each of `versions`: whether it is its server's latest version *in the view*.
-    pub latest: Vec<bool>,
-}
-
-impl View {
-    /// A view of these allowed versions: sorted, with each server's latest decided among them
-    /// as the official registry decides it.
-    pub fn new(policy_version: Option<i64>, mut versions: Vec<CatalogVersion>) -> Self {
-        versions.sort_by(|a, b| {
-            (a.facts.name.as_str(), a.facts.version.as_str())
-                .cmp(&(b.facts.name.as_str(), b.facts.version.as_str()))
-        });
-        let mut latest = vec![false; versions.len()];
-        let mut start = 0;
-        while start < versions.len() {
-            let name = versions[start].facts.name.as_str();
-            let end = versions[start..]
-                .iter()
-                .position(|v| v.facts.name.as_str() != name)
-                .map_or(versions.len(), |n| start + n);
-            if let Some(best) = (start..end).max_by(|&a, &b| {
-                let (va, vb) = (&versions[a], &versions[b]);
-                compare_for_latest(
-                    &va.facts.version,
-                    va.published_at,
-                    &vb.facts.version,
-                    vb.published_at,
-                )
-            }) {
-                latest[best] = true;
-            }
-            start = end;
-        }
-        Self {
-            policy_version,
-            versions,
-            latest,
-        }
-    }
-
-    /// The entries of the signed document.
-    pub fn entries(&self) -> Vec<AllowlistEntry> {
-        self.versions.iter().map(CatalogVersion::entry).collect()
-    }
-}
-
-/// Views and allowlists per replica, for one catalog generation.
-#[derive(Default)]
-pub struct ViewCache {
-    views: RwLock<HashMap<String, Cached<Arc<View>>>>,
-    rows: RwLock<HashMap<String, Cached<Option<AllowlistRow>>>>,
-    /// One computation of a view at a time: when a change drops the views, the requests that
-    /// arrive meanwhile wait for the one computation instead of each making their own.
-    computing: tokio::sync::Mutex<()>,
-    /// The same for issuing or reading a signed document (hundreds of KiB for a large view).
-    pub documents: tokio::sync::Mutex<()>,
-}
-
-struct Cached<T> {
+pub struct HeldDocument {
+    /// The content digest of the entries it was signed over.
+    pub digest: String,
+    /// Its version.
+    pub version: i64,
+    /// Its ETag: the version, quoted.
+    pub etag: String,
+    /// When it expires.
+    pub expires_at: DateTime<Utc>,
+    /// The signed JSON.
+    pub signed: Bytes,
+    /// The model's generation of policy and allowlist changes when it was read or issued.
     generation: u64,
-    computed: Instant,
-    value: T,
 }
 
-/// Most entries each map holds before it starts over (names in requests are the caller's).
-const MAX_CACHED: usize = 1000;
+/// The last signed document this replica served per allowlist: the hot path of
+/// `GET /api/v1/allowlists/{name}`, which then touches no database.
+#[derive(Default)]
+pub struct HeldDocuments {
+    held: std::sync::RwLock<HashMap<String, Arc<HeldDocument>>>,
+    /// One reading or issuing of a document at a time (hundreds of KiB for a large view): the
+    /// requests that arrive meanwhile wait and take its result.
+    issuing: tokio::sync::Mutex<()>,
+}
 
-impl ViewCache {
-    /// An empty cache.
+impl HeldDocuments {
+    /// An empty store: the replica reads the stored document on its first request.
     pub fn new() -> Arc<Self> {
         Arc::new(Self::default())
     }
-}
 
-async fn cached_get<T: Clone>(
-    map: &RwLock<HashMap<String, Cached<T>>>,
-    key: &str,
-    generation: Option<u64>,
-) -> Option<T> {
-    let generation = generation?;
-    let map = map.read().await;
-    map.get(key)
-        .filter(|c| c.generation == generation && c.computed.elapsed() < crate::read_cache::TTL)
-        .map(|c| c.value.clone())
-}
-
-async fn cached_put<T>(
-    map: &RwLock<HashMap<String, Cached<T>>>,
-    key: &str,
-    generation: u64,
-    value: T,
-) {
-    let mut map = map.write().await;
-    if map.len() >= MAX_CACHED {
-        map.clear();
+    /// The held document of `name`, if it is still the one to serve for `view`: signed over
+    /// the same entries, no policy or allowlist change since, and more than half its validity
+    /// left.
+    pub fn current(
+        &self,
+        name: &str,
+        view: &View,
+        generation: u64,
+        ttl: Duration,
+    ) -> Option<Arc<HeldDocument>> {
+        let held = self.held.read().ok()?.get(name).cloned()?;
+        (held.generation == generation
+            && held.digest == view.digest()
+            && (held.expires_at - Utc::now()).to_std().unwrap_or_default() > ttl / 2)
+            .then_some(held)
     }
-    map.insert(
-        key.to_owned(),
-        Cached {
-            generation,
-            computed: Instant::now(),
-            value,
-        },
-    );
+
+    fn hold(&self, name: &str, document: Arc<HeldDocument>) {
+        if let Ok(mut held) = self.held.write() {
+            held.insert(name.to_owned(), document);
+        }
+    }
 }
 
-/// The current policy, as the registry last applied it.
-async fn current_policy(state: &Allowlists<'_>) -> ApiResult<Option<(i64, Arc<Policy>)>> {
-    Ok(crate::policies::current_policy(state.pool)
-        .await?
-        .map(|(row, policy)| (row.version, policy)))
-}
-
-/// The allowlist's row, from this replica's cache when it can.
-async fn row(state: &Allowlists<'_>, name: &str) -> ApiResult<Option<AllowlistRow>> {
-    let generation = state.cache.fresh_generation();
-    if let Some(row) = cached_get(&state.views.rows, name, generation).await {
-        return Ok(row);
-    }
-    let started = state.cache.generation();
-    let row = db::get(state.pool, name).await?;
-    if generation.is_some() && state.cache.generation() == started {
-        cached_put(&state.views.rows, name, started, row.clone()).await;
-    }
-    Ok(row)
-}
-
-/// The view of an allowlist (computed, or from this replica's cache).
-pub async fn view(state: &Allowlists<'_>, name: &str) -> ApiResult<Arc<View>> {
-    if let Some(view) = cached_get(&state.views.views, name, state.cache.fresh_generation()).await {
-        return Ok(view);
-    }
-    let _one_at_a_time = state.views.computing.lock().await;
-    // Computed by the request before this one, while this one waited?
-    let generation = state.cache.fresh_generation();
-    if let Some(view) = cached_get(&state.views.views, name, generation).await {
-        return Ok(view);
-    }
-    let started = state.cache.generation();
-    let review = state.review;
-    let policy = current_policy(state).await?;
-    let subject = Subject::allowlist(name);
-    let versions: Vec<CatalogVersion> = match &policy {
-        None => Vec::new(),
-        Some((_, policy)) => facts::all(state.pool, review)
-            .await?
-            .into_iter()
-            .filter(|v| evaluate(policy, &subject, &v.facts).is_allowed())
-            .collect(),
-    };
-    let view = Arc::new(View::new(policy.map(|(v, _)| v), versions));
-    if generation.is_some() && state.cache.generation() == started {
-        cached_put(&state.views.views, name, started, view.clone()).await;
-    }
-    Ok(view)
-}
-
-/// The view of an allowlist restricted to one server: computed from that server's versions
-/// only, so that a lookup costs the same whatever the size of the catalog.
-pub async fn server_view(state: &Allowlists<'_>, name: &str, server: &str) -> ApiResult<View> {
-    let review = state.review;
-    let policy = current_policy(state).await?;
-    let subject = Subject::allowlist(name);
-    let versions = match &policy {
-        None => Vec::new(),
-        Some((_, policy)) => facts::of_server(state.pool, review, server)
-            .await?
-            .into_iter()
-            .filter(|v| evaluate(policy, &subject, &v.facts).is_allowed())
-            .collect(),
-    };
-    Ok(View::new(policy.map(|(v, _)| v), versions))
-}
-
-/// The official-API responses of some of a view's versions (by index into `view.versions`), in
-/// that order, with `isLatest` as decided within the view. Reads only those versions.
-pub async fn responses(
+/// The signed document of an allowlist for `view` (of `model`), from what this replica holds
+/// or else the slow way ([`document`]), which it then holds.
+pub async fn held_document(
     state: &Allowlists<'_>,
+    documents: &HeldDocuments,
+    name: &str,
+    registry: &str,
+    model: &AllowlistModel,
     view: &View,
-    indices: &[usize],
-) -> ApiResult<Vec<ServerResponse>> {
-    let (names, numbers): (Vec<String>, Vec<String>) = indices
-        .iter()
-        .map(|&i| {
-            let v = &view.versions[i].facts;
-            (v.name.to_string(), v.version.as_str().to_owned())
-        })
-        .unzip();
-    let rows = versions::get_many(state.pool, &names, &numbers).await?;
-    let mut by_key: HashMap<(String, String), versions::VersionRow> = rows
-        .into_iter()
-        .map(|r| ((r.server_name.clone(), r.version.clone()), r))
-        .collect();
-    let mut out = Vec::with_capacity(indices.len());
-    for (&i, key) in indices.iter().zip(names.into_iter().zip(numbers)) {
-        // A version deleted since the view was computed is left out.
-        let Some(mut row) = by_key.remove(&key) else {
-            continue;
-        };
-        row.is_latest = view.latest[i];
-        out.push(row.into_response().map_err(anyhow::Error::from)?);
+) -> ApiResult<Arc<HeldDocument>> {
+    if let Some(held) = documents.current(name, view, model.generation(), state.ttl) {
+        return Ok(held);
     }
-    Ok(out)
+    let _one_at_a_time = documents.issuing.lock().await;
+    // Read or issued by the request before this one, while this one waited?
+    if let Some(held) = documents.current(name, view, model.generation(), state.ttl) {
+        return Ok(held);
+    }
+    let stored = document(state, name, registry, view).await?;
+    let held = Arc::new(HeldDocument {
+        etag: format!("\"{}\"", stored.version),
+        digest: stored.content_digest,
+        version: stored.version,
+        expires_at: stored.expires_at,
+        signed: Bytes::from(stored.signed),
+        generation: model.generation(),
+    });
+    documents.hold(name, held.clone());
+    Ok(held)
 }
 
-/// The signed document of an allowlist, issued anew when its entries changed or it nears its
-/// expiry. Returns the signed JSON and its version.
+/// The signed document of an allowlist over the entries of `view`, as stored, or issued anew
+/// when its entries changed or it nears its expiry.
 pub async fn document(
     state: &Allowlists<'_>,
     name: &str,
     registry: &str,
-) -> ApiResult<(String, i64)> {
+    view: &View,
+) -> ApiResult<DocumentRow> {
     if !state.signing.can_sign() {
         return Err(ApiError::Client(
             Box::new(mcpreg_api::Problem::new(
@@ -508,11 +376,7 @@ pub async fn document(
             None,
         ));
     }
-    let view = view(state, name).await?;
-    let entries = view.entries();
-    let entries_json = serde_json::to_value(&entries).map_err(anyhow::Error::from)?;
-    let digest = mcpreg_trust::Sha256Digest::of_bytes(&mcpreg_trust::canonical_json(&entries_json))
-        .to_string();
+    let digest = view.digest().to_owned();
     let ttl = state.ttl;
     let fresh = |d: &DocumentRow| {
         d.content_digest == digest
@@ -521,15 +385,16 @@ pub async fn document(
     if let Some(stored) = db::document(state.pool, name, false).await?
         && fresh(&stored)
     {
-        return Ok((stored.signed, stored.version));
+        return Ok(stored);
     }
+    let entries = view.entries();
     for _ in 0..3 {
         let mut tx = state.pool.begin().await?;
         let stored = db::document(&mut *tx, name, true).await?;
         if let Some(s) = &stored
             && fresh(s)
         {
-            return Ok((s.signed.clone(), s.version));
+            return Ok(s.clone());
         }
         let version = stored.as_ref().map_or(1, |s| s.version + 1);
         let issued_at = Utc::now();
@@ -559,7 +424,7 @@ pub async fn document(
             content_digest: digest.clone(),
             issued_at,
             expires_at,
-            signed: text.clone(),
+            signed: text,
         };
         match db::store_document(&mut *tx, name, &row).await {
             Ok(true) => {
@@ -571,7 +436,7 @@ pub async fn document(
                     policy.version = view.policy_version,
                     "allowlist document issued"
                 );
-                return Ok((text, version));
+                return Ok(row);
             }
             // Another replica inserted the first version meanwhile: read it again.
             Ok(false) => continue,

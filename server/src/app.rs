@@ -6,9 +6,8 @@ use std::time::Duration;
 use mcpreg_trust::TrustRoot;
 use sqlx::PgPool;
 
-use crate::allowlists::{Allowlists, ViewCache};
+use crate::allowlists::{Allowlists, HeldDocuments};
 use crate::auth::SharedAuthenticator;
-use crate::read_cache::ReadCache;
 use crate::read_model::ReadModel;
 use crate::signatures::Trust;
 use crate::signing::SigningKeys;
@@ -23,17 +22,15 @@ pub struct AppState {
     pub auth: SharedAuthenticator,
     /// The registry's public base URL, when configured (else derived from `Host`).
     pub public_url: Option<String>,
-    /// Allowlist answers (lists and documents), invalidated on every catalog change.
-    pub cache: Arc<ReadCache>,
     /// The Sigstore instance signatures must chain to (cheap to clone: shared inside).
     pub trust_root: TrustRoot,
     /// The keys that sign allowlist documents and the published keyset.
     pub signing: Arc<SigningKeys>,
     /// How long a signed allowlist document is valid.
     pub allowlist_ttl: Duration,
-    /// Allowlist views, per catalog generation.
-    pub views: Arc<ViewCache>,
-    /// The replica's read model: what the official API (and allowlists) answer from.
+    /// The last signed allowlist document this replica served, per allowlist.
+    pub documents: Arc<HeldDocuments>,
+    /// The replica's read model: what the official API and allowlists answer from.
     pub model: Arc<ReadModel>,
 }
 
@@ -46,10 +43,9 @@ impl AppState {
         }
     }
 
-    /// Call after a write committed: drops this replica's caches and waits until its read model
-    /// has applied the write, so the caller's next read sees it.
+    /// Call after a write committed: waits until this replica's read model has applied the
+    /// write, so the caller's next read sees it.
     pub async fn committed(&self) {
-        self.cache.invalidate().await;
         self.model.catch_up().await;
     }
 
@@ -57,9 +53,6 @@ impl AppState {
     pub fn allowlists(&self) -> Allowlists<'_> {
         Allowlists {
             pool: &self.pool,
-            cache: &self.cache,
-            views: &self.views,
-            review: &self.auth.config.review,
             signing: &self.signing,
             ttl: self.allowlist_ttl,
         }

@@ -129,10 +129,6 @@ pub struct ServeArgs {
     /// Where the data lives.
     #[command(flatten)]
     pub db: DatabaseArgs,
-    /// Serve every official-API read from the database (no per-replica cache). For measuring
-    /// the uncached path; the cache is safe to leave on (see `read_cache`).
-    #[arg(long, env = "MCPREG_NO_READ_CACHE")]
-    pub no_read_cache: bool,
     /// Do not apply migrations at start (apply them with `mcpreg-server migrate`).
     #[arg(long, env = "MCPREG_NO_MIGRATE")]
     pub no_migrate: bool,

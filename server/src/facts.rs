@@ -2,8 +2,9 @@
 //! the facts a policy condition reads (`mcpreg_policy::VersionFacts`) and what an allowlist
 //! entry carries (packages with their digests, remotes, signers, the tools pin).
 //!
-//! One statement (`db::version_facts`) reads every version that is not deleted (or one version),
-//! so a whole catalog costs one round trip; callers cache the result per replica.
+//! One statement (`db::version_facts`) reads every version that is not deleted (or those of some
+//! servers, or one version), so a whole catalog costs one round trip; the read model keeps the
+//! result per replica (`read_model::allowlists`).
 
 use std::collections::BTreeSet;
 
@@ -35,6 +36,8 @@ pub struct CatalogVersion {
     pub published_at: DateTime<Utc>,
     /// When its registry metadata last changed.
     pub updated_at: DateTime<Utc>,
+    /// When the first approval that counts now expires: its review state may change then.
+    pub approved_until: Option<DateTime<Utc>>,
 }
 
 impl CatalogVersion {
@@ -68,13 +71,13 @@ pub async fn all(db: impl PgExecutor<'_>, review: &ReviewConfig) -> ApiResult<Ve
     Ok(all)
 }
 
-/// Every version of one server that is not deleted.
-pub async fn of_server(
+/// Every version of these servers that is not deleted, by server then oldest first.
+pub async fn of_servers(
     db: impl PgExecutor<'_>,
     review: &ReviewConfig,
-    name: &str,
+    names: &[String],
 ) -> ApiResult<Vec<CatalogVersion>> {
-    version_facts::of_server(db, i64::from(review.approvals), name)
+    version_facts::of_servers(db, i64::from(review.approvals), names)
         .await?
         .into_iter()
         .map(build)
@@ -193,5 +196,6 @@ fn build(r: FactsRow) -> ApiResult<CatalogVersion> {
         signers,
         published_at: r.published_at,
         updated_at: r.updated_at,
+        approved_until: r.approved_until,
     })
 }

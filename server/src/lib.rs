@@ -17,7 +17,6 @@ pub mod label;
 pub mod namespaces;
 pub mod official_api;
 pub mod policies;
-pub mod read_cache;
 pub mod read_model;
 pub mod review;
 pub mod router;

@@ -108,29 +108,18 @@ async fn run(
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let address = listener.local_addr()?;
     tokio::spawn(forget_expired_token_ids(db.pool.clone()));
-    let cache = mcpreg_server::read_cache::ReadCache::new();
-    if args.no_read_cache {
-        tracing::info!("read cache off: every read goes to the database");
-    } else {
-        // The cache serves nothing until its listener is connected.
-        tokio::spawn(mcpreg_server::read_cache::listen(
-            db.pool.clone(),
-            cache.clone(),
-        ));
-    }
     let signing = signing_keys(args)?;
     let model = mcpreg_server::read_model::ReadModel::new(db.pool.clone(), access.review.clone());
     tokio::spawn(mcpreg_server::read_model::follow(model.clone()));
     let state = AppState {
         model,
-        cache,
         pool: db.pool.clone(),
         auth: std::sync::Arc::new(Authenticator::new(access)),
         public_url: args.public_url.as_ref().map(|u| u.to_string()),
         trust_root,
         signing: std::sync::Arc::new(signing),
         allowlist_ttl: Duration::from_secs(args.allowlist_ttl_secs),
-        views: mcpreg_server::allowlists::ViewCache::new(),
+        documents: mcpreg_server::allowlists::HeldDocuments::new(),
     };
     let app = mcpreg_server::router::router(state, args.limits());
     tracing::info!(address = %address, url = format!("http://{address}"), "listening");

@@ -3,7 +3,6 @@
 //! how answers from the read model are written.
 
 use axum::body::Bytes;
-use axum::extract::OriginalUri;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -129,41 +128,6 @@ pub fn model_json(state: &AppState, snapshot: &Snapshot, body: Bytes) -> Respons
     );
     state.model.headers(snapshot, headers);
     response
-}
-
-/// Says whether an answer came from this replica's cache (`hit`) or the database (`miss`).
-pub const CACHE_HEADER: &str = "x-mcpreg-cache";
-
-/// Answers from the replica's cache when it can, else computes, stores and answers. Called after
-/// the caller's access was checked: the answers do not depend on who asks.
-pub async fn cached<T: serde::Serialize>(
-    state: &AppState,
-    uri: &OriginalUri,
-    compute: impl Future<Output = ApiResult<T>>,
-) -> ApiResult<Response> {
-    let key = uri.0.to_string();
-    let (body, hit) = match state.cache.get(&key).await {
-        Some(body) => (body, true),
-        None => {
-            let generation = state.cache.generation();
-            let value = compute.await?;
-            let body =
-                Bytes::from(serde_json::to_vec(&value).map_err(|e| ApiError::Internal(e.into()))?);
-            state.cache.put(key, generation, body.clone()).await;
-            (body, false)
-        }
-    };
-    let mut response = body.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    headers.insert(
-        CACHE_HEADER,
-        HeaderValue::from_static(if hit { "hit" } else { "miss" }),
-    );
-    Ok(response)
 }
 
 /// The `include_deleted` parameter's value (default false).

@@ -100,8 +100,10 @@ async fn stored_policy(row: &PolicyRow) -> ApiResult<Arc<Policy>> {
 }
 
 /// The current policy version and its policy; `None` when no policy was ever applied.
-pub async fn current_policy(pool: &PgPool) -> ApiResult<Option<(PolicyRow, Arc<Policy>)>> {
-    match db::current(pool).await? {
+pub async fn current_policy(
+    executor: impl sqlx::PgExecutor<'_>,
+) -> ApiResult<Option<(PolicyRow, Arc<Policy>)>> {
+    match db::current(executor).await? {
         None => Ok(None),
         Some(row) => {
             let policy = stored_policy(&row).await?;

@@ -260,17 +260,11 @@ impl TestDb {
         access: mcpreg_server::auth::config::AccessConfig,
         trust_root: mcpreg_trust::TrustRoot,
     ) -> axum::Router {
-        let cache = mcpreg_server::read_cache::ReadCache::new();
-        tokio::spawn(mcpreg_server::read_cache::listen(
-            self.pool.clone(),
-            cache.clone(),
-        ));
         let model =
             mcpreg_server::read_model::ReadModel::new(self.pool.clone(), access.review.clone());
         tokio::spawn(mcpreg_server::read_model::follow(model.clone()));
         let state = AppState {
             model,
-            cache,
             pool: self.pool.clone(),
             auth: Arc::new(mcpreg_server::auth::Authenticator::new(access)),
             public_url: None,
@@ -280,7 +274,7 @@ impl TestDb {
                 Vec::new(),
             )),
             allowlist_ttl: Duration::from_secs(3600),
-            views: mcpreg_server::allowlists::ViewCache::new(),
+            documents: mcpreg_server::allowlists::HeldDocuments::new(),
         };
         mcpreg_server::router::router(state, mcpreg_server::router::Limits::default())
     }

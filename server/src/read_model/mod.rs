@@ -263,7 +263,17 @@ impl ReadModel {
             .iter()
             .filter(|c| !position.applied.contains_key(&c.revision))
             .collect();
-        let mut what = Changes::default();
+        let current = self.current.load_full();
+        let mut what = Changes {
+            // Approvals that expired since the last read changed review state without a write.
+            servers: current
+                .allowlists
+                .expired(&mut tx)
+                .await?
+                .into_iter()
+                .collect(),
+            global: false,
+        };
         for c in &fresh {
             match &c.server_name {
                 Some(name) => {
@@ -272,7 +282,6 @@ impl ReadModel {
                 None => what.global = true,
             }
         }
-        let current = self.current.load_full();
         let next = if what.is_empty() {
             None
         } else {

@@ -5,20 +5,20 @@ use mcpreg_api::problem::ProblemCode;
 use std::net::{IpAddr, SocketAddr};
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{ConnectInfo, FromRequestParts, OriginalUri, Path, Query, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use mcpreg_api::allowlist::{SignedAllowlist, SignedKeySet};
-use mcpreg_api::registry::{ListMetadata, ServerList, ServerResponse, Status};
+use mcpreg_api::registry::{ListMetadata, ServerList, ServerResponse};
 
 use crate::allowlists;
 use crate::app::AppState;
 use crate::auth::{Caller, Credentials, Permission};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::JsonBody;
-use crate::official_api::{cached, clip, include_deleted, list_filter};
+use crate::official_api::{clip, include_deleted, list_filter, model_json};
+use crate::read_model::catalog::{Cursor, Fold, list_json, search_key};
 use mcpreg_api::allowlist::{AllowlistInfo, AllowlistList, NewAllowlist};
 use mcpreg_api::query::{IncludeDeleted, ServerListQuery};
 
@@ -177,40 +177,31 @@ pub async fn document(
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> ApiResult<Response> {
-    allowlists::authorize(&state.allowlists(), &name, &credentials, peer).await?;
-    let cache_key = format!("allowlist-document/{name}");
-    if let Some(cached) = state.cache.get(&cache_key).await
-        && let Some((version, body)) = split_cached(&cached)
+    let snapshot = state.model.snapshot().await?;
+    let (_, view) = allowlists::authorize(&snapshot.allowlists, &name, &credentials, peer)?;
+    // The hot path: the document this replica holds is still the one for this view.
+    let generation = snapshot.allowlists.generation();
+    if let Some(held) = state
+        .documents
+        .current(&name, view, generation, state.allowlist_ttl)
     {
-        // A 304 touches none of the body; a 200 shares the cached bytes.
-        return Ok(signed_json(body, &etag_of(version), &headers));
+        return Ok(signed_json(held.signed.clone(), &held.etag, &headers));
     }
-    // One request computes the document; those that arrive meanwhile wait and take its result.
-    let _one_at_a_time = state.views.documents.lock().await;
-    if let Some(cached) = state.cache.get(&cache_key).await
-        && let Some((version, body)) = split_cached(&cached)
-    {
-        return Ok(signed_json(body, &etag_of(version), &headers));
-    }
-    let generation = state.cache.generation();
-    let (body, version) =
-        allowlists::document(&state.allowlists(), &name, &base_url(&state, &headers)).await?;
-    state
-        .cache
-        .put(
-            cache_key,
-            generation,
-            Bytes::from(format!("{version}\n{body}")),
-        )
-        .await;
-    Ok(signed_json(body, &etag_of(version), &headers))
-}
-
-/// Splits a cached `"<version>\n<document>"` without copying the document.
-fn split_cached(bytes: &Bytes) -> Option<(i64, Bytes)> {
-    let newline = bytes.iter().take(24).position(|&b| b == b'\n')?;
-    let version = std::str::from_utf8(&bytes[..newline]).ok()?.parse().ok()?;
-    Some((version, bytes.slice(newline + 1..)))
+    // Otherwise read (or issue) it from the newest revision, so that a replica that lags does
+    // not sign entries another one has already replaced.
+    state.model.catch_up().await;
+    let snapshot = state.model.snapshot().await?;
+    let (_, view) = allowlists::authorize(&snapshot.allowlists, &name, &credentials, peer)?;
+    let held = allowlists::held_document(
+        &state.allowlists(),
+        &state.documents,
+        &name,
+        &base_url(&state, &headers),
+        &snapshot.allowlists,
+        view,
+    )
+    .await?;
+    Ok(signed_json(held.signed.clone(), &held.etag, &headers))
 }
 
 /// The registry's allowlist signing keys.
@@ -255,53 +246,71 @@ pub async fn list_servers(
     State(state): State<AppState>,
     credentials: Credentials,
     Peer(peer): Peer,
-    uri: OriginalUri,
     Path(allowlist): Path<String>,
     Query(params): Query<ServerListQuery>,
 ) -> ApiResult<Response> {
-    allowlists::authorize(&state.allowlists(), &allowlist, &credentials, peer).await?;
+    let snapshot = state.model.snapshot().await?;
+    let (_, view) = allowlists::authorize(&snapshot.allowlists, &allowlist, &credentials, peer)?;
     let filter = list_filter(params)?;
-    cached(&state, &uri, async {
-        let view = allowlists::view(&state.allowlists(), &allowlist).await?;
-        let search = filter.search.as_deref().map(str::to_lowercase);
-        // Paged over the view first; only the page's documents are read.
-        let mut page: Vec<usize> = (0..view.versions.len())
-            .filter(|&i| {
-                let v = &view.versions[i];
-                let (name, version) = (v.facts.name.as_str(), v.facts.version.as_str());
-                let after = filter.cursor.as_ref().is_none_or(|c| match &c.version {
-                    Some(cv) => (name, version) > (c.server_name.as_str(), cv.as_str()),
-                    None => name > c.server_name.as_str(),
-                });
-                after
-                    && search
-                        .as_deref()
-                        .is_none_or(|s| name.to_lowercase().contains(s))
-                    && filter.updated_since.is_none_or(|t| v.updated_at > t)
-                    && (!filter.latest_only || view.latest[i])
-                    && filter.version.as_deref().is_none_or(|want| want == version)
-            })
-            .take(filter.limit as usize + 1)
-            .collect();
-        let next_cursor = if page.len() > filter.limit as usize {
-            page.truncate(filter.limit as usize);
-            page.last().map(|&i| {
-                let v = &view.versions[i].facts;
-                format!("{}:{}", v.name, v.version.as_str())
-            })
-        } else {
-            None
-        };
-        let servers = allowlists::responses(&state.allowlists(), &view, &page).await?;
-        Ok(ServerList {
-            metadata: ListMetadata {
-                next_cursor,
-                count: servers.len(),
-            },
-            servers,
+    // `search` folds as this list always has: the search in Unicode lower case, within the
+    // (ASCII) name in lower case; a search no lower-cased name can contain matches nothing.
+    let search = filter
+        .search
+        .as_deref()
+        .map(|s| search_key(s, Fold::Unicode));
+    let matches_search = |name: &str| match &search {
+        None => true,
+        Some(None) => false,
+        Some(Some(key)) => {
+            memchr::memmem::find(name.to_ascii_lowercase().as_bytes(), key).is_some()
+        }
+    };
+    let cursor = filter.cursor.as_ref();
+    let mut page = Vec::new();
+    for a in view.from_server(cursor.map(|c| c.server_name.as_str())) {
+        let v = &a.version;
+        let (name, version) = (v.facts.name.as_str(), v.facts.version.as_str());
+        let keep = cursor.is_none_or(|c| c.precedes(name, version))
+            && matches_search(name)
+            && filter.updated_since.is_none_or(|t| v.updated_at > t)
+            && (!filter.latest_only || view.is_latest(name, version))
+            && filter.version.as_deref().is_none_or(|want| want == version);
+        if keep {
+            page.push(a);
+            if page.len() > filter.limit as usize {
+                break;
+            }
+        }
+    }
+    let next_cursor = if page.len() > filter.limit as usize {
+        page.truncate(filter.limit as usize);
+        page.last().map(|a| {
+            let v = &a.version.facts;
+            Cursor::after(v.name.as_str(), v.version.as_str())
         })
-    })
-    .await
+    } else {
+        None
+    };
+    let items: Vec<_> = page
+        .iter()
+        .map(|a| {
+            let v = &a.version.facts;
+            let (name, version) = (v.name.as_str(), v.version.as_str());
+            snapshot
+                .catalog
+                .get(name, version)
+                .map(|e| e.map(|e| e.json_with_latest(view.is_latest(name, version))))
+        })
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .flatten()
+        .collect();
+    let metadata = ListMetadata {
+        next_cursor,
+        count: items.len(),
+    };
+    let body = list_json(items.iter().map(|b| b.as_ref()), &metadata);
+    Ok(model_json(&state, &snapshot, body))
 }
 
 fn not_in(allowlist: &str, what: String) -> ApiError {
@@ -331,33 +340,46 @@ pub async fn list_versions(
     State(state): State<AppState>,
     credentials: Credentials,
     Peer(peer): Peer,
-    uri: OriginalUri,
     Path((allowlist, name)): Path<(String, String)>,
     Query(q): Query<IncludeDeleted>,
 ) -> ApiResult<Response> {
-    allowlists::authorize(&state.allowlists(), &allowlist, &credentials, peer).await?;
+    let snapshot = state.model.snapshot().await?;
+    let (_, view) = allowlists::authorize(&snapshot.allowlists, &allowlist, &credentials, peer)?;
     // Deleted versions are never allowed; the parameter is accepted for compatibility.
     include_deleted(&q)?;
-    cached(&state, &uri, async {
-        let view = allowlists::server_view(&state.allowlists(), &allowlist, &name).await?;
-        let all: Vec<usize> = (0..view.versions.len()).collect();
-        let mut mine = allowlists::responses(&state.allowlists(), &view, &all).await?;
-        if mine.is_empty() {
-            return Err(not_in(
-                &allowlist,
-                format!("no version of `{}`", clip(&name)),
-            ));
-        }
-        mine.sort_by_key(|r| std::cmp::Reverse(r.meta.official.published_at));
-        Ok(ServerList {
-            metadata: ListMetadata {
-                next_cursor: None,
-                count: mine.len(),
-            },
-            servers: mine,
+    let mut mine: Vec<_> = view
+        .server(&name)
+        .map(|a| {
+            let v = &a.version;
+            let version = v.facts.version.as_str();
+            snapshot.catalog.get(&name, version).map(|e| {
+                e.map(|e| {
+                    (
+                        e.published_at,
+                        e.json_with_latest(view.is_latest(&name, version)),
+                    )
+                })
+            })
         })
-    })
-    .await
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .flatten()
+        .collect();
+    if mine.is_empty() {
+        return Err(not_in(
+            &allowlist,
+            format!("no version of `{}`", clip(&name)),
+        ));
+    }
+    // Newest publication first; a stable sort keeps versions published at the same instant
+    // in version order, as before.
+    mine.sort_by_key(|(published_at, _)| std::cmp::Reverse(*published_at));
+    let metadata = ListMetadata {
+        next_cursor: None,
+        count: mine.len(),
+    };
+    let body = list_json(mine.iter().map(|(_, b)| b.as_ref()), &metadata);
+    Ok(model_json(&state, &snapshot, body))
 }
 
 /// One allowed version in an allowlist's view, or the latest allowed with `latest`.
@@ -381,35 +403,35 @@ pub async fn get_version(
     State(state): State<AppState>,
     credentials: Credentials,
     Peer(peer): Peer,
-    uri: OriginalUri,
     Path((allowlist, name, version)): Path<(String, String, String)>,
     Query(q): Query<IncludeDeleted>,
 ) -> ApiResult<Response> {
-    allowlists::authorize(&state.allowlists(), &allowlist, &credentials, peer).await?;
+    let snapshot = state.model.snapshot().await?;
+    let (_, view) = allowlists::authorize(&snapshot.allowlists, &allowlist, &credentials, peer)?;
     include_deleted(&q)?;
-    cached(&state, &uri, async {
-        let view = allowlists::server_view(&state.allowlists(), &allowlist, &name).await?;
-        let wanted = (0..view.versions.len()).find(|&i| {
-            let v = &view.versions[i];
-            v.facts.status != Status::Deleted
-                && if version == "latest" {
-                    view.latest[i]
-                } else {
-                    v.facts.version.as_str() == version
-                }
-        });
-        let found = match wanted {
-            Some(i) => allowlists::responses(&state.allowlists(), &view, &[i])
-                .await?
-                .pop(),
-            None => None,
-        };
-        found.ok_or_else(|| {
-            not_in(
-                &allowlist,
-                format!("`{}` version `{}`", clip(&name), clip(&version)),
-            )
-        })
-    })
-    .await
+    let wanted = view.server(&name).find(|a| {
+        let v = a.version.facts.version.as_str();
+        if version == "latest" {
+            view.is_latest(&name, v)
+        } else {
+            v == version
+        }
+    });
+    let found = match wanted {
+        None => None,
+        Some(a) => {
+            let v = a.version.facts.version.as_str();
+            snapshot
+                .catalog
+                .get(&name, v)?
+                .map(|e| e.json_with_latest(view.is_latest(&name, v)))
+        }
+    };
+    match found {
+        Some(body) => Ok(model_json(&state, &snapshot, body)),
+        None => Err(not_in(
+            &allowlist,
+            format!("`{}` version `{}`", clip(&name), clip(&version)),
+        )),
+    }
 }
