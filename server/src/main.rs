@@ -108,6 +108,7 @@ async fn run(
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let address = listener.local_addr()?;
     tokio::spawn(forget_expired_token_ids(db.pool.clone()));
+    tokio::spawn(mcpreg_server::audit_chain::run(db.pool.clone()));
     let cache = mcpreg_server::read_cache::ReadCache::new();
     if args.no_read_cache {
         tracing::info!("read cache off: every read goes to the database");

@@ -37,8 +37,16 @@ struct Verification {
     verified: bool,
     chained: usize,
     unchained: usize,
+    /// Events committed while `verify` read the trail, not in the part of the chain it checked
+    /// (the next `verify` checks them).
+    #[serde(skip_serializing_if = "is_zero")]
+    pending: usize,
     head: Option<String>,
     problems: Vec<String>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Runs `audit`.
@@ -76,8 +84,8 @@ pub async fn run(client: &Client, out: Output, command: AuditCommand) -> anyhow:
                 None => None,
                 Some(h) => Some(parse_head(h)?),
             };
-            let events = all_events(client).await?;
-            let report = verify(&events, expected.as_ref());
+            let (events, head_seq) = all_events(client).await?;
+            let report = verify(&events, head_seq, expected.as_ref());
             match out {
                 Output::Json => output::json(&report)?,
                 Output::Table => {
@@ -98,6 +106,12 @@ pub async fn run(client: &Client, out: Output, command: AuditCommand) -> anyhow:
                         },
                         report.head.as_deref().unwrap_or("(none)")
                     );
+                    if report.pending > 0 {
+                        println!(
+                            "     {} events recorded while verifying are not checked yet",
+                            report.pending
+                        );
+                    }
                 }
             }
             Ok(if report.verified {
@@ -121,9 +135,14 @@ fn parse_head(s: &str) -> anyhow::Result<(i64, String)> {
         })
 }
 
-async fn all_events(client: &Client) -> anyhow::Result<Vec<AuditEvent>> {
+/// Every event, and the highest `seq` of the first page. The registry chains what committed
+/// before each page is read, in commit order rather than id order, so events committed while the
+/// later pages are read may be chained meanwhile: only the chain up to the first page's head is
+/// certain to be read whole (every event chained by then had committed, so is on some page).
+async fn all_events(client: &Client) -> anyhow::Result<(Vec<AuditEvent>, Option<i64>)> {
     let mut events = Vec::new();
     let mut before: Option<i64> = None;
+    let mut head_seq = None;
     loop {
         let page = client
             .audit(AuditQuery {
@@ -131,19 +150,48 @@ async fn all_events(client: &Client) -> anyhow::Result<Vec<AuditEvent>> {
                 before,
             })
             .await?;
+        if before.is_none() {
+            head_seq = page.events.iter().filter_map(|e| e.seq).max();
+        }
         events.extend(page.events);
         match page.next_before {
             Some(b) if Some(b) != before => before = Some(b),
             _ => break,
         }
     }
-    Ok(events)
+    Ok((events, head_seq))
 }
 
-fn verify(events: &[AuditEvent], expected: Option<&(i64, String)>) -> Verification {
+/// Checks the chain up to `head_seq` (all of it when `None`). Events without `seq` recorded
+/// before the first chained event are those from before the chain existed; later ones, and
+/// events chained after `head_seq`, were committed while the trail was read.
+fn verify(
+    events: &[AuditEvent],
+    head_seq: Option<i64>,
+    expected: Option<&(i64, String)>,
+) -> Verification {
     let mut problems = Vec::new();
-    let unchained = events.iter().filter(|e| e.seq.is_none()).count();
-    let mut chained: Vec<&AuditEvent> = events.iter().filter(|e| e.seq.is_some()).collect();
+    let first_chained_id = events
+        .iter()
+        .filter(|e| e.seq.is_some())
+        .map(|e| e.id)
+        .min();
+    let in_checked_part = |seq: i64| head_seq.is_none_or(|h| seq <= h);
+    let unchained = events
+        .iter()
+        .filter(|e| e.seq.is_none() && first_chained_id.is_none_or(|first| e.id < first))
+        .count();
+    let pending = events
+        .iter()
+        .filter(|e| match e.seq {
+            None => first_chained_id.is_some_and(|first| e.id > first),
+            Some(seq) => !in_checked_part(seq),
+        })
+        .count();
+    let mut chained: Vec<&AuditEvent> = events
+        .iter()
+        .filter(|e| e.seq.is_some_and(in_checked_part))
+        .collect();
     chained.sort_by_key(|e| e.seq);
     let mut prev = mcpreg_trust::GENESIS.to_owned();
     let mut want_seq = 1;
@@ -196,6 +244,7 @@ fn verify(events: &[AuditEvent], expected: Option<&(i64, String)>) -> Verificati
         verified: problems.is_empty(),
         chained: chained.len(),
         unchained,
+        pending,
         head: chained.last().map(|e| {
             format!(
                 "{}:{}",
