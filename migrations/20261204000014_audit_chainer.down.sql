@@ -5,6 +5,8 @@ begin
     raise exception 'audit events are append-only' using errcode = 'check_violation';
 end
 $$;
+drop trigger audit_events_chained_on_insert on audit_events;
+drop function audit_events_chained_on_insert();
 drop index audit_events_pending;
 alter table audit_events
     drop constraint audit_events_pending_unchained,

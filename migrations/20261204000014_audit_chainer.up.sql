@@ -15,6 +15,21 @@ alter table audit_events
 comment on column audit_events.chain_pending is 'True from insert until the chainer (db::audit::chain_pending) links the event into the hash chain; false for chained events and for events recorded before the chain existed (seq null).';
 comment on column audit_events.seq is 'Position in the hash chain (1, 2, …), assigned after commit by the chainer in id order of the pending events it sees; null while pending (chain_pending) and for events recorded before the chain existed.';
 
+-- During a rolling upgrade, replicas from before this migration still chain their own events as
+-- they insert them (seq set, under the same advisory lock the chainer takes, so the two never fork
+-- the chain): such an event is not pending.
+create function audit_events_chained_on_insert() returns trigger language plpgsql as $$
+begin
+    if new.seq is not null then
+        new.chain_pending := false;
+    end if;
+    return new;
+end
+$$;
+create trigger audit_events_chained_on_insert
+    before insert on audit_events
+    for each row execute function audit_events_chained_on_insert();
+
 -- The chainer's work queue.
 create index audit_events_pending on audit_events (id) where chain_pending;
 
