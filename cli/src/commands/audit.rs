@@ -255,3 +255,92 @@ fn verify(
         problems,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A chain of `n` events (ids from 100), each linked to the one before.
+    fn chain(n: i64) -> Vec<AuditEvent> {
+        let mut prev = mcpreg_trust::GENESIS.to_owned();
+        (1..=n)
+            .map(|seq| {
+                let mut e = AuditEvent {
+                    id: 99 + seq,
+                    at: chrono::DateTime::from_timestamp_micros(1_764_614_400_000_000 + seq)
+                        .unwrap_or_default(),
+                    actor: "token:ci".to_owned(),
+                    action: "version.publish".to_owned(),
+                    subject: format!("com.acme/x@1.0.{seq}"),
+                    details: serde_json::json!({"n": seq}),
+                    seq: Some(seq),
+                    prev_hash: Some(prev.clone()),
+                    hash: None,
+                };
+                let hash = mcpreg_trust::audit_event_hash(&mcpreg_trust::ChainedEvent {
+                    seq,
+                    at_micros: e.at.timestamp_micros(),
+                    actor: &e.actor,
+                    action: &e.action,
+                    subject: &e.subject,
+                    details: &e.details,
+                    prev_hash: &prev,
+                });
+                e.hash = Some(hash.clone());
+                prev = hash;
+                e
+            })
+            .collect()
+    }
+
+    #[test]
+    fn events_chained_while_reading_are_not_a_gap_but_a_removal_is() {
+        let mut events = chain(6);
+        // Event 5 was chained after the first page was read, and is not among the pages read
+        // (its id is on the first page's side of the cursor): what was read ends at 4, then 6.
+        events.remove(4);
+        let report = verify(&events, Some(4), None);
+        assert!(report.verified, "{:?}", report.problems);
+        assert_eq!((report.chained, report.pending), (4, 1));
+        assert_eq!(
+            report.head.as_deref(),
+            events[3]
+                .hash
+                .as_deref()
+                .map(|h| format!("4:{h}"))
+                .as_deref()
+        );
+        // Without that excuse, the same trail has a gap.
+        let report = verify(&events, None, None);
+        assert!(!report.verified);
+        assert!(
+            report.problems[0].contains("event 5 is missing"),
+            "{:?}",
+            report.problems
+        );
+        // A removal below the head is found whatever the head.
+        let mut events = chain(6);
+        events.remove(1);
+        assert!(!verify(&events, Some(6), None).verified);
+    }
+
+    #[test]
+    fn unchained_events_before_the_chain_are_legacy_after_it_pending() {
+        let mut events = chain(3);
+        let unchained = |id| AuditEvent {
+            id,
+            seq: None,
+            prev_hash: None,
+            hash: None,
+            ..events[0].clone()
+        };
+        let (legacy, pending) = (unchained(7), unchained(500));
+        events.extend([legacy, pending]);
+        let report = verify(&events, Some(3), None);
+        assert!(report.verified, "{:?}", report.problems);
+        assert_eq!(
+            (report.chained, report.unchained, report.pending),
+            (3, 1, 1)
+        );
+    }
+}

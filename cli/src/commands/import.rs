@@ -464,3 +464,23 @@ async fn mirror(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_hold_at_most_200_documents_and_about_512_kib_in_file_order() {
+        let small: Vec<Value> = (0..450).map(|i| serde_json::json!({"n": i})).collect();
+        let sizes: Vec<usize> = batches(small).iter().map(Vec::len).collect();
+        assert_eq!(sizes, [200, 200, 50]);
+        let big = serde_json::json!({"description": "x".repeat(100 * 1024)});
+        let split = batches(vec![big; 11]);
+        assert_eq!(split.iter().map(Vec::len).collect::<Vec<_>>(), [5, 5, 1]);
+        let order: Vec<usize> = split.iter().flatten().map(|(i, _)| *i).collect();
+        assert_eq!(order, (0..11).collect::<Vec<_>>());
+        // A document larger than a batch still travels, alone.
+        let huge = serde_json::json!({"description": "x".repeat(600 * 1024)});
+        assert_eq!(batches(vec![huge.clone(), huge]).len(), 2);
+    }
+}
