@@ -6,7 +6,7 @@
 //! one another on the audit trail, and a rolled-back transaction leaves no gap in the chain (its
 //! events never existed for the chainer). Every replica runs a chainer in the background
 //! (`crate::audit_chain`), and every read of the trail chains first, so that a caller sees its
-//! own events chained.
+//! own events chained whichever replica wrote them.
 
 use serde_json::Value;
 use sqlx::{PgConnection, PgExecutor, PgPool};
@@ -14,10 +14,6 @@ use sqlx::{PgConnection, PgExecutor, PgPool};
 /// The advisory lock that makes one chainer at a time extend the chain (held for the chainer's
 /// short transaction only; writers never take it).
 const CHAIN_LOCK: i64 = 0x6d63_7072_6567_0001;
-
-/// The notification channel on which a write tells every replica's chainer that events wait
-/// (sent in the writer's transaction, so delivered at its commit).
-pub const CHANNEL: &str = "mcpreg_audit";
 
 /// How many events one chainer transaction links.
 const CHAIN_BATCH: i64 = 1000;
@@ -45,12 +41,15 @@ pub async fn record(
     )
     .execute(&mut *db)
     .await?;
-    // One notification per transaction: PostgreSQL folds identical ones.
-    sqlx::query!("select pg_notify($1, '')", CHANNEL)
-        .execute(&mut *db)
-        .await?;
+    // This replica's chainer links it soon after the commit. Deliberately no NOTIFY: PostgreSQL
+    // serialises the commits of all transactions that notify (a database-wide lock held through
+    // the commit's WAL flush), which would bring back the serialisation the chainer removes.
+    CHAIN_WAKE.notify_one();
     Ok(())
 }
+
+/// Wakes this process's chainer (`crate::audit_chain`) when an event is recorded.
+pub static CHAIN_WAKE: tokio::sync::Notify = tokio::sync::Notify::const_new();
 
 /// Links every committed pending event into the hash chain, in id order, and returns how many it
 /// linked. Each link is computed from the event as stored (so exactly as `mcpreg audit verify`
