@@ -8,6 +8,10 @@ Subcommands:
   wrk      run one wrk scenario, with CPU accounting of the server, PostgreSQL and wrk
   report   turn the scenario results into results/latest.md and results/latest.json
 
+The import suite (bench/import.sh):
+  import-file    write N servers x 3 versions as one `mcpreg import` file (pass by pass)
+  report-import  turn the import and publish measurements into results/import.md and .json
+
 The allowlist suite (BENCH_SUITE=allowlists bench/run.sh, or bench/allowlists.sh):
   load-allowlists     publish N servers x 2 versions, approve them with a reviewer token,
                       create the allowlist and apply the policy
@@ -222,6 +226,71 @@ def cmd_load(a):
           f"(concurrency {a.concurrency}, documents ~{result['avg_document_bytes']} bytes)", file=sys.stderr)
     with open(a.out, "w") as f:
         json.dump(result, f, indent=2)
+
+
+# ---------------------------------------------------------------------------------------------
+# import suite
+
+
+def cmd_import_file(a):
+    """The load's dataset as one file: every 1.0.0, then every 1.1.0, then every 2.0.0."""
+    documents = [document(i, version) for version in VERSIONS for i in range(1, a.servers + 1)]
+    with open(a.out, "w") as f:
+        json.dump(documents, f, separators=(",", ":"))
+    print(f"import-file: {len(documents)} documents, {os.path.getsize(a.out):,} bytes", file=sys.stderr)
+
+
+def cmd_report_import(a):
+    with open(a.measurements) as f:
+        m = json.load(f)
+    with open(a.load) as f:
+        load = json.load(f)
+    commit = git("rev-parse", "--short=12", "HEAD")
+    dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+    env = {
+        "date": datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        "commit": commit + ("-dirty" if dirty else ""),
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "prebuilt": a.prebuilt,
+    }
+    imp = m["import"]
+    verify = m["verify"]
+    versions = imp["accepted"] + imp["unchanged"] + imp["rejected"]
+    rate = versions / imp["seconds"]
+    lines = [
+        "# mcpreg bulk write benchmark",
+        "",
+        f"- date: {env['date']}",
+        f"- commit: {env['commit']}",
+        f"- machine: {env['cpu']} x {env['cores']}",
+        f"- server: release build, fresh private PostgreSQL cluster per measurement, default settings",
+        "",
+        "| measurement | result | target |",
+        "| --- | --- | --- |",
+        f"| `mcpreg import` of {versions:,} versions ({imp['servers']:,} servers x 3) | "
+        f"{imp['seconds']:.2f} s = **{rate:,.0f} versions/s** "
+        f"({imp['accepted']:,} accepted, {imp['unchanged']:,} unchanged, {imp['rejected']:,} rejected) | "
+        f"≥ 1,500 versions/s (under 20 s): **{'met' if rate >= 1500 else 'not met'}** |",
+        f"| `mcpreg audit verify` after the import | exit {verify['exit']} in {verify['seconds']:.2f} s: "
+        f"{verify['summary']} | the chain verifies: **{'yes' if verify['exit'] == 0 else 'NO'}** |",
+        f"| publish, {load['concurrency']} concurrent clients, single `POST /api/v1/publish` | "
+        f"{load['publishes']:,} publishes in {load['seconds']} s = **{load['rps']:,} publishes/s** | "
+        f"≥ 1,000/s: **{'met' if load['rps'] >= 1000 else 'not met'}** (before: 437.8/s, `latest.md`) |",
+        "",
+        "Publish passes (each version of every server in a pass of its own):",
+        "",
+        "| version | publishes | seconds | publishes/s | p50 ms | p99 ms |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for p in load["passes"]:
+        lines.append(f"| {p['version']} | {p['requests']:,} | {p['seconds']} | {p['rps']} | {p['p50_ms']} | {p['p99_ms']} |")
+    lines.append("")
+    with open(os.path.join(a.results, "import.md"), "w") as f:
+        f.write("\n".join(lines))
+    with open(os.path.join(a.results, "import.json"), "w") as f:
+        json.dump({"environment": env, "import": imp, "verify": verify, "publish": load}, f, indent=2)
+    print("\n".join(lines))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1260,10 +1329,21 @@ def main():
     p.add_argument("--retries", type=int, default=2)
     p.add_argument("--model", default="", help="the read model's figures (run.sh writes them)")
 
+    p = sub.add_parser("import-file")
+    p.add_argument("--servers", type=int, default=10000)
+    p.add_argument("--out", required=True)
+
+    p = sub.add_parser("report-import")
+    p.add_argument("--measurements", required=True)
+    p.add_argument("--load", required=True)
+    p.add_argument("--results", required=True)
+    p.add_argument("--binary", default="")
+    p.add_argument("--prebuilt", action="store_true")
+
     a = ap.parse_args()
-    {"load": cmd_load, "prepare": cmd_prepare, "wrk": cmd_wrk, "report": cmd_report,
-     "load-allowlists": cmd_load_allowlists, "prepare-allowlists": cmd_prepare_allowlists,
-     "publish-steady": cmd_publish_steady}[a.cmd](a)
+    {"import-file": cmd_import_file, "report-import": cmd_report_import, "load": cmd_load, "prepare": cmd_prepare,
+     "wrk": cmd_wrk, "report": cmd_report, "load-allowlists": cmd_load_allowlists,
+     "prepare-allowlists": cmd_prepare_allowlists, "publish-steady": cmd_publish_steady}[a.cmd](a)
 
 
 if __name__ == "__main__":

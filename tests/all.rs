@@ -10,6 +10,7 @@ mod util;
 mod allowlists;
 mod api;
 mod audit;
+mod bulk;
 mod e2e;
 mod identity;
 mod openapi;

@@ -552,6 +552,16 @@ async fn authorization_matrix() {
             Some(|i| server_json("com.acme/weather", &format!("2.0.{i}"))),
             [U, F, F, F, C, F, C, C, C, C],
         ),
+        // A batch is refused whole only to a caller who may publish nothing; each document is
+        // then accepted or refused on its own (tests/bulk.rs), so another namespace's publisher
+        // gets 200 with the document refused.
+        (
+            Method::POST,
+            "/api/v1/publish/batch",
+            "/api/v1/publish/batch",
+            Some(|i| json!({"documents": [server_json("com.acme/weather", &format!("3.0.{i}"))]})),
+            [U, F, F, F, OK, OK, OK, OK, OK, OK],
+        ),
         (
             Method::PATCH,
             "/api/v1/servers/{serverName}/status",

@@ -229,7 +229,8 @@ pub struct AuditEvent {
     /// Details.
     #[schema(value_type = Object)]
     pub details: serde_json::Value,
-    /// Position in the hash chain (absent for events recorded before the chain existed).
+    /// Position in the hash chain (absent for events recorded before the chain existed, and for
+    /// an event committed while the trail was being read, until the chainer links it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seq: Option<i64>,
     /// The hash of the event before it in the chain.

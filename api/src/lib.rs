@@ -11,6 +11,7 @@ pub mod digest;
 pub mod name;
 pub mod policy;
 pub mod problem;
+pub mod publish;
 pub mod query;
 pub mod registry;
 pub mod review;

@@ -41,6 +41,7 @@ mod tests {
         ("allowlist_list_versions", "allowlist_server_versions"),
         ("allowlist_get_version", "allowlist_version"),
         ("publish", "publish, publish_server_json"),
+        ("publish_batch", "publish_batch"),
         ("validate", "validate"),
         ("set_server_status", "set_server_status"),
         ("set_version_status", "set_version_status"),

@@ -1,16 +1,18 @@
 //! Publishing, and what is stored with a server and its versions: status, signatures and trust,
 //! the tool manifest, scan reports, tags.
 
+use mcpreg_api::Problem;
 use mcpreg_api::admin::{StatusChange, StatusChangeResult, ValidationReport};
 use mcpreg_api::policy::ServerTags;
+use mcpreg_api::publish::{PublishBatch, PublishBatchResults};
 use mcpreg_api::registry::ServerResponse;
 use mcpreg_api::scans::{NewScanReport, ScanReportInfo, VersionScans};
 use mcpreg_api::tools::VersionTools;
 use mcpreg_api::trust::{NewSignature, PublishRequest, SignatureInfo, VersionTrust};
-use reqwest::Method;
+use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use crate::Client;
+use crate::{ApiFailure, Client, ClientError};
 
 impl Client {
     /// `POST /api/v1/publish` with signatures or a tool manifest: the version and what comes
@@ -24,6 +26,26 @@ impl Client {
     pub async fn publish_server_json(&self, server_json: &Value) -> crate::Result<ServerResponse> {
         let url = self.url(&["api", "v1", "publish"]);
         self.call(Method::POST, url, Some(server_json)).await
+    }
+
+    /// `POST /api/v1/publish/batch`: at most 500 documents, each accepted or refused on its
+    /// own (its result says which, with the problem the single publish would have answered),
+    /// the accepted ones stored in one transaction.
+    pub async fn publish_batch(&self, batch: &PublishBatch) -> crate::Result<PublishBatchResults> {
+        let url = self.url(&["api", "v1", "publish", "batch"]);
+        self.call(Method::POST, url, Some(batch)).await
+    }
+
+    /// A document a batch refused, as the error [`Client::publish`] would have returned for it
+    /// alone.
+    pub fn batch_refusal(&self, problem: Problem) -> ClientError {
+        let status =
+            StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        ClientError::Api(Box::new(ApiFailure {
+            status,
+            problem,
+            url: self.url(&["api", "v1", "publish"]),
+        }))
     }
 
     /// `POST /api/v1/validate`: every problem of a server.json, publishing nothing.

@@ -12,7 +12,7 @@ use mcpreg_api::server_json::{self, ValidServerJson};
 use mcpreg_api::version::compare_for_latest;
 use mcpreg_api::{ServerName, Version};
 use serde_json::{Value, json};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
 use crate::db::{self, audit, namespaces, versions};
 use crate::error::{ApiError, ApiResult};
@@ -33,24 +33,105 @@ pub fn validate(document: Value) -> ApiResult<ValidServerJson> {
     })
 }
 
-/// Publishes a validated server.json as a new, immutable version, with the digests of its
-/// packages (`subjects`, from [`signatures::subjects_of`]) and the signatures already verified
-/// over them, and the tool manifest with its built-in scan when one came with it, all in one
-/// transaction.
+/// A document ready to be stored: validated, the digests of its packages read (`subjects`, from
+/// [`signatures::subjects_of`]), the signatures that came with it verified over them, and its tool
+/// manifest parsed and scanned. Made before any transaction, so that a refusal stores nothing.
+pub struct Publication {
+    /// The validated server.json.
+    pub valid: ValidServerJson,
+    /// The digests its signatures and packages are over.
+    pub subjects: mcpreg_trust::Subjects,
+    /// The signatures, verified.
+    pub verified: Vec<signatures::Verified>,
+    /// The tool manifest with its built-in scan, when one came with it.
+    pub manifest: Option<tools::Prepared>,
+}
+
+/// Publishes a document as a new, immutable version, with its digests, signatures and tool
+/// manifest, all in one transaction.
 pub async fn publish(
     pool: &PgPool,
     actor: &str,
-    valid: ValidServerJson,
-    subjects: &mcpreg_trust::Subjects,
-    verified: &[signatures::Verified],
-    manifest: Option<&tools::Prepared>,
+    publication: &Publication,
 ) -> ApiResult<ServerResponse> {
+    let mut tx = pool.begin().await?;
+    let response = publish_in(&mut tx, actor, publication).await?;
+    tx.commit().await?;
+    log_published(actor, publication);
+    Ok(response)
+}
+
+/// Publishes every document of a batch in one transaction, each inside its own savepoint, so
+/// that one refused by the database (its version exists, its name clashes in case with another)
+/// is refused alone. Returns each document's result in the order given; an error that is not the
+/// document's fault (the database failing) fails the whole batch, storing nothing.
+///
+/// The documents are stored in the order of their namespace and name (case-insensitively, each
+/// server's versions in the order given), so that concurrent batches take their locks in one
+/// order and never deadlock; the results stay in the order given.
+pub async fn publish_batch(
+    pool: &PgPool,
+    actor: &str,
+    publications: &[&Publication],
+) -> ApiResult<Vec<ApiResult<ServerResponse>>> {
+    let mut order: Vec<usize> = (0..publications.len()).collect();
+    order.sort_by_cached_key(|&i| {
+        let name = &publications[i].valid.name;
+        (
+            name.namespace().as_str().to_lowercase(),
+            name.as_str().to_lowercase(),
+        )
+    });
+    let mut results: Vec<Option<ApiResult<ServerResponse>>> =
+        publications.iter().map(|_| None).collect();
+    let mut tx = pool.begin().await?;
+    for i in order {
+        let mut savepoint = sqlx::Acquire::begin(&mut tx).await?;
+        let result = match publish_in(&mut savepoint, actor, publications[i]).await {
+            Ok(published) => {
+                savepoint.commit().await?;
+                Ok(published)
+            }
+            Err(refused @ ApiError::Client(..)) => {
+                savepoint.rollback().await?;
+                Err(refused)
+            }
+            Err(failed) => return Err(failed),
+        };
+        results[i] = Some(result);
+    }
+    tx.commit().await?;
+    let results: Vec<ApiResult<ServerResponse>> = results.into_iter().flatten().collect();
+    for (result, publication) in results.iter().zip(publications) {
+        if result.is_ok() {
+            log_published(actor, publication);
+        }
+    }
+    Ok(results)
+}
+
+fn log_published(actor: &str, publication: &Publication) {
+    let valid = &publication.valid;
+    tracing::info!(server.name = valid.name.as_str(), server.version = %valid.version, actor, "version published");
+}
+
+/// Stores a document as a new version in the caller's transaction.
+async fn publish_in(
+    tx: &mut PgConnection,
+    actor: &str,
+    publication: &Publication,
+) -> ApiResult<ServerResponse> {
+    let Publication {
+        valid,
+        subjects,
+        verified,
+        manifest,
+    } = publication;
+    let manifest = manifest.as_ref();
     let name = valid.name.as_str();
     let namespace = valid.name.namespace();
     let document = serde_json::to_string(&valid.document).map_err(anyhow::Error::from)?;
     let server_json_digest = subjects.server_json.to_string();
-
-    let mut tx = pool.begin().await?;
 
     // The namespace: created on first publish, and never twice in different case.
     match namespaces::find_case_insensitive(&mut *tx, namespace.as_str()).await? {
@@ -66,7 +147,7 @@ pub async fn publish(
         None => {
             if namespaces::insert(&mut *tx, namespace.as_str(), None, actor).await? {
                 audit::record(
-                    &mut tx,
+                    &mut *tx,
                     actor,
                     "namespace.create",
                     namespace.as_str(),
@@ -147,10 +228,10 @@ pub async fn publish(
     .ok_or_else(|| version_exists(&valid.name, &valid.version))?;
     let packages = signatures::package_rows(subjects);
     db::signatures::insert_packages(&mut *tx, row.id, &packages).await?;
-    signatures::store(&mut tx, row.id, actor, verified).await?;
+    signatures::store(&mut *tx, row.id, actor, verified).await?;
     let subject = format!("{name}@{}", valid.version);
     audit::record(
-        &mut tx,
+        &mut *tx,
         actor,
         "version.publish",
         &subject,
@@ -165,7 +246,7 @@ pub async fn publish(
     .await?;
     for s in verified {
         audit::record(
-            &mut tx,
+            &mut *tx,
             actor,
             "signature.attach",
             &subject,
@@ -179,11 +260,9 @@ pub async fn publish(
             server_name: name,
             version: valid.version.as_str(),
         };
-        tools::store(&mut tx, version, actor, manifest).await?;
+        tools::store(&mut *tx, version, actor, manifest).await?;
     }
     crate::db::changes::notify(&mut *tx, name).await?;
-    tx.commit().await?;
-    tracing::info!(server.name = name, server.version = %valid.version, actor, "version published");
     let mut response = row.row.into_response().map_err(anyhow::Error::from)?;
     if let Some(manifest) = manifest {
         response.meta.tools = Some(manifest.meta());

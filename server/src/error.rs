@@ -77,6 +77,20 @@ impl ApiError {
         ))
     }
 
+    /// 413 naming the limit: the request carries more than the registry takes at once.
+    pub fn payload_too_large(detail: impl Into<String>, errors: Vec<FieldIssue>) -> Self {
+        ApiError::Client(
+            Box::new(Problem::new(
+                413,
+                ProblemCode::PayloadTooLarge,
+                "Content Too Large",
+                detail,
+            )),
+            None,
+        )
+        .with_errors(errors)
+    }
+
     /// 404.
     pub fn not_found(code: ProblemCode, detail: impl Into<String>) -> Self {
         Self::client(StatusCode::NOT_FOUND, code, detail)

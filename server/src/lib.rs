@@ -5,6 +5,7 @@
 
 pub mod allowlists;
 pub mod app;
+pub mod audit_chain;
 pub mod auth;
 pub mod catalog;
 pub mod config;

@@ -108,6 +108,7 @@ async fn run(
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let address = listener.local_addr()?;
     tokio::spawn(forget_expired_token_ids(db.pool.clone()));
+    tokio::spawn(mcpreg_server::audit_chain::run(db.pool.clone()));
     let signing = signing_keys(args)?;
     let model = mcpreg_server::read_model::ReadModel::new(db.pool.clone(), access.review.clone());
     tokio::spawn(mcpreg_server::read_model::follow(model.clone()));

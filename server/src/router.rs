@@ -95,6 +95,7 @@ fn official_routes() -> OpenApiRouter<AppState> {
 fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let native = OpenApiRouter::new()
         .routes(routes!(publish::publish))
+        .routes(routes!(publish::publish_batch))
         .routes(routes!(publish::validate))
         .routes(routes!(status::set_server_status))
         .routes(routes!(status::set_version_status))

@@ -17,7 +17,7 @@ pub use fixtures::*;
 pub use idp::Idp;
 pub use problem::{expect_problem, expect_problem_at, locations, refused_status};
 pub use response::{Reply, call};
-pub use test_app::TestApp;
+pub use test_app::{TestApp, serve};
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -298,7 +298,7 @@ impl TestApp {
 
 /// Serves the router on a free port of `127.0.0.1` for as long as the test runs, as
 /// `mcpreg-server serve` does (with the peer's address); returns its base URL.
-async fn serve(app: Router) -> String {
+pub async fn serve(app: Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a free port on 127.0.0.1");

@@ -37,8 +37,16 @@ struct Verification {
     verified: bool,
     chained: usize,
     unchained: usize,
+    /// Events committed while `verify` read the trail, not in the part of the chain it checked
+    /// (the next `verify` checks them).
+    #[serde(skip_serializing_if = "is_zero")]
+    pending: usize,
     head: Option<String>,
     problems: Vec<String>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Runs `audit`.
@@ -76,8 +84,8 @@ pub async fn run(client: &Client, out: Output, command: AuditCommand) -> anyhow:
                 None => None,
                 Some(h) => Some(parse_head(h)?),
             };
-            let events = all_events(client).await?;
-            let report = verify(&events, expected.as_ref());
+            let (events, head_seq) = all_events(client).await?;
+            let report = verify(&events, head_seq, expected.as_ref());
             match out {
                 Output::Json => output::json(&report)?,
                 Output::Table => {
@@ -98,6 +106,12 @@ pub async fn run(client: &Client, out: Output, command: AuditCommand) -> anyhow:
                         },
                         report.head.as_deref().unwrap_or("(none)")
                     );
+                    if report.pending > 0 {
+                        println!(
+                            "     {} events recorded while verifying are not checked yet",
+                            report.pending
+                        );
+                    }
                 }
             }
             Ok(if report.verified {
@@ -121,9 +135,14 @@ fn parse_head(s: &str) -> anyhow::Result<(i64, String)> {
         })
 }
 
-async fn all_events(client: &Client) -> anyhow::Result<Vec<AuditEvent>> {
+/// Every event, and the highest `seq` of the first page. The registry chains what committed
+/// before each page is read, in commit order rather than id order, so events committed while the
+/// later pages are read may be chained meanwhile: only the chain up to the first page's head is
+/// certain to be read whole (every event chained by then had committed, so is on some page).
+async fn all_events(client: &Client) -> anyhow::Result<(Vec<AuditEvent>, Option<i64>)> {
     let mut events = Vec::new();
     let mut before: Option<i64> = None;
+    let mut head_seq = None;
     loop {
         let page = client
             .audit(AuditQuery {
@@ -131,19 +150,48 @@ async fn all_events(client: &Client) -> anyhow::Result<Vec<AuditEvent>> {
                 before,
             })
             .await?;
+        if before.is_none() {
+            head_seq = page.events.iter().filter_map(|e| e.seq).max();
+        }
         events.extend(page.events);
         match page.next_before {
             Some(b) if Some(b) != before => before = Some(b),
             _ => break,
         }
     }
-    Ok(events)
+    Ok((events, head_seq))
 }
 
-fn verify(events: &[AuditEvent], expected: Option<&(i64, String)>) -> Verification {
+/// Checks the chain up to `head_seq` (all of it when `None`). Events without `seq` recorded
+/// before the first chained event are those from before the chain existed; later ones, and
+/// events chained after `head_seq`, were committed while the trail was read.
+fn verify(
+    events: &[AuditEvent],
+    head_seq: Option<i64>,
+    expected: Option<&(i64, String)>,
+) -> Verification {
     let mut problems = Vec::new();
-    let unchained = events.iter().filter(|e| e.seq.is_none()).count();
-    let mut chained: Vec<&AuditEvent> = events.iter().filter(|e| e.seq.is_some()).collect();
+    let first_chained_id = events
+        .iter()
+        .filter(|e| e.seq.is_some())
+        .map(|e| e.id)
+        .min();
+    let in_checked_part = |seq: i64| head_seq.is_none_or(|h| seq <= h);
+    let unchained = events
+        .iter()
+        .filter(|e| e.seq.is_none() && first_chained_id.is_none_or(|first| e.id < first))
+        .count();
+    let pending = events
+        .iter()
+        .filter(|e| match e.seq {
+            None => first_chained_id.is_some_and(|first| e.id > first),
+            Some(seq) => !in_checked_part(seq),
+        })
+        .count();
+    let mut chained: Vec<&AuditEvent> = events
+        .iter()
+        .filter(|e| e.seq.is_some_and(in_checked_part))
+        .collect();
     chained.sort_by_key(|e| e.seq);
     let mut prev = mcpreg_trust::GENESIS.to_owned();
     let mut want_seq = 1;
@@ -196,6 +244,7 @@ fn verify(events: &[AuditEvent], expected: Option<&(i64, String)>) -> Verificati
         verified: problems.is_empty(),
         chained: chained.len(),
         unchained,
+        pending,
         head: chained.last().map(|e| {
             format!(
                 "{}:{}",
@@ -204,5 +253,94 @@ fn verify(events: &[AuditEvent], expected: Option<&(i64, String)>) -> Verificati
             )
         }),
         problems,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A chain of `n` events (ids from 100), each linked to the one before.
+    fn chain(n: i64) -> Vec<AuditEvent> {
+        let mut prev = mcpreg_trust::GENESIS.to_owned();
+        (1..=n)
+            .map(|seq| {
+                let mut e = AuditEvent {
+                    id: 99 + seq,
+                    at: chrono::DateTime::from_timestamp_micros(1_764_614_400_000_000 + seq)
+                        .unwrap_or_default(),
+                    actor: "token:ci".to_owned(),
+                    action: "version.publish".to_owned(),
+                    subject: format!("com.acme/x@1.0.{seq}"),
+                    details: serde_json::json!({"n": seq}),
+                    seq: Some(seq),
+                    prev_hash: Some(prev.clone()),
+                    hash: None,
+                };
+                let hash = mcpreg_trust::audit_event_hash(&mcpreg_trust::ChainedEvent {
+                    seq,
+                    at_micros: e.at.timestamp_micros(),
+                    actor: &e.actor,
+                    action: &e.action,
+                    subject: &e.subject,
+                    details: &e.details,
+                    prev_hash: &prev,
+                });
+                e.hash = Some(hash.clone());
+                prev = hash;
+                e
+            })
+            .collect()
+    }
+
+    #[test]
+    fn events_chained_while_reading_are_not_a_gap_but_a_removal_is() {
+        let mut events = chain(6);
+        // Event 5 was chained after the first page was read, and is not among the pages read
+        // (its id is on the first page's side of the cursor): what was read ends at 4, then 6.
+        events.remove(4);
+        let report = verify(&events, Some(4), None);
+        assert!(report.verified, "{:?}", report.problems);
+        assert_eq!((report.chained, report.pending), (4, 1));
+        assert_eq!(
+            report.head.as_deref(),
+            events[3]
+                .hash
+                .as_deref()
+                .map(|h| format!("4:{h}"))
+                .as_deref()
+        );
+        // Without that excuse, the same trail has a gap.
+        let report = verify(&events, None, None);
+        assert!(!report.verified);
+        assert!(
+            report.problems[0].contains("event 5 is missing"),
+            "{:?}",
+            report.problems
+        );
+        // A removal below the head is found whatever the head.
+        let mut events = chain(6);
+        events.remove(1);
+        assert!(!verify(&events, Some(6), None).verified);
+    }
+
+    #[test]
+    fn unchained_events_before_the_chain_are_legacy_after_it_pending() {
+        let mut events = chain(3);
+        let unchained = |id| AuditEvent {
+            id,
+            seq: None,
+            prev_hash: None,
+            hash: None,
+            ..events[0].clone()
+        };
+        let (legacy, pending) = (unchained(7), unchained(500));
+        events.extend([legacy, pending]);
+        let report = verify(&events, Some(3), None);
+        assert!(report.verified, "{:?}", report.problems);
+        assert_eq!(
+            (report.chained, report.unchained, report.pending),
+            (3, 1, 1)
+        );
     }
 }

@@ -140,6 +140,19 @@ impl Caller {
         )))
     }
 
+    /// Fails with 403 unless the caller may publish to some namespace (a batch of documents, each
+    /// then checked with [`Permission::Publish`]).
+    pub fn require_some_publish_right(&self) -> Result<(), ApiError> {
+        if self.roles.contains(&Role::Admin) || !self.namespaces.is_empty() {
+            return Ok(());
+        }
+        Err(ApiError::forbidden(format!(
+            "this needs the `publisher` role for a namespace (or `admin`); {} has {}",
+            self.subject,
+            self.describe_rights()
+        )))
+    }
+
     /// The caller's rights in words, for messages.
     pub fn describe_rights(&self) -> String {
         let mut parts: Vec<String> = self.roles.iter().map(|r| r.to_string()).collect();

@@ -37,6 +37,8 @@ pub async fn list(
             vec![query_issue("limit", "1 to 500")],
         ));
     }
+    // The caller's own events, and everything committed before this read, are chained.
+    audit::chain_pending(&state.pool).await?;
     let events = audit::list(&state.pool, params.before, limit).await?;
     let next_before = (events.len() as i64 == limit)
         .then(|| events.last().map(|e| e.id))

@@ -4,7 +4,10 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use mcpreg_api::admin::ValidationReport;
-use mcpreg_api::problem::ProblemCode;
+use mcpreg_api::problem::{FieldIssue, ProblemCode};
+use mcpreg_api::publish::{
+    MAX_PUBLISH_BATCH, PublishBatch, PublishBatchItem, PublishBatchResults, PublishOutcome,
+};
 use mcpreg_api::registry::ServerResponse;
 use mcpreg_api::server_json;
 use mcpreg_api::trust::PublishRequest;
@@ -54,6 +57,21 @@ pub async fn publish(
     caller: Caller,
     JsonBody(body): JsonBody<Value>,
 ) -> ApiResult<(StatusCode, Json<ServerResponse>)> {
+    let publication = prepare(&state, &caller, body).await?;
+    let published = catalog::publish(&state.pool, &caller.actor(), &publication).await?;
+    // This replica's readers see the change at once; the others when the notification arrives.
+    state.committed().await;
+    Ok((StatusCode::CREATED, Json(published)))
+}
+
+/// Everything `POST /api/v1/publish` checks of one document before it stores anything: the
+/// envelope, the server.json, the caller's right to publish that name, the signatures and the
+/// tool manifest. Both publish endpoints go through it.
+async fn prepare(
+    state: &AppState,
+    caller: &Caller,
+    body: Value,
+) -> ApiResult<catalog::Publication> {
     let body = PublishRequest::from_body(body).map_err(|issues| {
         ApiError::unprocessable(
             ProblemCode::InvalidPublishRequest,
@@ -77,18 +95,116 @@ pub async fn publish(
         Some(t) => Some(tools::prepare(&state.pool, &valid.name, t, "tools").await?),
         None => None,
     };
-    let published = catalog::publish(
-        &state.pool,
-        &caller.actor(),
+    Ok(catalog::Publication {
         valid,
-        &subjects,
-        &verified,
-        manifest.as_ref(),
+        subjects,
+        verified,
+        manifest,
+    })
+}
+
+/// Publish many documents in one request (`mcpreg import` and mirroring use it).
+///
+/// `documents` holds at most 500 documents, each exactly what `POST /api/v1/publish` accepts (a
+/// server.json, or a `PublishRequest`). Each is checked on its own as that endpoint checks it;
+/// every accepted one is stored in one transaction, each in its own savepoint, so that a document
+/// the database refuses (its version exists, its name differs only in case from another) is
+/// refused alone. The answer lists every document's result in request order — `published`,
+/// `exists` or `refused` — with the problem document the single endpoint would have answered.
+/// The caller needs the right to publish each document's name; a caller who may publish nothing
+/// is refused as a whole (403).
+#[utoipa::path(
+    post,
+    path = "/publish/batch",
+    tag = super::TAG_PUBLISH,
+    request_body = PublishBatch,
+    security(("apiToken" = [])),
+    responses(
+        (status = 200, description = "Each document's result, in request order", body = PublishBatchResults),
+        (status = 400, description = "Malformed JSON, or a body that is not `{\"documents\": [...]}`"),
+        (status = 401, description = "Missing or bad credentials"),
+        (status = 403, description = "The caller may publish nothing"),
+        (status = 413, description = "Body too large, or more than 500 documents"),
+        (status = 415, description = "Body is not JSON"),
     )
-    .await?;
-    // This replica's readers see the change at once; the others when the notification arrives.
-    state.committed().await;
-    Ok((StatusCode::CREATED, Json(published)))
+)]
+pub async fn publish_batch(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(batch): JsonBody<PublishBatch>,
+) -> ApiResult<Json<PublishBatchResults>> {
+    caller.require_some_publish_right()?;
+    if batch.documents.len() > MAX_PUBLISH_BATCH {
+        return Err(ApiError::payload_too_large(
+            format!(
+                "a batch holds at most {MAX_PUBLISH_BATCH} documents; this one has {}: send it in smaller batches",
+                batch.documents.len()
+            ),
+            vec![FieldIssue::new(
+                "documents",
+                format!("at most {MAX_PUBLISH_BATCH} documents"),
+                "parameter",
+            )],
+        ));
+    }
+    let mut items = Vec::with_capacity(batch.documents.len());
+    let mut prepared = Vec::new();
+    for (index, document) in batch.documents.into_iter().enumerate() {
+        let (name, version) = PublishBatchItem::stated_identity(&document);
+        let item = PublishBatchItem {
+            index,
+            name,
+            version,
+            result: PublishOutcome::Published,
+            problem: None,
+        };
+        match prepare(&state, &caller, document).await {
+            Ok(publication) => {
+                prepared.push((index, publication));
+                items.push(item);
+            }
+            Err(refused) => items.push(refused_item(item, refused)?),
+        }
+    }
+    let publications: Vec<&catalog::Publication> = prepared.iter().map(|(_, p)| p).collect();
+    let stored = catalog::publish_batch(&state.pool, &caller.actor(), &publications).await?;
+    let mut any = false;
+    for ((index, _), result) in prepared.iter().zip(stored) {
+        if let Err(refused) = result {
+            let item = items[*index].clone();
+            items[*index] = refused_item(item, refused)?;
+        } else {
+            any = true;
+        }
+    }
+    if any {
+        // This replica's readers see the change at once; the others when the notification arrives.
+        state.committed().await;
+    }
+    let count = |outcome| items.iter().filter(|i| i.result == outcome).count();
+    Ok(Json(PublishBatchResults {
+        published: count(PublishOutcome::Published),
+        exists: count(PublishOutcome::Exists),
+        refused: count(PublishOutcome::Refused),
+        results: items,
+    }))
+}
+
+/// A document's refusal as its result; an error that is not the document's (the database
+/// failing) fails the whole batch.
+fn refused_item(item: PublishBatchItem, error: ApiError) -> ApiResult<PublishBatchItem> {
+    match error {
+        ApiError::Client(problem, _) => Ok(PublishBatchItem {
+            result: if problem.code == ProblemCode::VersionExists.as_str() {
+                PublishOutcome::Exists
+            } else {
+                PublishOutcome::Refused
+            },
+            problem: Some(*problem),
+            ..item
+        }),
+        other => Err(other),
+    }
 }
 
 /// Validate a server.json without publishing it.
