@@ -337,7 +337,9 @@ pub async fn follow(model: Arc<ReadModel>) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut pruned = Instant::now();
     loop {
-        if listener.is_none() {
+        // While the database is unreachable the tick alone drives the reads of the log: waiting
+        // for a listener connection first would only delay noticing that it is back.
+        if listener.is_none() && !model.unreachable.load(Ordering::Acquire) {
             listener = listen(&model.pool).await;
         }
         match listener.as_mut() {
