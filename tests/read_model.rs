@@ -517,17 +517,77 @@ async fn changes_committed_out_of_order_or_unannounced_are_applied() {
     }
 }
 
+/// Where the proxy forwards to: PostgreSQL over TCP, or the private test cluster's socket.
+#[derive(Clone)]
+enum Upstream {
+    Tcp(String),
+    Unix(std::path::PathBuf),
+}
+
+trait Stream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Stream for T {}
+
+impl Upstream {
+    /// The upstream of a database URL, and the URL that reaches it through a proxy on `port`.
+    fn of(database_url: &str) -> (Self, impl Fn(u16) -> String) {
+        let url = reqwest::Url::parse(database_url).unwrap();
+        let query: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        let socket_dir = query
+            .iter()
+            .find(|(k, _)| k == "host")
+            .map(|(_, v)| v.clone());
+        let port = query
+            .iter()
+            .find(|(k, _)| k == "port")
+            .and_then(|(_, v)| v.parse().ok())
+            .or(url.port())
+            .unwrap_or(5432);
+        let upstream = match socket_dir {
+            Some(dir) if dir.starts_with('/') => {
+                Upstream::Unix(std::path::Path::new(&dir).join(format!(".s.PGSQL.{port}")))
+            }
+            _ => Upstream::Tcp(format!("{}:{port}", url.host_str().unwrap_or("127.0.0.1"))),
+        };
+        let proxied = move |proxy_port: u16| {
+            let mut u = url.clone();
+            u.set_host(Some("127.0.0.1")).unwrap();
+            u.set_port(Some(proxy_port)).unwrap();
+            let kept: Vec<(String, String)> = query
+                .iter()
+                .filter(|(k, _)| k != "host" && k != "port")
+                .cloned()
+                .collect();
+            u.set_query(None);
+            if !kept.is_empty() {
+                u.query_pairs_mut().extend_pairs(kept);
+            }
+            u.to_string()
+        };
+        (upstream, proxied)
+    }
+
+    async fn connect(&self) -> std::io::Result<Box<dyn Stream>> {
+        Ok(match self {
+            Upstream::Tcp(address) => Box::new(TcpStream::connect(address).await?),
+            Upstream::Unix(path) => Box::new(tokio::net::UnixStream::connect(path).await?),
+        })
+    }
+}
+
 /// A TCP proxy in front of PostgreSQL that the test can cut (every connection dropped, the port
 /// closed so new connections are refused, as when the database is stopped) and restore.
 struct Proxy {
     port: u16,
-    upstream: String,
+    upstream: Upstream,
     accepting: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
     generation: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Proxy {
-    async fn start(upstream: String) -> Self {
+    async fn start(upstream: Upstream) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let proxy = Self {
@@ -552,7 +612,7 @@ impl Proxy {
                 let generation = generation.clone();
                 let born = generation.load(std::sync::atomic::Ordering::SeqCst);
                 tokio::spawn(async move {
-                    let Ok(mut server) = TcpStream::connect(&upstream).await else {
+                    let Ok(mut server) = upstream.connect().await else {
                         return;
                     };
                     let copy = tokio::io::copy_bidirectional(&mut client, &mut server);
@@ -602,16 +662,11 @@ impl Proxy {
 async fn reads_go_on_while_the_database_is_away_and_catch_up_after() {
     let db = TestDb::new().await;
     let token = db.token("admin", mcpreg_api::admin::Role::Admin).await;
-    let mut url = reqwest::Url::parse(&db.url).unwrap();
-    let upstream = format!(
-        "{}:{}",
-        url.host_str().unwrap_or("127.0.0.1"),
-        url.port().unwrap_or(5432)
-    );
+    // Through the proxy (by TCP, whether the test database is reached by TCP or by socket).
+    let (upstream, proxied) = Upstream::of(&db.url);
     let proxy = Proxy::start(upstream).await;
-    url.set_host(Some("127.0.0.1")).unwrap();
-    url.set_port(Some(proxy.port)).unwrap();
-    let a = ServerProcess::start(&[], &[("DATABASE_URL", url.as_str())]);
+    let url = proxied(proxy.port);
+    let a = ServerProcess::start(&[], &[("DATABASE_URL", &url)]);
     let b = ServerProcess::start(&[], &[("DATABASE_URL", &db.url)]);
     let http = reqwest::Client::new();
     let publish = |base: String, version: &'static str| {
