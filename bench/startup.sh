@@ -25,12 +25,13 @@ mkdir -p "$WORK" "$RESULTS"
 SERVER_PID=
 cleanup() {
   [[ -n $SERVER_PID ]] && kill -TERM "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-  rm -rf "$WORK"
+  [[ ${BENCH_KEEP:-0} == 1 ]] || rm -rf "$WORK"
 }
 trap cleanup EXIT
 
 STARTS=0
-start() { # sets SERVER_PID and URL, waits for /readyz; prints the milliseconds from start to ready
+start() { # sets SERVER_PID, URL and READY_MS (start to /readyz 200); never in $(…): the server would
+  # hold the substitution's pipe open
   STARTS=$((STARTS + 1))
   local logfile=$WORK/server-$STARTS.log t0
   t0=$(date +%s%N)
@@ -45,8 +46,11 @@ start() { # sets SERVER_PID and URL, waits for /readyz; prints the milliseconds 
   done
   [[ -n $addr ]] || { cat "$logfile" >&2; exit 1; }
   URL=http://$addr
-  until curl -fsS "$URL/readyz" >/dev/null 2>&1; do sleep 0.01; done
-  echo $(( ($(date +%s%N) - t0) / 1000000 ))
+  until curl -fsS "$URL/readyz" >/dev/null 2>&1; do
+    kill -0 "$SERVER_PID" 2>/dev/null || { echo "the server exited:" >&2; cat "$logfile" >&2; exit 1; }
+    sleep 0.01
+  done
+  READY_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
 }
 stop() {
   kill -TERM "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=
@@ -54,7 +58,7 @@ stop() {
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$SERVER_PID/status"; }
 
 log "starting on a fresh data dir (migrations)"
-start >/dev/null
+start
 RSS_EMPTY=$(rss_kib)
 log "writing $SERVERS servers x 3 versions with SQL"
 t0=$(date +%s)
@@ -91,7 +95,7 @@ VERSIONS=$(psql -h "$DATA/run" -U mcpreg mcpreg -X -At -c 'select count(*) from 
 DOC_BYTES=$(psql -h "$DATA/run" -U mcpreg mcpreg -X -At -c 'select round(avg(length(document))) from server_versions')
 log "$VERSIONS versions written in $WRITE_S s; restarting"
 stop
-READY_MS=$(start)
+start
 LINE=$(grep 'read model loaded' "$WORK/server-$STARTS.log" | tail -n1)
 LOAD_MS=$(sed -n 's/.*millis=\([0-9]*\).*/\1/p' <<<"$LINE")
 RSS_LOADED=$(rss_kib)
