@@ -502,13 +502,10 @@ async fn replicas_see_each_others_changes_within_a_second() {
     }
 }
 
-/// A second replica answers a client that holds the current signed document with 304 from
-/// memory while unrelated servers are published, and a new version once a server in the view
-/// is; its views follow publishes and policy within a second.
-#[tokio::test(flavor = "multi_thread")]
-async fn a_second_replica_serves_the_signed_document_from_memory_until_its_entries_change() {
-    let db = TestDb::new().await;
-    let admin = db.token("admin", mcpreg_api::admin::Role::Admin).await;
+/// Two replicas on one database with one signing key (as a Kubernetes Secret would give them)
+/// and reviews that need no signature, digests or tools, so that versions are approved in one
+/// call. Keep the directory: it holds the key and the configuration.
+fn two_signing_replicas(db: &TestDb) -> (tempfile::TempDir, ServerProcess, ServerProcess) {
     let work = tempfile::tempdir().unwrap();
     let key = work.path().join("signing.pem");
     std::fs::write(
@@ -519,7 +516,6 @@ async fn a_second_replica_serves_the_signed_document_from_memory_until_its_entri
             .unwrap(),
     )
     .unwrap();
-    // Reviews that need no signature, digests or tools, so that versions are approved in one call.
     let config = work.path().join("access.toml");
     std::fs::write(
         &config,
@@ -534,6 +530,17 @@ async fn a_second_replica_serves_the_signed_document_from_memory_until_its_entri
     ];
     let a = ServerProcess::start(&args, &[("DATABASE_URL", &db.url)]);
     let b = ServerProcess::start(&args, &[("DATABASE_URL", &db.url)]);
+    (work, a, b)
+}
+
+/// A second replica answers a client that holds the current signed document with 304 from
+/// memory while unrelated servers are published, and a new version once a server in the view
+/// is; its views follow publishes and policy within a second.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_replica_serves_the_signed_document_from_memory_until_its_entries_change() {
+    let db = TestDb::new().await;
+    let admin = db.token("admin", mcpreg_api::admin::Role::Admin).await;
+    let (_work, a, b) = two_signing_replicas(&db);
     let to_a = client(&a.url, Some(admin.clone()));
     to_a.create_allowlist(&mcpreg_api::allowlist::NewAllowlist {
         name: "engineering".into(),
@@ -887,31 +894,7 @@ async fn an_allowlist_follows_policy_across_replicas_and_the_cli_enforces_it() {
     let db = TestDb::new().await;
     let admin = db.token("admin", mcpreg_api::admin::Role::Admin).await;
     let reviewer = db.token("rev", mcpreg_api::admin::Role::Reviewer).await;
-    let work = tempfile::tempdir().unwrap();
-    // One signing key for both replicas, as a Kubernetes Secret would give them.
-    let key = work.path().join("signing.pem");
-    std::fs::write(
-        &key,
-        mcpreg_trust::AllowlistSigningKey::generate()
-            .unwrap()
-            .to_pkcs8_pem()
-            .unwrap(),
-    )
-    .unwrap();
-    let config = work.path().join("access.toml");
-    std::fs::write(
-        &config,
-        "[review]\nrequire_signature = false\nrequire_digests = false\nrequire_tools = false\n",
-    )
-    .unwrap();
-    let args = [
-        "--signing-key",
-        key.to_str().unwrap(),
-        "--config",
-        config.to_str().unwrap(),
-    ];
-    let a = ServerProcess::start(&args, &[("DATABASE_URL", &db.url)]);
-    let b = ServerProcess::start(&args, &[("DATABASE_URL", &db.url)]);
+    let (work, a, b) = two_signing_replicas(&db);
     let admin = Some(admin.as_str());
     let reviewer = Some(reviewer.as_str());
 

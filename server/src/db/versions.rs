@@ -198,22 +198,29 @@ impl StoredRow {
     }
 }
 
-/// Every stored version, deleted ones included, in no particular order (the read model's load).
-pub async fn all_stored(
-    db: impl PgExecutor<'_>,
-) -> Result<Vec<Result<StoredVersion, Unreadable>>, sqlx::Error> {
-    let rows = sqlx::query_as!(
-        StoredRow,
-        r#"select id as "id!", server_name as "server_name!", version as "version!",
+/// The read model's statement over stored versions, with `$filter` (a string literal: nothing, or
+/// a `where` clause) and its arguments: two statements, so that each keeps its own plan.
+macro_rules! stored {
+    ($filter:tt $(, $arg:expr)*) => {
+        sqlx::query_as!(
+            StoredRow,
+            r#"select id as "id!", server_name as "server_name!", version as "version!",
                   document as "document!", status as "status!",
                   status_message, is_latest as "is_latest!", published_at as "published_at!",
                   updated_at as "updated_at!",
                   t.tools_pin as "tools_pin?", t.context_cost_tokens as "context_cost_tokens?",
                   t.context_cost ->> 'encoding' as context_cost_encoding
-             from server_versions left join tool_manifests t on t.version_id = server_versions.id"#
-    )
-    .fetch_all(db)
-    .await?;
+             from server_versions left join tool_manifests t on t.version_id = server_versions.id"# + $filter
+            $(, $arg)*
+        )
+    };
+}
+
+/// Every stored version, deleted ones included, in no particular order (the read model's load).
+pub async fn all_stored(
+    db: impl PgExecutor<'_>,
+) -> Result<Vec<Result<StoredVersion, Unreadable>>, sqlx::Error> {
+    let rows = stored!("").fetch_all(db).await?;
     Ok(rows.into_iter().map(StoredRow::read).collect())
 }
 
@@ -223,20 +230,9 @@ pub async fn stored_of(
     db: impl PgExecutor<'_>,
     names: &[String],
 ) -> Result<Vec<Result<StoredVersion, Unreadable>>, sqlx::Error> {
-    let rows = sqlx::query_as!(
-        StoredRow,
-        r#"select id as "id!", server_name as "server_name!", version as "version!",
-                  document as "document!", status as "status!",
-                  status_message, is_latest as "is_latest!", published_at as "published_at!",
-                  updated_at as "updated_at!",
-                  t.tools_pin as "tools_pin?", t.context_cost_tokens as "context_cost_tokens?",
-                  t.context_cost ->> 'encoding' as context_cost_encoding
-             from server_versions left join tool_manifests t on t.version_id = server_versions.id
-            where server_name = any($1)"#,
-        names
-    )
-    .fetch_all(db)
-    .await?;
+    let rows = stored!(" where server_name = any($1)", names)
+        .fetch_all(db)
+        .await?;
     Ok(rows.into_iter().map(StoredRow::read).collect())
 }
 

@@ -356,11 +356,6 @@ impl Catalog {
         self.versions.is_empty()
     }
 
-    /// Every version in `(name, version)` order.
-    pub fn iter(&self) -> impl Iterator<Item = &Arc<VersionEntry>> {
-        self.versions.values()
-    }
-
     /// One version by exact version string.
     pub fn get(&self, name: &str, version: &str) -> Result<Option<&Arc<VersionEntry>>, Broken> {
         self.check(name)?;
