@@ -705,7 +705,9 @@ async fn reads_go_on_while_the_database_is_away_and_catch_up_after() {
         let body: Value = r.json().await.unwrap();
         assert_eq!(body["server"]["version"], "1.0.0");
         if let Some(stale) = stale {
-            assert!(stale.to_str().unwrap().parse::<u64>().unwrap() >= 1);
+            // Seconds since the last successful read of the log: 0 when the outage was noticed
+            // within its first second.
+            assert!(stale.to_str().unwrap().parse::<u64>().is_ok());
             break;
         }
         assert!(
